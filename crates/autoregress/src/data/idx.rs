@@ -1,0 +1,137 @@
+//! The IDX format of the MNIST files: a magic number (two zero bytes, a type code, the number of
+//! dimensions), big-endian u32 sizes, then the data. Only unsigned bytes (type 0x08) are used by
+//! MNIST and Fashion-MNIST, so only those are read and written. Counts and sizes always come from
+//! the header (the vendored training file holds 10,000 images, not 60,000).
+
+use std::fmt;
+
+/// An IDX array of unsigned bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdxArray {
+    pub dims: Vec<usize>,
+    pub data: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum IdxError {
+    BadMagic([u8; 4]),
+    UnsupportedType(u8),
+    Truncated { expected: usize, found: usize },
+    TrailingBytes { expected: usize, found: usize },
+    WrongRank { expected: usize, found: usize },
+}
+
+impl fmt::Display for IdxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdxError::BadMagic(m) => write!(
+                f,
+                "not an IDX file: it starts with bytes {m:02x?}, IDX files start with 00 00 <type> <dims>"
+            ),
+            IdxError::UnsupportedType(t) => {
+                write!(f, "IDX element type 0x{t:02x} is not supported (only unsigned bytes, 0x08)")
+            }
+            IdxError::Truncated { expected, found } => {
+                write!(f, "truncated: the header announces {expected} bytes, the file has {found}")
+            }
+            IdxError::TrailingBytes { expected, found } => {
+                write!(f, "{found} bytes where the header announces {expected}: extra data at the end")
+            }
+            IdxError::WrongRank { expected, found } => {
+                write!(f, "{found} dimensions where {expected} are expected")
+            }
+        }
+    }
+}
+
+impl std::error::Error for IdxError {}
+
+impl IdxArray {
+    pub fn parse(bytes: &[u8]) -> Result<Self, IdxError> {
+        let header = |n: usize| IdxError::Truncated { expected: n, found: bytes.len() };
+        let magic: [u8; 4] = bytes.get(..4).ok_or(header(4))?.try_into().expect("4 bytes");
+        if magic[0] != 0 || magic[1] != 0 || magic[3] == 0 {
+            return Err(IdxError::BadMagic(magic));
+        }
+        if magic[2] != 0x08 {
+            return Err(IdxError::UnsupportedType(magic[2]));
+        }
+        let rank = magic[3] as usize;
+        let data_start = 4 + 4 * rank;
+        let sizes = bytes.get(4..data_start).ok_or(header(data_start))?;
+        let dims: Vec<usize> = sizes
+            .chunks(4)
+            .map(|c| u32::from_be_bytes(c.try_into().expect("4 bytes")) as usize)
+            .collect();
+        let total = dims
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .and_then(|count| count.checked_add(data_start))
+            .unwrap_or(usize::MAX);
+        if bytes.len() < total {
+            return Err(IdxError::Truncated { expected: total, found: bytes.len() });
+        }
+        if bytes.len() > total {
+            return Err(IdxError::TrailingBytes { expected: total, found: bytes.len() });
+        }
+        Ok(IdxArray { dims, data: bytes[data_start..].to_vec() })
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![0, 0, 0x08, self.dims.len() as u8];
+        for &d in &self.dims {
+            out.extend_from_slice(&(d as u32).to_be_bytes());
+        }
+        out.extend_from_slice(&self.data);
+        out
+    }
+
+    /// Requires `rank` dimensions.
+    pub fn expect_rank(self, rank: usize) -> Result<Self, IdxError> {
+        if self.dims.len() == rank {
+            Ok(self)
+        } else {
+            Err(IdxError::WrongRank { expected: rank, found: self.dims.len() })
+        }
+    }
+}
+
+/// Gray images, `count x rows x cols` bytes; each image is a sequence in raster order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Images {
+    pub count: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub pixels: Vec<u8>,
+}
+
+impl Images {
+    pub fn from_idx(bytes: &[u8]) -> Result<Self, IdxError> {
+        let a = IdxArray::parse(bytes)?.expect_rank(3)?;
+        Ok(Images { count: a.dims[0], rows: a.dims[1], cols: a.dims[2], pixels: a.data })
+    }
+
+    pub fn to_idx(&self) -> Vec<u8> {
+        IdxArray { dims: vec![self.count, self.rows, self.cols], data: self.pixels.clone() }.to_bytes()
+    }
+
+    pub fn pixels_per_image(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    pub fn image(&self, i: usize) -> &[u8] {
+        let n = self.pixels_per_image();
+        &self.pixels[i * n..(i + 1) * n]
+    }
+
+    /// The first `count` images (all of them if fewer).
+    pub fn take(&self, count: usize) -> Images {
+        let count = count.min(self.count);
+        Images { count, pixels: self.pixels[..count * self.pixels_per_image()].to_vec(), ..*self }
+    }
+}
+
+/// Labels, one byte each.
+pub fn labels_from_idx(bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
+    Ok(IdxArray::parse(bytes)?.expect_rank(1)?.data)
+}

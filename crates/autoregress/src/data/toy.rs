@@ -1,0 +1,69 @@
+//! The lecture's toy sequences: length `T`, values in `0..2T`, starting at `T`, linear with a
+//! slope drawn from U[-1, 1] until a cut drawn uniformly in `1..=T`, then restarting at `T` with
+//! a new slope. The two features to learn: a macro structure (the cut) and a local affine one.
+
+use crate::rng::Rng;
+
+/// Value at step `k` of a run that starts at `len` with slope `slope`, rounded and clamped.
+fn run_value(len: usize, slope: f64, k: usize) -> u16 {
+    let v = (len as f64 + slope * k as f64).round();
+    v.clamp(0.0, (2 * len - 1) as f64) as u16
+}
+
+/// One toy sequence.
+pub fn toy_sequence(rng: &mut Rng, len: usize) -> Vec<u16> {
+    let first = rng.uniform_in(-1.0, 1.0);
+    let second = rng.uniform_in(-1.0, 1.0);
+    // The first `cut` values follow the first slope; with cut = T there is no restart.
+    let cut = 1 + rng.below(len);
+    (0..len)
+        .map(|k| if k < cut { run_value(len, first, k) } else { run_value(len, second, k - cut) })
+        .collect()
+}
+
+/// `count` sequences, row-major.
+pub fn toy_dataset(seed: u64, count: usize, len: usize) -> Vec<u16> {
+    let mut rng = Rng::new(seed);
+    (0..count).flat_map(|_| toy_sequence(&mut rng, len)).collect()
+}
+
+/// Slopes `a` with `round(T + a k) = y` satisfy `(2(y-T) - 1) / 2k <= a < (2(y-T) + 1) / 2k`.
+/// Bounds are kept as exact fractions `num / den` (den > 0) so the check is exact.
+#[derive(Clone, Copy)]
+struct Frac(i64, i64);
+
+impl Frac {
+    fn lt(self, other: Frac) -> bool {
+        self.0 * other.1 < other.0 * self.1
+    }
+}
+
+/// Whether `values` is one run from `len` with a single slope in [-1, 1].
+fn is_run(values: &[u16], len: usize) -> bool {
+    let t = len as i64;
+    if values.first().is_some_and(|&v| v as i64 != t) {
+        return false;
+    }
+    // Lower bounds are inclusive; upper bounds exclusive, but for the slope's own bound 1.
+    let mut lo = Frac(-1, 1);
+    let mut hi = Frac(1, 1);
+    let mut hi_inclusive = true;
+    for (k, &y) in values.iter().enumerate().skip(1) {
+        let (d, den) = (2 * (y as i64 - t), 2 * k as i64);
+        let (l, h) = (Frac(d - 1, den), Frac(d + 1, den));
+        if lo.lt(l) {
+            lo = l;
+        }
+        if !hi.lt(h) {
+            (hi, hi_inclusive) = (h, false);
+        }
+    }
+    if hi_inclusive { !hi.lt(lo) } else { lo.lt(hi) }
+}
+
+/// Whether the generator could have produced `seq` exactly: `x1 = T` and some cut splits it
+/// into a prefix and a suffix, each one run from `T` with one slope in [-1, 1].
+pub fn is_valid(seq: &[u16]) -> bool {
+    let len = seq.len();
+    (1..=len).any(|cut| is_run(&seq[..cut], len) && is_run(&seq[cut..], len))
+}

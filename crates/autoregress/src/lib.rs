@@ -1,0 +1,34 @@
+//! Auto-regressive generative models, after F. Fleuret's lecture "Deep learning 10.1
+//! Auto-regression".
+//!
+//! A sequence `X_1..X_T` of values in `0..C` is modelled one position at a time: a network maps a
+//! *conditioning event* (a Boolean mask of known positions and their values) to the logits of the
+//! next value. This crate holds everything that does not touch files or the DOM, so that the
+//! native trainer, the tests and the browser run exactly the same code:
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`event`] | conditioning events as (mask, values) tensors |
+//! | [`sampling`] | batched categorical sampling from logits, on the device |
+//! | [`batch`] | the lecture's training batch: one random position per sequence |
+//! | [`generate`] | the one auto-regressive generation routine (sampling and in-painting) |
+//! | [`models`] | the lecture's 1-D convnet (toy) and LeNet-like convnet (MNIST) |
+//! | [`weights`] | weights to and from bytes, with what inference needs |
+//! | [`metrics`] | exact negative log-likelihood over all positions, perplexity, bits/dim |
+//! | [`data`] | the toy generator and its validity check, MNIST IDX files |
+//! | [`render`] | the lecture's figures as RGB rasters (PNG in the trainer, canvas in the page) |
+
+pub mod batch;
+pub mod data;
+pub mod event;
+pub mod generate;
+pub mod metrics;
+pub mod models;
+pub mod render;
+pub mod rng;
+pub mod sampling;
+pub mod weights;
+
+pub use burn;
+pub use generate::{GenerateOptions, Generation, generate};
+pub use models::{ArModel, ModelKind, ModelSpec};

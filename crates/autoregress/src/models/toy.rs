@@ -1,0 +1,54 @@
+//! The lecture's 1-D convnet for the toy sequences.
+
+use super::SpecError;
+use burn::module::Module;
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+
+/// Conv1d(2,32,5) ReLU MaxPool1d(2) Conv1d(32,64,5) ReLU MaxPool1d(2) ReLU,
+/// then Linear(64 * L', 200) ReLU Linear(200, C); `L' = 5` for `T = 32` (the lecture's 320).
+#[derive(Module, Debug)]
+pub struct ToyConvNet {
+    conv1: Conv1d,
+    conv2: Conv1d,
+    pool: MaxPool1d,
+    fc1: Linear,
+    fc2: Linear,
+}
+
+/// Length left after the feature layers, `None` when the input is too short for them.
+fn features_len(len: usize) -> Option<usize> {
+    let after_pool1 = len.checked_sub(4)? / 2;
+    let out = after_pool1.checked_sub(4)? / 2;
+    (out > 0).then_some(out)
+}
+
+pub(super) fn check_len(len: usize) -> Result<(), SpecError> {
+    features_len(len).map(|_| ()).ok_or_else(|| {
+        SpecError(format!("toy sequences of length {len} are too short for the convnet (need 14 or more)"))
+    })
+}
+
+impl ToyConvNet {
+    pub fn new(len: usize, num_values: usize, device: &Device) -> Self {
+        let flat = 64 * features_len(len).expect("length checked by ModelSpec::validate");
+        ToyConvNet {
+            conv1: Conv1dConfig::new(2, 32, 5).init(device),
+            conv2: Conv1dConfig::new(32, 64, 5).init(device),
+            pool: MaxPool1dConfig::new(2).init(),
+            fc1: LinearConfig::new(flat, 200).init(device),
+            fc2: LinearConfig::new(200, num_values).init(device),
+        }
+    }
+
+    /// `[N, 2, T]` (mask, values) to logits `[N, C]`.
+    pub fn forward(&self, input: Tensor<3>) -> Tensor<2> {
+        let x = self.pool.forward(relu(self.conv1.forward(input)));
+        let x = relu(self.pool.forward(relu(self.conv2.forward(x))));
+        let x: Tensor<2> = x.flatten(1, 2);
+        self.fc2.forward(relu(self.fc1.forward(x)))
+    }
+}

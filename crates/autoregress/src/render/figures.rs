@@ -1,0 +1,140 @@
+//! The lecture's figures: toy sequences as small plots, grids of digits, in-painting, and the
+//! posterior picture (mask / pixels so far / predicted distribution of the next pixel).
+
+use super::raster::{BLACK, BLUE, GRAY, LIGHT, RED, Raster, WHITE};
+
+pub const PANEL_W: usize = 120;
+pub const PANEL_H: usize = 80;
+pub const GAP: usize = 6;
+
+/// One toy sequence as a plot: positions left to right, values bottom to top.
+pub fn plot_sequence(r: &mut Raster, x0: i64, y0: i64, seq: &[u16], num_values: usize, color: [u8; 3]) {
+    r.fill(x0, y0, PANEL_W as i64, PANEL_H as i64, WHITE);
+    r.frame(x0, y0, PANEL_W as i64, PANEL_H as i64, GRAY);
+    let n = seq.len().max(2);
+    let point = |k: usize, v: u16| {
+        let x = x0 + 4 + (k as i64 * (PANEL_W as i64 - 9)) / (n as i64 - 1);
+        let y = y0 + PANEL_H as i64 - 5 - (v as i64 * (PANEL_H as i64 - 9)) / (num_values as i64 - 1);
+        (x, y)
+    };
+    // The starting value T as a faint guide line.
+    let (_, mid) = point(0, (num_values / 2) as u16);
+    r.fill(x0 + 1, mid, PANEL_W as i64 - 2, 1, LIGHT);
+    for (k, &v) in seq.iter().enumerate() {
+        let (x, y) = point(k, v);
+        r.fill(x - 1, y - 1, 3, 3, color);
+    }
+}
+
+/// A grid of toy sequences; `columns` panels a row.
+pub fn sequence_grid(r: &mut Raster, x0: i64, y0: i64, seqs: &[Vec<u16>], columns: usize, num_values: usize, color: [u8; 3]) {
+    for (i, seq) in seqs.iter().enumerate() {
+        let x = x0 + ((i % columns) * (PANEL_W + GAP)) as i64;
+        let y = y0 + ((i / columns) * (PANEL_H + GAP)) as i64;
+        plot_sequence(r, x, y, seq, num_values, color);
+    }
+}
+
+fn grid_size(count: usize, columns: usize, w: usize, h: usize) -> (usize, usize) {
+    let rows = count.div_ceil(columns);
+    (columns * (w + GAP) - GAP, rows * (h + GAP) - GAP)
+}
+
+/// Training sequences (black, left) next to generated ones (blue, right), 5 a row.
+pub fn toy_train_vs_generated(train: &[Vec<u16>], generated: &[Vec<u16>], num_values: usize) -> Raster {
+    let (lw, lh) = grid_size(train.len().max(1), 5, PANEL_W, PANEL_H);
+    let (rw, rh) = grid_size(generated.len().max(1), 5, PANEL_W, PANEL_H);
+    let mut r = Raster::new(lw + rw + 4 * GAP + 2, lh.max(rh) + 2 * GAP, LIGHT);
+    sequence_grid(&mut r, GAP as i64, GAP as i64, train, 5, num_values, BLACK);
+    let split = (lw + 2 * GAP) as i64;
+    r.fill(split, 0, 2, r.height as i64, GRAY);
+    sequence_grid(&mut r, split + 2 + GAP as i64, GAP as i64, generated, 5, num_values, BLUE);
+    r
+}
+
+/// Digits in a grid, `columns` a row, each `scale` times larger.
+pub fn digit_grid(images: &[&[u8]], cols: usize, rows: usize, columns: usize, scale: usize) -> Raster {
+    let (w, h) = (cols * scale, rows * scale);
+    let (gw, gh) = grid_size(images.len().max(1), columns, w, h);
+    let mut r = Raster::new(gw + 2 * GAP, gh + 2 * GAP, LIGHT);
+    for (i, img) in images.iter().enumerate() {
+        let x = GAP + (i % columns) * (w + GAP);
+        let y = GAP + (i / columns) * (h + GAP);
+        r.gray(x as i64, y as i64, img, cols, scale);
+    }
+    r
+}
+
+/// In-painting: per digit, the original, the rows kept (the rest a gray patch) and completions.
+pub fn inpainting(originals: &[&[u8]], completions: &[Vec<&[u8]>], cols: usize, rows: usize, kept_rows: usize, scale: usize) -> Raster {
+    let (w, h) = (cols * scale, rows * scale);
+    let per = 2 + completions.first().map_or(0, |c| c.len());
+    let group_w = per * (w + 2) + 3 * GAP;
+    let groups_per_row = 4;
+    let n = originals.len();
+    let mut r = Raster::new(
+        groups_per_row * group_w + GAP,
+        n.div_ceil(groups_per_row) * (h + GAP) + GAP,
+        LIGHT,
+    );
+    for (i, orig) in originals.iter().enumerate() {
+        let x0 = (GAP + (i % groups_per_row) * group_w) as i64;
+        let y0 = (GAP + (i / groups_per_row) * (h + GAP)) as i64;
+        r.gray(x0, y0, orig, cols, scale);
+        let kept = &orig[..kept_rows * cols];
+        let x1 = x0 + (w + 2) as i64;
+        r.gray(x1, y0, kept, cols, scale);
+        r.fill(x1, y0 + (kept_rows * scale) as i64, w as i64, ((rows - kept_rows) * scale) as i64, GRAY);
+        for (j, c) in completions[i].iter().enumerate() {
+            let x = x1 + ((j + 1) * (w + 2)) as i64 + 2;
+            r.gray(x, y0, c, cols, scale);
+        }
+    }
+    r
+}
+
+/// One group of the posterior picture.
+pub struct PosteriorPanel {
+    /// The pixels so far (0 where not generated yet).
+    pub pixels: Vec<u8>,
+    /// The position about to be generated.
+    pub position: usize,
+    /// log-probabilities of the 256 gray levels there.
+    pub log_probs: Vec<f32>,
+}
+
+/// Groups of three, as in the lecture: the mask (black = known), the pixels so far with the next
+/// pixel in red, and the predicted distribution of that pixel over 0..255, on a log scale.
+pub fn posterior(panels: &[PosteriorPanel], cols: usize, rows: usize, scale: usize) -> Raster {
+    let (w, h) = (cols * scale, rows * scale);
+    let plot_w = 256usize;
+    let group_w = 2 * (w + GAP) + plot_w + 3 * GAP;
+    let mut r = Raster::new(2 * group_w + GAP, panels.len().div_ceil(2) * (h + 2 * GAP) + GAP, LIGHT);
+    for (i, p) in panels.iter().enumerate() {
+        let x0 = (GAP + (i % 2) * group_w) as i64;
+        let y0 = (GAP + (i / 2) * (h + 2 * GAP)) as i64;
+        let mask: Vec<u8> = (0..cols * rows).map(|k| if k < p.position { 255 } else { 0 }).collect();
+        r.gray(x0, y0, &mask, cols, scale);
+        r.frame(x0, y0, w as i64, h as i64, GRAY);
+        let x1 = x0 + (w + GAP) as i64;
+        let so_far: Vec<u8> = (0..cols * rows).map(|k| if k < p.position { p.pixels[k] } else { 0 }).collect();
+        r.gray(x1, y0, &so_far, cols, scale);
+        r.frame(x1, y0, w as i64, h as i64, GRAY);
+        let (py, px) = ((p.position / cols) as i64, (p.position % cols) as i64);
+        let s = scale as i64;
+        r.fill(x1 + px * s - 1, y0 + py * s - 1, s + 2, s + 2, RED);
+        // The distribution: log10 p from -8 (bottom) to 0 (top), one column per gray level.
+        let x2 = x1 + (w + GAP) as i64;
+        r.fill(x2, y0, plot_w as i64, h as i64, WHITE);
+        r.frame(x2 - 1, y0 - 1, plot_w as i64 + 2, h as i64 + 2, GRAY);
+        for decade in 1..8 {
+            r.fill(x2, y0 + (h as i64 * decade) / 8, plot_w as i64, 1, LIGHT);
+        }
+        for (v, &lp) in p.log_probs.iter().enumerate() {
+            let log10 = (lp as f64 / std::f64::consts::LN_10).clamp(-8.0, 0.0);
+            let top = y0 + ((-log10 / 8.0) * h as f64) as i64;
+            r.line((x2 + v as i64, y0 + h as i64 - 1), (x2 + v as i64, top), BLUE);
+        }
+    }
+    r
+}

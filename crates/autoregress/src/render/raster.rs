@@ -1,0 +1,77 @@
+//! A small RGB raster: the figures are drawn once here, saved as PNG by the trainer and put on
+//! a canvas by the page.
+
+pub type Rgb = [u8; 3];
+pub const WHITE: Rgb = [255, 255, 255];
+pub const BLACK: Rgb = [0, 0, 0];
+pub const RED: Rgb = [220, 30, 30];
+pub const BLUE: Rgb = [40, 80, 200];
+pub const GRAY: Rgb = [150, 150, 150];
+pub const LIGHT: Rgb = [225, 225, 225];
+
+pub struct Raster {
+    pub width: usize,
+    pub height: usize,
+    pixels: Vec<Rgb>,
+}
+
+impl Raster {
+    pub fn new(width: usize, height: usize, background: Rgb) -> Self {
+        Raster { width, height, pixels: vec![background; width * height] }
+    }
+
+    pub fn set(&mut self, x: i64, y: i64, color: Rgb) {
+        if x >= 0 && y >= 0 && (x as usize) < self.width && (y as usize) < self.height {
+            self.pixels[y as usize * self.width + x as usize] = color;
+        }
+    }
+
+    pub fn get(&self, x: usize, y: usize) -> Rgb {
+        self.pixels[y * self.width + x]
+    }
+
+    pub fn fill(&mut self, x: i64, y: i64, w: i64, h: i64, color: Rgb) {
+        for yy in y..y + h {
+            for xx in x..x + w {
+                self.set(xx, yy, color);
+            }
+        }
+    }
+
+    pub fn frame(&mut self, x: i64, y: i64, w: i64, h: i64, color: Rgb) {
+        self.fill(x, y, w, 1, color);
+        self.fill(x, y + h - 1, w, 1, color);
+        self.fill(x, y, 1, h, color);
+        self.fill(x + w - 1, y, 1, h, color);
+    }
+
+    pub fn line(&mut self, (x0, y0): (i64, i64), (x1, y1): (i64, i64), color: Rgb) {
+        let steps = (x1 - x0).abs().max((y1 - y0).abs()).max(1);
+        for s in 0..=steps {
+            let x = x0 + (x1 - x0) * s / steps;
+            let y = y0 + (y1 - y0) * s / steps;
+            self.set(x, y, color);
+        }
+    }
+
+    /// A gray image (row-major bytes) scaled `scale` times, drawn as in the lecture: 0 is white
+    /// and 255 black.
+    pub fn gray(&mut self, x: i64, y: i64, pixels: &[u8], cols: usize, scale: usize) {
+        for (i, &v) in pixels.iter().enumerate() {
+            let (r, c) = ((i / cols) as i64, (i % cols) as i64);
+            let ink = 255 - v;
+            let s = scale as i64;
+            self.fill(x + c * s, y + r * s, s, s, [ink, ink, ink]);
+        }
+    }
+
+    /// RGBA bytes, row-major, as a browser canvas's ImageData wants them.
+    pub fn rgba(&self) -> Vec<u8> {
+        self.pixels.iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect()
+    }
+
+    /// RGB bytes, row-major.
+    pub fn rgb(&self) -> Vec<u8> {
+        self.pixels.iter().flatten().copied().collect()
+    }
+}

@@ -1,0 +1,116 @@
+//! Weights to and from bytes: a burnpack whose metadata carries the [`ModelSpec`] (which network,
+//! the sequence length, the number of values, the training mean and std), so that a weights file
+//! is all the browser or the trainer needs to rebuild the model.
+
+use crate::models::{ArModel, ModelKind, ModelSpec};
+use burn::store::burn_pack::{Bytes, Reader};
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::tensor::Device;
+use std::collections::BTreeMap;
+use std::fmt;
+
+const FORMAT_KEY: &str = "autoregress.format";
+const FORMAT: &str = "autoregress-weights-1";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum WeightsError {
+    /// Not a burnpack, or a damaged one.
+    Unreadable(String),
+    /// A burnpack, but not written by this project.
+    NotOurs,
+    /// Metadata missing or malformed.
+    BadMetadata(String),
+    /// Weights of another model than the one asked for.
+    WrongModel { expected: ModelKind, found: ModelKind },
+    /// The tensors do not fit the network the metadata describes.
+    Mismatch(String),
+}
+
+impl fmt::Display for WeightsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WeightsError::Unreadable(e) => write!(f, "not a readable weights file (burnpack): {e}"),
+            WeightsError::NotOurs => write!(f, "a burnpack, but not weights written by this project's trainer"),
+            WeightsError::BadMetadata(e) => write!(f, "bad weights metadata: {e}"),
+            WeightsError::WrongModel { expected, found } => write!(
+                f,
+                "these are weights of the {} model, where the {} model was expected",
+                found.name(),
+                expected.name()
+            ),
+            WeightsError::Mismatch(e) => write!(f, "the tensors do not fit the model: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for WeightsError {}
+
+fn spec_metadata(spec: &ModelSpec) -> [(&'static str, String); 7] {
+    [
+        (FORMAT_KEY, FORMAT.to_string()),
+        ("autoregress.model", spec.kind.name().to_string()),
+        ("autoregress.seq_len", spec.seq_len.to_string()),
+        ("autoregress.width", spec.width.to_string()),
+        ("autoregress.num_values", spec.num_values.to_string()),
+        ("autoregress.mean", format!("{:?}", spec.mean)),
+        ("autoregress.std", format!("{:?}", spec.std)),
+    ]
+}
+
+fn spec_from_metadata(meta: &BTreeMap<String, String>) -> Result<ModelSpec, WeightsError> {
+    if meta.get(FORMAT_KEY).map(String::as_str) != Some(FORMAT) {
+        return Err(WeightsError::NotOurs);
+    }
+    let get = |key: &str| {
+        meta.get(key).ok_or_else(|| WeightsError::BadMetadata(format!("missing {key}")))
+    };
+    fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, WeightsError> {
+        v.parse().map_err(|_| WeightsError::BadMetadata(format!("{key} = {v:?} is not a number")))
+    }
+    let model = get("autoregress.model")?;
+    let kind = ModelKind::from_name(model)
+        .ok_or_else(|| WeightsError::BadMetadata(format!("unknown model {model:?}")))?;
+    let spec = ModelSpec {
+        kind,
+        seq_len: num("seq_len", get("autoregress.seq_len")?)?,
+        width: num("width", get("autoregress.width")?)?,
+        num_values: num("num_values", get("autoregress.num_values")?)?,
+        mean: num("mean", get("autoregress.mean")?)?,
+        std: num("std", get("autoregress.std")?)?,
+    };
+    spec.validate().map_err(|e| WeightsError::BadMetadata(e.0))?;
+    Ok(spec)
+}
+
+/// The model's weights and spec as burnpack bytes.
+pub fn to_bytes(model: &ArModel) -> Result<Vec<u8>, WeightsError> {
+    let mut store = BurnpackStore::from_bytes(None);
+    for (key, value) in spec_metadata(&model.spec) {
+        store = store.metadata(key, value);
+    }
+    model.save_into(&mut store).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+    let bytes = store.get_bytes().map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+    Ok(bytes.to_vec())
+}
+
+/// The spec stored in weights bytes, without loading the tensors.
+pub fn read_spec(bytes: &[u8]) -> Result<ModelSpec, WeightsError> {
+    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+    spec_from_metadata(reader.metadata())
+}
+
+/// Rebuilds a model from weights bytes on `device`; `expected`, when given, is the model kind
+/// the caller needs.
+pub fn from_bytes(bytes: &[u8], expected: Option<ModelKind>, device: &Device) -> Result<ArModel, WeightsError> {
+    let spec = read_spec(bytes)?;
+    if let Some(expected) = expected {
+        if expected != spec.kind {
+            return Err(WeightsError::WrongModel { expected, found: spec.kind });
+        }
+    }
+    let mut model = ArModel::new(spec, device).map_err(|e| WeightsError::BadMetadata(e.0))?;
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())));
+    model.load_from(&mut store).map_err(|e| WeightsError::Mismatch(e.to_string()))?;
+    Ok(model)
+}

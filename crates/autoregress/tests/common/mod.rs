@@ -1,0 +1,37 @@
+// Shared by the integration tests: the CPU device and small fixtures.
+#![allow(dead_code)]
+
+use autoregress::burn::module::{Module, ModuleMapper, Param};
+use autoregress::burn::tensor::{Device, Tensor};
+use autoregress::{ArModel, ModelSpec};
+
+pub fn device() -> Device {
+    Device::flex()
+}
+
+pub fn toy_model(len: usize) -> ArModel {
+    ArModel::new(ModelSpec::toy(len, len as f32, 8.0), &device()).unwrap()
+}
+
+pub fn mnist_model() -> ArModel {
+    ArModel::new(ModelSpec::mnist(28, 28, 33.3, 78.6), &device()).unwrap()
+}
+
+/// Every parameter set to 0: the logits are 0, the predicted distribution uniform.
+pub fn zeroed(model: ArModel) -> ArModel {
+    struct Zero;
+    impl ModuleMapper for Zero {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| t.zeros_like())
+        }
+    }
+    model.map(&mut Zero)
+}
+
+pub fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+pub fn ints<const D: usize>(t: Tensor<D, autoregress::burn::tensor::Int>) -> Vec<i64> {
+    t.into_data().convert::<i64>().try_to_vec::<i64>().unwrap()
+}

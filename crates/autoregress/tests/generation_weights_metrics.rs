@@ -1,0 +1,168 @@
+mod common;
+
+use autoregress::batch::sequences_tensor;
+use autoregress::metrics::{bits_per_dim, histogram_baseline_nats, total_nll};
+use autoregress::weights::{self, WeightsError};
+use autoregress::{GenerateOptions, Generation, ModelKind, generate};
+use autoregress::burn::tensor::Tensor;
+use common::*;
+
+#[test]
+fn generation_fills_every_position_with_values_in_range() {
+    let model = toy_model(16);
+    let mut options = GenerateOptions::new(5);
+    options.seed = 3;
+    let out = generate(&model, &options, &device()).unwrap();
+    assert_eq!(out.dims(), [5, 16]);
+    let v = ints(out);
+    assert!(v.iter().all(|&x| (0..32).contains(&x)));
+    // An untrained network's samples are spread out, not all one value.
+    let distinct = v.iter().collect::<std::collections::BTreeSet<_>>().len();
+    assert!(distinct > 5, "{distinct} distinct values");
+    // Same seed, same sequences.
+    assert_eq!(ints(generate(&model, &options, &device()).unwrap()), v);
+}
+
+#[test]
+fn in_painting_never_changes_a_known_value_and_fills_the_rest() {
+    let model = mnist_model();
+    let n = 2;
+    let len = 28 * 28;
+    // Sample 0 knows its first 14 rows; sample 1 knows a scattered set of pixels.
+    let known: Vec<i32> = (0..n * len)
+        .map(|i| {
+            let (s, p) = (i / len, i % len);
+            let keep = if s == 0 { p < 14 * 28 } else { p % 7 == 3 };
+            if keep { ((p * 37) % 256) as i32 } else { -1 }
+        })
+        .collect();
+    let mut options = GenerateOptions::new(n);
+    options.known = Some(known.clone());
+    options.seed = 5;
+    let mut generation = Generation::new(&model, &options, &device()).unwrap();
+    assert!(generation.run(&model, len) == len);
+    assert!(generation.is_done());
+    let v = ints(generation.values());
+    for (i, (&k, &got)) in known.iter().zip(&v).enumerate() {
+        if k >= 0 {
+            assert_eq!(got, k as i64, "known value at {i} changed");
+        }
+    }
+    assert!(v.iter().all(|&x| (0..256).contains(&x)));
+    let visited = floats(generation.visited());
+    assert!(visited.iter().all(|&m| m == 1.0));
+}
+
+#[test]
+fn bad_generation_options_are_errors() {
+    let model = toy_model(16);
+    let mut options = GenerateOptions::new(2);
+    options.order = Some((0..15).collect());
+    assert!(Generation::new(&model, &options, &device()).is_err());
+    options.order = Some([0].into_iter().chain(0..15).collect());
+    assert!(Generation::new(&model, &options, &device()).is_err());
+    options.order = None;
+    options.known = Some(vec![-1; 31]);
+    assert!(Generation::new(&model, &options, &device()).is_err());
+    options.known = Some(vec![40; 32]);
+    assert!(Generation::new(&model, &options, &device()).is_err());
+}
+
+#[test]
+fn a_visiting_order_is_followed() {
+    let model = toy_model(16);
+    let mut options = GenerateOptions::new(1);
+    options.order = Some((0..16).rev().collect());
+    let mut generation = Generation::new(&model, &options, &device()).unwrap();
+    assert_eq!(generation.position(), Some(15));
+    generation.step(&model);
+    assert_eq!(floats(generation.visited())[15], 1.0);
+    assert_eq!(floats(generation.visited())[..15].iter().sum::<f32>(), 0.0);
+    assert_eq!(generation.position(), Some(14));
+}
+
+#[test]
+fn weights_round_trip_with_identical_logits() {
+    for model in [toy_model(32), mnist_model()] {
+        let bytes = weights::to_bytes(&model).unwrap();
+        let loaded = weights::from_bytes(&bytes, Some(model.spec.kind), &device()).unwrap();
+        assert_eq!(loaded.spec, model.spec);
+        let len = model.spec.seq_len;
+        let seqs = sequences_tensor(&(0..3 * len).map(|i| (i % 7) as u8).collect::<Vec<_>>(), 3, len, &device());
+        let mask = Tensor::<2>::ones([3, len], &device());
+        let a = floats(model.logits(seqs.clone(), mask.clone()));
+        let b = floats(loaded.logits(seqs, mask));
+        assert_eq!(a.len(), 3 * model.spec.num_values);
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn wrong_or_damaged_weights_are_clear_errors() {
+    let toy = weights::to_bytes(&toy_model(32)).unwrap();
+    let err = weights::from_bytes(&toy, Some(ModelKind::Mnist), &device()).unwrap_err();
+    assert_eq!(err, WeightsError::WrongModel { expected: ModelKind::Mnist, found: ModelKind::Toy });
+    assert!(err.to_string().contains("toy-conv1d"));
+    assert!(matches!(weights::from_bytes(b"hello", None, &device()), Err(WeightsError::Unreadable(_))));
+    let truncated = &toy[..toy.len() - 100];
+    assert!(weights::from_bytes(truncated, None, &device()).is_err());
+    // Weights of a T = 32 network claimed to be T = 64: the tensors do not fit.
+    let other = weights::to_bytes(&toy_model(64)).unwrap();
+    let spec32 = weights::read_spec(&toy).unwrap();
+    let spec64 = weights::read_spec(&other).unwrap();
+    assert_eq!((spec32.seq_len, spec64.seq_len), (32, 64));
+    let mut forged = autoregress::ArModel::new(spec64, &device()).unwrap();
+    forged.net = toy_model(32).net;
+    let forged = weights::to_bytes(&forged).unwrap();
+    assert!(matches!(weights::from_bytes(&forged, None, &device()), Err(WeightsError::Mismatch(_))));
+}
+
+#[test]
+fn a_uniform_model_scores_exactly_eight_bits_per_pixel() {
+    let model = zeroed(mnist_model());
+    let pixels: Vec<u8> = (0..2 * 784).map(|i| (i * 31 % 256) as u8).collect();
+    let nats = total_nll(&model, &pixels, 2, 784, &device(), |_, _| {});
+    let bpd = bits_per_dim(nats / (2.0 * 784.0));
+    assert!((bpd - 8.0).abs() < 1e-4, "{bpd}");
+}
+
+#[test]
+fn exact_nll_sums_every_conditional() {
+    // Against a direct computation, position by position, on a small toy model.
+    let model = toy_model(16);
+    let seq: Vec<u8> = (0..16).map(|i| 16 + (i % 5) as u8).collect();
+    let total = total_nll(&model, &seq, 1, 1000, &device(), |_, _| {});
+    let mut direct = 0.0;
+    for t in 0..16 {
+        let s = sequences_tensor(&seq, 1, 16, &device());
+        let mask = Tensor::<2>::from_data(
+            autoregress::burn::tensor::TensorData::new(autoregress::event::prefix_mask(t, 16), [1, 16]),
+            &device(),
+        );
+        let logp = floats(autoregress::burn::tensor::activation::log_softmax(model.logits(s, mask), 1));
+        direct -= logp[seq[t] as usize] as f64;
+    }
+    assert!((total - direct).abs() < 1e-3 * direct.abs(), "{total} vs {direct}");
+}
+
+#[test]
+fn the_histogram_baseline_on_a_hand_checked_case() {
+    // Two positions, two classes; train: [0,1], [0,0]. Add-0.1: p(pos0=0) = 2.1/2.2.
+    let nats = histogram_baseline_nats(&[0, 1, 0, 0], &[0, 1], 2, 2, 0.1);
+    let want = -((2.1f64 / 2.2).ln() + (1.1f64 / 2.2).ln()) / 2.0;
+    assert!((nats - want).abs() < 1e-12);
+}
+
+#[test]
+fn the_committed_weights_load_and_give_logits_of_the_right_shape() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights");
+    for (file, kind, classes) in [("mnist.bpk", ModelKind::Mnist, 256), ("toy.bpk", ModelKind::Toy, 64)] {
+        let bytes = std::fs::read(format!("{root}/{file}")).expect("committed weights");
+        let model = weights::from_bytes(&bytes, Some(kind), &device()).unwrap();
+        let len = model.spec.seq_len;
+        let seqs = sequences_tensor(&vec![0u8; 5 * len], 5, len, &device());
+        let logits = model.logits(seqs, Tensor::<2>::zeros([5, len], &device()));
+        assert_eq!(logits.dims(), [5, classes]);
+        assert!(floats(logits).iter().all(|v| v.is_finite()));
+    }
+}

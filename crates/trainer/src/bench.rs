@@ -1,0 +1,73 @@
+//! Throughput of the MNIST model on each backend: training (forward, backward and Adam at
+//! batch 100), forward passes, and generating 48 digits (784 sequential steps).
+
+use crate::device::Chosen;
+use autoregress::batch::{random_positions, sequences_tensor, training_batch};
+use autoregress::burn::optim::{AdamConfig, GradientsParams};
+use autoregress::burn::tensor::Tensor;
+use autoregress::rng::Rng;
+use autoregress::{ArModel, GenerateOptions, ModelSpec, generate};
+use serde_json::{Value, json};
+use std::time::Instant;
+
+pub struct BenchOptions {
+    pub train_steps: usize,
+    pub forward_reps: usize,
+    pub digits: usize,
+}
+
+fn images(count: usize, rng: &mut Rng) -> Vec<u8> {
+    (0..count * 784).map(|_| if rng.below(5) == 0 { 255 } else { 0 }).collect()
+}
+
+pub fn run(backend: &Chosen, opts: &BenchOptions) -> Value {
+    let device = &backend.device;
+    let spec = ModelSpec::mnist(28, 28, 33.3, 78.6);
+    let batch = 100;
+    let mut rng = Rng::new(1);
+    let data = sequences_tensor(&images(batch, &mut rng), batch, 784, device);
+
+    // Training: forward + backward + Adam, synchronized by reading the loss at the end.
+    let ad = device.clone().autodiff();
+    let mut model = ArModel::new(spec.clone(), &ad).expect("valid spec");
+    let mut optim = AdamConfig::new().init();
+    let ad_data = sequences_tensor(&images(batch, &mut rng), batch, 784, &ad);
+    let mut timed = 0.0;
+    for step in 0..opts.train_steps + 1 {
+        let start = Instant::now();
+        let positions = random_positions(&mut rng, batch, 784);
+        let loss = training_batch(ad_data.clone(), &positions).loss(&model);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model, grads);
+        let _: f32 = loss.into_scalar();
+        // The first step warms caches and compiles kernels; it is not counted.
+        if step > 0 {
+            timed += start.elapsed().as_secs_f64();
+        }
+    }
+    let train_ips = (opts.train_steps * batch) as f64 / timed;
+
+    // Forward passes at batch 100.
+    let model = ArModel::new(spec, device).expect("valid spec");
+    let mask = Tensor::<2>::ones([batch, 784], device);
+    let _: Vec<f32> = model.logits(data.clone(), mask.clone()).into_data().try_to_vec().expect("floats");
+    let start = Instant::now();
+    for _ in 0..opts.forward_reps {
+        let _: Vec<f32> = model.logits(data.clone(), mask.clone()).into_data().try_to_vec().expect("floats");
+    }
+    let forward_ips = (opts.forward_reps * batch) as f64 / start.elapsed().as_secs_f64();
+
+    // Generation of whole digits, read back once at the end.
+    let start = Instant::now();
+    let digits = generate(&model, &GenerateOptions::new(opts.digits), device).expect("valid options");
+    let _: Vec<i64> = digits.into_data().convert::<i64>().try_to_vec().expect("ints");
+    let generate_s = start.elapsed().as_secs_f64();
+
+    json!({
+        "backend": backend.name,
+        "train_images_per_s": train_ips,
+        "forward_images_per_s": forward_ips,
+        "digits": opts.digits,
+        "generate_seconds": generate_s,
+    })
+}

@@ -1,0 +1,453 @@
+//! The command line: train, eval, sample, pictures, bench.
+
+use crate::device::{self, Backend};
+use crate::{bench, data, eval, files, sample, train};
+use autoregress::render::figures as pictures;
+use anyhow::{Context, Result, bail};
+use autoregress::batch::mean_std;
+use autoregress::data::toy::toy_dataset;
+use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "trainer", version, about = "Train, evaluate and sample the auto-regressive models of the lecture \"Deep learning 10.1 Auto-regression\"")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Model {
+    /// Toy sequences (length T, 2T values) and the lecture's 1-D convnet
+    Toy,
+    /// MNIST digits as 784-pixel sequences and the lecture's LeNet-like convnet
+    Mnist,
+}
+
+impl Model {
+    fn kind(self) -> ModelKind {
+        match self {
+            Model::Toy => ModelKind::Toy,
+            Model::Mnist => ModelKind::Mnist,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Model::Toy => "toy",
+            Model::Mnist => "mnist",
+        }
+    }
+
+    /// Where the page loads the weights from.
+    fn default_weights(self) -> PathBuf {
+        files::repo_root().join(format!("web/weights/{}.bpk", self.name()))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model, then export its weights, evaluate it and draw samples
+    Train(TrainArgs),
+    /// Exact test cross-entropy of weights (toy: and the valid share of samples; mnist: bits/dim and baseline)
+    Eval(EvalArgs),
+    /// Generate sequences (toy: .txt and .png) or digits (mnist: .png and .idx3-ubyte)
+    Sample(SampleArgs),
+    /// The lecture's MNIST pictures: 48 digits, in-painting from the top half, the posterior view
+    Pictures(PicturesArgs),
+    /// Training, forward and generation throughput of the MNIST model on every available backend
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Clone)]
+struct DeviceArg {
+    /// Compute backend
+    #[arg(long, value_enum, default_value = "auto")]
+    device: Backend,
+}
+
+#[derive(Args, Clone)]
+struct DataArgs {
+    /// MNIST only: folder with the four standard MNIST (or Fashion-MNIST) files, gzip or raw
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Toy only: sequence length T (values are 0..2T)
+    #[arg(long, default_value_t = 32)]
+    len: usize,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    model: Model,
+    #[command(flatten)]
+    device: DeviceArg,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Passes over the training set [default: toy 20, mnist 40]
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Toy only: number of training sequences
+    #[arg(long, default_value_t = 50_000)]
+    train_size: usize,
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// Adam's learning rate (cosine-decayed to a tenth over the run)
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where to write the weights [default: web/weights/<model>.bpk, where the page loads them]
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Folder of samples and pictures made after training [default: runs/<model>]
+    #[arg(long)]
+    report_dir: Option<PathBuf>,
+    /// Checkpoint folder [default: runs/<model>/checkpoint]
+    #[arg(long)]
+    checkpoint_dir: Option<PathBuf>,
+    /// Seconds between checkpoints
+    #[arg(long, default_value_t = 60)]
+    checkpoint_every: u64,
+    /// Continue the run in the checkpoint folder (its epochs, batch size, lr and seed)
+    #[arg(long)]
+    resume: bool,
+    /// MNIST only: test images for the final evaluation
+    #[arg(long, default_value_t = 1000)]
+    eval_images: usize,
+    /// No progress bars
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    model: Model,
+    /// Weights file [default: web/weights/<model>.bpk]
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceArg,
+    #[command(flatten)]
+    data: DataArgs,
+    /// MNIST only: evaluate on the first N test images
+    #[arg(long, default_value_t = 1000)]
+    images: usize,
+    /// Toy only: test sequences, and generated sequences checked for validity
+    #[arg(long, default_value_t = 1000)]
+    sequences: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SampleArgs {
+    model: Model,
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceArg,
+    /// How many [default: toy 25, mnist 48]
+    #[arg(long)]
+    count: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// 1 samples the model; lower is more conservative, 0 the most likely value
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+    /// Output path without extension [default: runs/<model>/samples]
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct PicturesArgs {
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceArg,
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder [default: runs/mnist]
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Backends to measure [default: every one available]
+    #[arg(long, value_enum, value_delimiter = ',')]
+    backends: Vec<Backend>,
+    /// Timed training steps at batch 100
+    #[arg(long, default_value_t = 20)]
+    train_steps: usize,
+    /// Timed forward passes at batch 100
+    #[arg(long, default_value_t = 20)]
+    forward_reps: usize,
+    /// Digits generated in the timed generation
+    #[arg(long, default_value_t = 48)]
+    digits: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(a) => train_command(a),
+        Command::Eval(a) => eval_command(a),
+        Command::Sample(a) => sample_command(a),
+        Command::Pictures(a) => pictures_command(a),
+        Command::Bench(a) => bench_command(a),
+    }
+}
+
+fn runs_dir(model: Model) -> PathBuf {
+    files::repo_root().join("runs").join(model.name())
+}
+
+fn load_mnist(dir: &Option<PathBuf>) -> Result<data::Mnist> {
+    let dir = dir.clone().unwrap_or_else(data::default_dir);
+    data::load(&dir)
+}
+
+fn check_positive(name: &str, value: usize) -> Result<()> {
+    if value == 0 {
+        bail!("{name} must be at least 1");
+    }
+    Ok(())
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn train_command(a: TrainArgs) -> Result<()> {
+    check_positive("--batch-size", a.batch_size)?;
+    if !(a.lr.is_finite() && a.lr > 0.0) {
+        bail!("--lr must be a positive number, not {}", a.lr);
+    }
+    let chosen = device::choose(a.device.device)?;
+    eprintln!("device: {}", chosen.name);
+    let ad = chosen.device.clone().autodiff();
+    let run_dir = a.report_dir.clone().unwrap_or_else(|| runs_dir(a.model));
+    let out = a.out.clone().unwrap_or_else(|| a.model.default_weights());
+
+    // The training set and the model's spec (normalization from the training data).
+    let (train_seqs, count, spec, mnist) = match a.model {
+        Model::Toy => {
+            check_positive("--train-size", a.train_size)?;
+            ModelSpec::toy(a.data.len, 0.0, 1.0).validate().map_err(|e| anyhow::anyhow!("--len {}: {e}", a.data.len))?;
+            let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ a.seed, a.train_size, a.data.len);
+            let (mean, std) = mean_std(seqs.iter().map(|&v| v as f64));
+            (seqs, a.train_size, ModelSpec::toy(a.data.len, mean, std), None)
+        }
+        Model::Mnist => {
+            let m = load_mnist(&a.data.data_dir)?;
+            let img = &m.train.images;
+            let (mean, std) = mean_std(img.pixels.iter().map(|&v| v as f64));
+            let spec = ModelSpec::mnist(img.rows, img.cols, mean, std);
+            spec.validate()?;
+            let seqs: Vec<u16> = img.pixels.iter().map(|&v| v as u16).collect();
+            (seqs, img.count, spec, Some(m))
+        }
+    };
+    let epochs = a.epochs.unwrap_or(match a.model {
+        Model::Toy => 20,
+        Model::Mnist => 40,
+    });
+    let opts = train::TrainOptions {
+        epochs,
+        batch_size: a.batch_size,
+        lr: a.lr,
+        seed: a.seed,
+        checkpoint_dir: a.checkpoint_dir.clone().unwrap_or_else(|| run_dir.join("checkpoint")),
+        checkpoint_every: Duration::from_secs(a.checkpoint_every),
+        resume: a.resume,
+        log_every: 20,
+        quiet: a.quiet,
+    };
+    ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping: saving a checkpoint (Ctrl-C again to quit at once)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+
+    let model = ArModel::new(spec, &ad)?;
+    let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len };
+    let outcome = train::train(model, &set, &opts, &ad, &STOP)?;
+    if outcome.interrupted {
+        eprintln!(
+            "interrupted at step {}; continue with the same command and --resume (checkpoint in {})",
+            outcome.steps,
+            opts.checkpoint_dir.display()
+        );
+        return Ok(());
+    }
+    let model = outcome.model;
+    files::write(&out, &autoregress::weights::to_bytes(&model)?)?;
+    eprintln!("weights written to {}", out.display());
+
+    let device = &chosen.device;
+    let mut metrics = match &mnist {
+        None => eval::toy(&model, device, 1000, 1000, a.seed, a.quiet),
+        Some(m) => eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.quiet),
+    };
+    metrics["training"] = json!({
+        "device": chosen.name,
+        "seconds": outcome.seconds,
+        "steps": outcome.steps,
+        "epochs": epochs,
+        "batch_size": a.batch_size,
+        "lr": a.lr,
+        "train_sequences": count,
+        "final_train_loss": outcome.last_loss,
+        "samples_per_second": outcome.samples_per_second,
+    });
+    let metrics_path = out.with_extension("metrics.json");
+    files::write_json(&metrics_path, &metrics)?;
+    println!("{}", serde_json::to_string_pretty(&metrics)?);
+    eprintln!("metrics written to {}", metrics_path.display());
+
+    match &mnist {
+        None => {
+            let options = GenerateOptions { seed: a.seed, ..GenerateOptions::new(25) };
+            let generated = sample::run(&model, &options, device, a.quiet)?;
+            sample::toy_files(&model, &generated, &train_seqs, &run_dir.join("samples"))?;
+        }
+        Some(m) => mnist_pictures(&model, m, device, a.seed, &run_dir)?,
+    }
+    eprintln!("samples and pictures in {}", run_dir.display());
+    Ok(())
+}
+
+fn eval_command(a: EvalArgs) -> Result<()> {
+    let chosen = device::choose(a.device.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
+    let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
+    let quiet = a.json;
+    let mut metrics = match a.model {
+        Model::Toy => {
+            check_positive("--sequences", a.sequences)?;
+            eval::toy(&model, &chosen.device, a.sequences, a.sequences, a.seed, quiet)
+        }
+        Model::Mnist => {
+            check_positive("--images", a.images)?;
+            let m = load_mnist(&a.data.data_dir)?;
+            let (tr, te) = (&m.train.images, &m.test.images);
+            if (te.rows * te.cols) != model.spec.seq_len {
+                bail!(
+                    "{} is for {}x{} images, the data in the data folder is {}x{}",
+                    path.display(),
+                    model.spec.height(),
+                    model.spec.width,
+                    te.rows,
+                    te.cols
+                );
+            }
+            eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, quiet)
+        }
+    };
+    metrics["weights"] = json!(path.display().to_string());
+    metrics["device"] = json!(chosen.name);
+    if a.json {
+        println!("{}", serde_json::to_string(&metrics)?);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&metrics)?);
+    }
+    Ok(())
+}
+
+fn sample_command(a: SampleArgs) -> Result<()> {
+    if !a.temperature.is_finite() || a.temperature < 0.0 {
+        bail!("--temperature must be 0 or more, not {}", a.temperature);
+    }
+    let chosen = device::choose(a.device.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
+    let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
+    let count = a.count.unwrap_or(match a.model {
+        Model::Toy => 25,
+        Model::Mnist => 48,
+    });
+    check_positive("--count", count)?;
+    let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("samples"));
+    let options = GenerateOptions { seed: a.seed, temperature: a.temperature, ..GenerateOptions::new(count) };
+    let values = sample::run(&model, &options, &chosen.device, false)?;
+    match a.model {
+        Model::Toy => {
+            let train = toy_dataset(eval::TOY_TRAIN_SEED, count, model.spec.seq_len);
+            sample::toy_files(&model, &values, &train, &out)?;
+            eprintln!("wrote {} and {}", out.with_extension("txt").display(), out.with_extension("png").display());
+        }
+        Model::Mnist => {
+            sample::digit_files(&model, &values, &out)?;
+            eprintln!("wrote {} and {}", out.with_extension("png").display(), out.with_extension("idx3-ubyte").display());
+        }
+    }
+    Ok(())
+}
+
+/// 48 digits, in-painting of 16 test digits from their first half, the posterior picture.
+fn mnist_pictures(model: &ArModel, m: &data::Mnist, device: &autoregress::burn::tensor::Device, seed: u64, dir: &Path) -> Result<()> {
+    let options = GenerateOptions { seed, ..GenerateOptions::new(48) };
+    let values = sample::run(model, &options, device, false)?;
+    sample::digit_files(model, &values, &dir.join("samples"))?;
+
+    let test = m.test.images.take(16);
+    let kept_rows = test.rows / 2;
+    let completions = sample::inpaint(model, &test, kept_rows, 2, seed, device, false)?;
+    let originals: Vec<&[u8]> = (0..test.count).map(|i| test.image(i)).collect();
+    let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();
+    let picture = pictures::inpainting(&originals, &refs, test.cols, test.rows, kept_rows, 2);
+    files::write(&dir.join("inpainting.png"), &files::png(&picture))?;
+
+    let len = model.spec.seq_len;
+    let positions: Vec<usize> = [0.15, 0.3, 0.45, 0.55, 0.65, 0.8].iter().map(|f| (f * len as f64) as usize).collect();
+    let panels = sample::posterior_panels(model, &positions, seed, device)?;
+    let picture = pictures::posterior(&panels, model.spec.width, model.spec.height(), 3);
+    files::write(&dir.join("posterior.png"), &files::png(&picture))
+}
+
+fn pictures_command(a: PicturesArgs) -> Result<()> {
+    let chosen = device::choose(a.device.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| Model::Mnist.default_weights());
+    let model = files::load_weights(&path, ModelKind::Mnist, &chosen.device)?;
+    let m = load_mnist(&a.data_dir)?;
+    let dir = a.out_dir.clone().unwrap_or_else(|| runs_dir(Model::Mnist));
+    mnist_pictures(&model, &m, &chosen.device, a.seed, &dir)?;
+    eprintln!("wrote samples.png, samples.idx3-ubyte, inpainting.png and posterior.png in {}", dir.display());
+    Ok(())
+}
+
+fn bench_command(a: BenchArgs) -> Result<()> {
+    let backends = if a.backends.is_empty() {
+        device::all_available()
+    } else {
+        a.backends.iter().map(|&b| device::choose(b)).collect::<Result<Vec<_>>>()?
+    };
+    let opts = bench::BenchOptions { train_steps: a.train_steps.max(1), forward_reps: a.forward_reps.max(1), digits: a.digits.max(1) };
+    let mut rows = Vec::new();
+    for b in &backends {
+        eprintln!("measuring {} ...", b.name);
+        let r = bench::run(b, &opts);
+        if !a.json {
+            println!(
+                "{:<45} train {:>7.0} img/s   forward {:>7.0} img/s   {} digits in {:>6.2} s",
+                b.name, r["train_images_per_s"].as_f64().unwrap_or(0.0), r["forward_images_per_s"].as_f64().unwrap_or(0.0),
+                opts.digits, r["generate_seconds"].as_f64().unwrap_or(0.0)
+            );
+        }
+        rows.push(r);
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&rows)?);
+    }
+    Ok(())
+}

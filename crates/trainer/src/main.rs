@@ -1,0 +1,26 @@
+//! `trainer`: trains the lecture's auto-regressive models, evaluates them exactly, samples them
+//! and draws the lecture's pictures. Run `cargo run -p trainer --release -- --help`.
+
+mod bench;
+mod cli;
+mod data;
+mod device;
+mod eval;
+mod files;
+mod progress;
+mod sample;
+mod train;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    if let Err(err) = cli::run(cli) {
+        // One clear message, with its causes, and a failing exit code.
+        eprintln!("error: {err}");
+        for cause in err.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,109 @@
+//! Generating with trained weights: sequences as text and pictures, digits as PNG and IDX,
+//! in-painting of test digits and the posterior picture.
+
+use autoregress::render::figures::{self as pictures, PosteriorPanel};
+use crate::{files, progress};
+use anyhow::Result;
+use autoregress::burn::tensor::activation::log_softmax;
+use autoregress::burn::tensor::{Device, Int, Tensor};
+use autoregress::data::idx::Images;
+use autoregress::{ArModel, GenerateOptions, Generation};
+use std::path::Path;
+
+pub fn to_host(t: Tensor<2, Int>) -> Vec<i64> {
+    t.into_data().convert::<i64>().try_to_vec().expect("int data")
+}
+
+/// Runs a generation to its end with a progress bar; the values, row-major.
+pub fn run(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: bool) -> Result<Vec<i64>> {
+    let mut generation = Generation::new(model, options, device)?;
+    let bar = progress::bar(generation.steps_total() as u64, "generating");
+    if quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    // Read back only once: steps queue on the device.
+    let chunk = model.spec.width.max(1);
+    while generation.run(model, chunk) > 0 {
+        bar.set_position(generation.steps_done() as u64);
+    }
+    let values = to_host(generation.values());
+    bar.finish_and_clear();
+    Ok(values)
+}
+
+/// Toy sequences: `<out>.txt` (one a line) and `<out>.png` (training ones next to them).
+pub fn toy_files(model: &ArModel, generated: &[i64], train: &[u16], out: &Path) -> Result<()> {
+    let len = model.spec.seq_len;
+    let text: String = generated
+        .chunks(len)
+        .map(|s| s.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ") + "\n")
+        .collect();
+    files::write(&out.with_extension("txt"), text.as_bytes())?;
+    let generated: Vec<Vec<u16>> = generated.chunks(len).map(|s| s.iter().map(|&v| v as u16).collect()).collect();
+    let train: Vec<Vec<u16>> = train.chunks(len).take(generated.len()).map(<[u16]>::to_vec).collect();
+    let picture = pictures::toy_train_vs_generated(&train, &generated, model.spec.num_values);
+    files::write(&out.with_extension("png"), &files::png(&picture))
+}
+
+fn as_images(model: &ArModel, values: &[i64]) -> Images {
+    let len = model.spec.seq_len;
+    Images {
+        count: values.len() / len,
+        rows: model.spec.height(),
+        cols: model.spec.width,
+        pixels: values.iter().map(|&v| v.clamp(0, 255) as u8).collect(),
+    }
+}
+
+/// Digits: `<out>.png` (a grid) and `<out>.idx3-ubyte` (IDX, as the data loader reads).
+pub fn digit_files(model: &ArModel, values: &[i64], out: &Path) -> Result<()> {
+    let images = as_images(model, values);
+    let refs: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
+    let grid = pictures::digit_grid(&refs, images.cols, images.rows, 8, 2);
+    files::write(&out.with_extension("png"), &files::png(&grid))?;
+    files::write(&out.with_extension("idx3-ubyte"), &images.to_idx())
+}
+
+/// In-painting of `test` digits from their first `kept_rows` rows, `alternatives` completions
+/// each; returns the completions, `[digit][alternative]`.
+pub fn inpaint(
+    model: &ArModel,
+    test: &Images,
+    kept_rows: usize,
+    alternatives: usize,
+    seed: u64,
+    device: &Device,
+    quiet: bool,
+) -> Result<Vec<Vec<Vec<u8>>>> {
+    let len = model.spec.seq_len;
+    let kept = kept_rows * test.cols;
+    let mut known = Vec::with_capacity(test.count * alternatives * len);
+    for i in 0..test.count {
+        for _ in 0..alternatives {
+            known.extend(test.image(i).iter().enumerate().map(|(p, &v)| if p < kept { v as i32 } else { -1 }));
+        }
+    }
+    let options = GenerateOptions { known: Some(known), seed, ..GenerateOptions::new(test.count * alternatives) };
+    let values = run(model, &options, device, quiet)?;
+    let images = as_images(model, &values);
+    Ok((0..test.count)
+        .map(|i| (0..alternatives).map(|a| images.image(i * alternatives + a).to_vec()).collect())
+        .collect())
+}
+
+/// The posterior picture of one generation, at the given positions.
+pub fn posterior_panels(model: &ArModel, positions: &[usize], seed: u64, device: &Device) -> Result<Vec<PosteriorPanel>> {
+    let options = GenerateOptions { seed, ..GenerateOptions::new(1) };
+    let mut generation = Generation::new(model, &options, device)?;
+    let mut panels = Vec::new();
+    for &position in positions {
+        while generation.position().is_some_and(|p| p < position) {
+            generation.step(model);
+        }
+        let logits = model.logits(generation.values(), generation.visited());
+        let log_probs: Vec<f32> = log_softmax(logits, 1).into_data().try_to_vec().expect("float data");
+        let pixels = to_host(generation.values()).iter().map(|&v| v as u8).collect();
+        panels.push(PosteriorPanel { pixels, position, log_probs });
+    }
+    Ok(panels)
+}

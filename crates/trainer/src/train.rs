@@ -1,0 +1,232 @@
+//! The training loop of the lecture, for either model: per batch, one random position per
+//! sequence to predict from the positions before it; cross-entropy; Adam. Checkpoints at a
+//! steady interval (and on Ctrl-C) so an interrupted run resumes where it stopped.
+
+use crate::{files, progress};
+use anyhow::{Context, Result, bail};
+use autoregress::batch::{random_positions, sequences_tensor, training_batch};
+use autoregress::burn::module::Module;
+use autoregress::burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use autoregress::burn::store::burn_pack::Bytes;
+use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
+use autoregress::rng::Rng;
+use autoregress::{ArModel, weights};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub seed: u64,
+    pub checkpoint_dir: PathBuf,
+    pub checkpoint_every: Duration,
+    pub resume: bool,
+    /// Read the loss back (and check it is finite) every this many steps.
+    pub log_every: usize,
+    pub quiet: bool,
+}
+
+/// Training sequences, row-major.
+pub struct TrainSet<'a> {
+    pub sequences: &'a [u16],
+    pub count: usize,
+    pub len: usize,
+}
+
+pub struct Outcome {
+    /// The trained model, without autodiff.
+    pub model: ArModel,
+    pub steps: usize,
+    pub seconds: f64,
+    /// Mean training loss (nats) over the last logged steps.
+    pub last_loss: f64,
+    pub samples_per_second: f64,
+    pub interrupted: bool,
+}
+
+/// Learning rate: cosine decay from `lr` to `lr / 10` over the run.
+fn learning_rate(lr: f64, step: usize, total: usize) -> f64 {
+    let t = step as f64 / total.max(1) as f64;
+    lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
+}
+
+fn mix(seed: u64, a: u64) -> u64 {
+    Rng::new(seed ^ a.wrapping_mul(0xA24B_AED4_963E_E407)).next_u64()
+}
+
+struct Checkpoint<'a> {
+    dir: &'a PathBuf,
+}
+
+impl Checkpoint<'_> {
+    fn save(&self, model: &ArModel, optim: &ModuleOptimizer, step: usize, opts: &TrainOptions, elapsed: f64) -> Result<()> {
+        let dir = self.dir;
+        files::write(&dir.join("model.bpk"), &weights::to_bytes(model)?)?;
+        let optim_bytes = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        files::write(&dir.join("optim.bpk"), &optim_bytes)?;
+        files::write_json(
+            &dir.join("state.json"),
+            &json!({
+                "model": model.spec.kind.name(),
+                "step": step,
+                "epochs": opts.epochs,
+                "batch_size": opts.batch_size,
+                "lr": opts.lr,
+                "seed": opts.seed,
+                "elapsed_s": elapsed,
+            }),
+        )
+    }
+
+    /// Model, optimizer, step, elapsed seconds and options from the checkpoint folder.
+    fn load(&self, model: &ArModel, device: &Device) -> Result<(ArModel, ModuleOptimizer, usize, f64, TrainOptions)> {
+        let dir = self.dir;
+        let state_path = dir.join("state.json");
+        let state: serde_json::Value = serde_json::from_slice(&files::read(&state_path).context(
+            "nothing to resume from: train without --resume first, or point --checkpoint-dir at a run",
+        )?)
+        .with_context(|| format!("{} is not valid JSON", state_path.display()))?;
+        let field = |k: &str| {
+            state.get(k).with_context(|| format!("{} lacks \"{k}\"", state_path.display()))
+        };
+        let num = |k: &str| -> Result<u64> {
+            field(k)?.as_u64().with_context(|| format!("{}: \"{k}\" is not a count", state_path.display()))
+        };
+        let bytes = files::read(&dir.join("model.bpk"))?;
+        let loaded = weights::from_bytes(&bytes, Some(model.spec.kind), device)
+            .with_context(|| format!("{}: unusable checkpoint", dir.join("model.bpk").display()))?;
+        if loaded.spec.seq_len != model.spec.seq_len || loaded.spec.width != model.spec.width {
+            bail!(
+                "the checkpoint in {} is for sequences of length {}, this run has {}: use another --checkpoint-dir",
+                dir.display(),
+                loaded.spec.seq_len,
+                model.spec.seq_len
+            );
+        }
+        let optim_bytes = files::read(&dir.join("optim.bpk"))?;
+        let optim = AdamConfig::new()
+            .init()
+            .from_bytes(Bytes::from_bytes_vec(optim_bytes))
+            .map_err(|e| anyhow::anyhow!("{}: unusable optimizer state: {e:?}", dir.join("optim.bpk").display()))?;
+        let opts = TrainOptions {
+            epochs: num("epochs")? as usize,
+            batch_size: num("batch_size")? as usize,
+            lr: field("lr")?.as_f64().context("lr is not a number")?,
+            seed: num("seed")?,
+            checkpoint_dir: dir.clone(),
+            checkpoint_every: Duration::ZERO,
+            resume: true,
+            log_every: 0,
+            quiet: false,
+        };
+        let elapsed = field("elapsed_s")?.as_f64().unwrap_or(0.0);
+        Ok((loaded.train(), optim, num("step")? as usize, elapsed, opts))
+    }
+}
+
+/// Trains `model` (on an autodiff device) on `data`.
+pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Device, stop: &AtomicBool) -> Result<Outcome> {
+    let checkpoint = Checkpoint { dir: &opts.checkpoint_dir };
+    let (mut model, mut optim, start_step, mut elapsed_before, opts) = if opts.resume {
+        let (m, o, step, elapsed, stored) = checkpoint.load(&model, device)?;
+        let opts = TrainOptions { epochs: stored.epochs, batch_size: stored.batch_size, lr: stored.lr, seed: stored.seed, ..opts.clone() };
+        eprintln!(
+            "resuming from {} at step {step} ({} epochs, batch {}, lr {}, seed {})",
+            opts.checkpoint_dir.display(),
+            opts.epochs,
+            opts.batch_size,
+            opts.lr,
+            opts.seed
+        );
+        (m, o, step, elapsed, opts)
+    } else {
+        (model, AdamConfig::new().init(), 0, 0.0, opts.clone())
+    };
+    if opts.batch_size == 0 || opts.epochs == 0 {
+        bail!("--batch-size and --epochs must be at least 1");
+    }
+    let batch = opts.batch_size.min(data.count);
+    let steps_per_epoch = (data.count / batch).max(1);
+    let total = opts.epochs * steps_per_epoch;
+    let all = sequences_tensor(data.sequences, data.count, data.len, device);
+
+    let bar = progress::bar(total as u64, "training");
+    if opts.quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_position(start_step as u64);
+    let started = Instant::now();
+    let mut last_checkpoint = Instant::now();
+    let mut pending: Vec<Tensor<1>> = Vec::new();
+    let mut last_loss = f64::NAN;
+    let mut order: Vec<usize> = Vec::new();
+    let mut order_epoch = usize::MAX;
+    let mut step = start_step;
+    let mut interrupted = false;
+    while step < total {
+        let epoch = step / steps_per_epoch;
+        if epoch != order_epoch {
+            order = (0..data.count).collect();
+            Rng::new(mix(opts.seed, epoch as u64)).shuffle(&mut order);
+            order_epoch = epoch;
+        }
+        let i = step % steps_per_epoch;
+        let rows: Vec<i64> = order[i * batch..(i + 1) * batch].iter().map(|&r| r as i64).collect();
+        let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [batch]), device);
+        let positions = random_positions(&mut Rng::new(mix(opts.seed, 1 << 40 | step as u64)), batch, data.len);
+        let loss = training_batch(all.clone().select(0, rows), &positions).loss(&model);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(learning_rate(opts.lr, step, total), model, grads);
+        pending.push(loss.detach());
+        step += 1;
+
+        let stopping = stop.load(Ordering::SeqCst);
+        if pending.len() >= opts.log_every.max(1) || step == total || stopping {
+            let mean: f32 = Tensor::cat(std::mem::take(&mut pending), 0).mean().into_scalar();
+            if !mean.is_finite() {
+                bar.abandon();
+                bail!(
+                    "the training loss became {mean} at step {step}: training stopped. The last good \
+                     checkpoint is in {}; try a lower --lr and --resume, or start again",
+                    opts.checkpoint_dir.display()
+                );
+            }
+            last_loss = mean as f64;
+            let secs = started.elapsed().as_secs_f64();
+            bar.set_message(format!(
+                "epoch {}/{} loss {:.4} ppl {:.2} {:.0} samples/s",
+                epoch + 1,
+                opts.epochs,
+                last_loss,
+                last_loss.exp(),
+                ((step - start_step) * batch) as f64 / secs.max(1e-9)
+            ));
+            bar.set_position(step as u64);
+            let due = last_checkpoint.elapsed() >= opts.checkpoint_every;
+            if due || stopping || step == total {
+                let elapsed = elapsed_before + started.elapsed().as_secs_f64();
+                checkpoint.save(&model, &optim, step, &opts, elapsed)?;
+                last_checkpoint = Instant::now();
+            }
+            if stopping {
+                interrupted = true;
+                break;
+            }
+        }
+    }
+    bar.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    elapsed_before += seconds;
+    Ok(Outcome {
+        model: model.valid(),
+        steps: step,
+        seconds: elapsed_before,
+        last_loss,
+        samples_per_second: ((step - start_step) * batch) as f64 / seconds.max(1e-9),
+        interrupted,
+    })
+}

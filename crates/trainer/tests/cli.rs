@@ -1,0 +1,167 @@
+// The trainer as a user runs it: commands, files written, and clear errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn trainer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trainer")).args(args).output().expect("the trainer runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trainer-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn toy_train_eval_and_sample_end_to_end() {
+    let dir = temp_dir("toy");
+    let weights = dir.join("toy.bpk");
+    let out = trainer(&[
+        "train", "toy", "--device", "flex", "--epochs", "2", "--train-size", "3000", "--batch-size", "50",
+        "--lr", "3e-3", "--out", s(&weights), "--report-dir", s(&dir), "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(weights.is_file());
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("toy.metrics.json")).unwrap()).unwrap();
+    assert!(metrics["training"]["steps"].as_u64() == Some(120));
+    assert!(dir.join("samples.png").is_file() && dir.join("samples.txt").is_file());
+
+    let eval = trainer(&["eval", "toy", "--weights", s(&weights), "--device", "flex", "--sequences", "200", "--json"]);
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    let m: serde_json::Value = serde_json::from_slice(&eval.stdout).expect("one JSON object on stdout");
+    let nats = m["nats_per_position"].as_f64().unwrap();
+    // Far better than uniform over 64 values (4.16 nats) after 120 small steps.
+    assert!(nats < 2.5, "{nats}");
+    assert!((m["perplexity"].as_f64().unwrap() - nats.exp()).abs() < 1e-6);
+    assert!((0.0..=1.0).contains(&m["valid_share"].as_f64().unwrap()));
+
+    let stem = dir.join("gen");
+    let sample = trainer(&["sample", "toy", "--weights", s(&weights), "--device", "flex", "--count", "7", "--out", s(&stem)]);
+    assert!(sample.status.success(), "{}", stderr(&sample));
+    let text = std::fs::read_to_string(stem.with_extension("txt")).unwrap();
+    assert_eq!(text.lines().count(), 7);
+    for line in text.lines() {
+        let values: Vec<u32> = line.split(' ').map(|v| v.parse().unwrap()).collect();
+        assert_eq!(values.len(), 32);
+        assert!(values.iter().all(|&v| v < 64));
+    }
+    let png = std::fs::read(stem.with_extension("png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+}
+
+#[test]
+fn bad_inputs_give_one_clear_message() {
+    let dir = temp_dir("errors");
+    let missing = dir.join("nope.bpk");
+    let o = trainer(&["eval", "toy", "--weights", s(&missing), "--device", "flex"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nope.bpk") && stderr(&o).contains("train a model first"), "{}", stderr(&o));
+
+    let junk = dir.join("junk.bpk");
+    std::fs::write(&junk, b"not weights at all").unwrap();
+    let o = trainer(&["sample", "mnist", "--weights", s(&junk), "--device", "flex"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("junk.bpk") && stderr(&o).contains("not a readable weights file"), "{}", stderr(&o));
+
+    let o = trainer(&["train", "mnist", "--device", "flex", "--data-dir", s(&dir)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("train-images-idx3-ubyte"), "{}", stderr(&o));
+
+    let o = trainer(&["sample", "toy", "--temperature", "-1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--temperature"), "{}", stderr(&o));
+
+    let o = trainer(&["train", "toy", "--len", "8", "--device", "flex"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--len 8"), "{}", stderr(&o));
+
+    // Image and label counts that disagree.
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let images = autoregress::data::idx::Images { count: 2, rows: 28, cols: 28, pixels: vec![0; 2 * 784] };
+    let labels = autoregress::data::idx::IdxArray { dims: vec![3], data: vec![0; 3] };
+    for prefix in ["train", "t10k"] {
+        std::fs::write(data.join(format!("{prefix}-images-idx3-ubyte")), images.to_idx()).unwrap();
+        std::fs::write(data.join(format!("{prefix}-labels-idx1-ubyte")), labels.to_bytes()).unwrap();
+    }
+    let o = trainer(&["train", "mnist", "--device", "flex", "--data-dir", s(&data)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("2 images but") && stderr(&o).contains("3 labels"), "{}", stderr(&o));
+}
+
+#[test]
+fn mnist_training_checkpoints_and_resumes() {
+    let dir = temp_dir("mnist");
+    // A tiny data set in the standard format: 40 training and 10 test images.
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let digits = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/assets/test-digits.idx")).unwrap();
+    let all = autoregress::data::idx::Images::from_idx(&digits).unwrap();
+    let write = |prefix: &str, images: autoregress::data::idx::Images| {
+        let labels = autoregress::data::idx::IdxArray { dims: vec![images.count], data: vec![0; images.count] };
+        std::fs::write(data.join(format!("{prefix}-images-idx3-ubyte")), images.to_idx()).unwrap();
+        std::fs::write(data.join(format!("{prefix}-labels-idx1-ubyte")), labels.to_bytes()).unwrap();
+    };
+    write("train", all.take(40));
+    write("t10k", all.take(10));
+    let weights = dir.join("mnist.bpk");
+    let ckpt = dir.join("ckpt");
+    let args = |epochs: &str| -> Vec<String> {
+        ["train", "mnist", "--device", "flex", "--data-dir", s(&data), "--epochs", epochs, "--batch-size", "20",
+         "--out", s(&weights), "--report-dir", s(&dir), "--checkpoint-dir", s(&ckpt), "--eval-images", "2", "--quiet"]
+            .iter().map(|a| a.to_string()).collect()
+    };
+    let first: Vec<String> = args("2");
+    let o = trainer(&first.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(ckpt.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["step"], 4);
+    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("mnist.metrics.json")).unwrap()).unwrap();
+    assert!(metrics["bits_per_dim"].as_f64().unwrap() > 0.0);
+    assert!(metrics["baseline_bits_per_dim"].as_f64().unwrap() > 0.0);
+    for f in ["samples.png", "samples.idx3-ubyte", "inpainting.png", "posterior.png"] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    // The samples' IDX file reads back with the data loader's parser: 48 digits.
+    let samples = autoregress::data::idx::Images::from_idx(&std::fs::read(dir.join("samples.idx3-ubyte")).unwrap()).unwrap();
+    assert_eq!((samples.count, samples.rows, samples.cols), (48, 28, 28));
+    // Ctrl-C mid-run saves a checkpoint; --resume continues from it with the run's own settings.
+    let ckpt2 = dir.join("ckpt2");
+    let mut long: Vec<String> = args("400");
+    long.iter_mut().for_each(|a| if a == s(&ckpt) { *a = s(&ckpt2).to_string() });
+    long.extend(["--checkpoint-every".to_string(), "0".to_string()]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trainer")).args(&long).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !ckpt2.join("state.json").is_file() {
+        assert!(started.elapsed().as_secs() < 120, "no checkpoint written");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted at step"), "{}", stderr(&out));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(ckpt2.join("state.json")).unwrap()).unwrap();
+    let stopped = state["step"].as_u64().unwrap();
+    assert!(stopped > 0 && stopped < 800, "stopped at {stopped}");
+    // Resume with a smaller --epochs on the command line: the checkpoint's 400 epochs win.
+    let mut resume = args("1");
+    resume.iter_mut().for_each(|a| if a == s(&ckpt) { *a = s(&ckpt2).to_string() });
+    resume.push("--resume".into());
+    let o = trainer(&resume.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("at step {stopped}")), "{}", stderr(&o));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(ckpt2.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["step"], 800);
+}

@@ -135,7 +135,7 @@ async function main() {
       const tc = performance.now();
       const r = await demo.advance(steps, watch);
       if (token.stopped) break;
-      w.draw_digits(canvas, r.pixels, SIDE, SIDE, columns, 2);
+      w.draw_digits(canvas, r.pixels, SIDE, SIDE, columns, 3);
       if (r.log_probs && r.position !== null) {
         w.draw_posterior($("posterior-canvas"), r.pixels.subarray(watch * PIXELS, (watch + 1) * PIXELS), r.position, r.log_probs, SIDE, SIDE);
       }

@@ -4,7 +4,6 @@ import { createRequire } from "node:module";
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -41,7 +40,6 @@ const browser = await chromium.launch({
   args: [
     "--no-sandbox", "--enable-unsafe-webgpu", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-quic",
-    `--user-data-dir=${fs.mkdtempSync(path.join(os.tmpdir(), "chromium-"))}`,
   ],
 });
 
@@ -106,6 +104,17 @@ test("digits are generated on the CPU, with the posterior view", async () => {
   assert((await inkShare(page, "posterior-canvas")) > 0.01, "the posterior view is empty");
   console.log(`   4 digits on the CPU in ${digits.secs.toFixed(2)} s`);
   await page.locator("#digits").screenshot({ path: path.join(artifacts, "digits.png") });
+  // Stop halts a longer generation part-way: the picture stays unfinished.
+  await page.fill("#digits-count", "32");
+  await page.click("#digits-go");
+  await page.waitForFunction(() => /^\d+\/784 pixels/.test(document.getElementById("digits-status").textContent));
+  await page.click("#digits-stop");
+  await page.waitForFunction(() => document.getElementById("digits-status").textContent.includes("(stopped)"), null, { timeout: 30_000 });
+  const status = await page.textContent("#digits-status");
+  const step = Number(status.split("/")[0]);
+  assert(step < 784, `stopped at ${step}`);
+  assert((await page.getAttribute("#digits-canvas", "data-done")) === null, "a stopped generation says done");
+  await noErrorBox(page);
   await page.close();
 });
 

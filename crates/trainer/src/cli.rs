@@ -115,6 +115,9 @@ struct TrainArgs {
     /// Continue the run in the checkpoint folder (its epochs, batch size, lr and seed)
     #[arg(long)]
     resume: bool,
+    /// Start from these weights (a new run: fresh optimizer and schedule) instead of random ones
+    #[arg(long, conflicts_with = "resume")]
+    init: Option<PathBuf>,
     /// MNIST only: test images for the final evaluation
     #[arg(long, default_value_t = 1000)]
     eval_images: usize,
@@ -280,7 +283,22 @@ fn train_command(a: TrainArgs) -> Result<()> {
     })
     .context("cannot install the Ctrl-C handler")?;
 
-    let model = ArModel::new(spec, &ad)?;
+    let model = match &a.init {
+        None => ArModel::new(spec, &ad)?,
+        Some(path) => {
+            let model = files::load_weights(path, a.model.kind(), &ad)?;
+            if (model.spec.seq_len, model.spec.width) != (spec.seq_len, spec.width) {
+                bail!(
+                    "--init {}: weights for sequences of length {}, the training data has {}",
+                    path.display(),
+                    model.spec.seq_len,
+                    spec.seq_len
+                );
+            }
+            eprintln!("starting from {}", path.display());
+            model
+        }
+    };
     let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len };
     let outcome = train::train(model, &set, &opts, &ad, &STOP)?;
     if outcome.interrupted {

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 /// The repository root (the trainer's defaults live there: vendored data, the page's weights).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.ancestors().nth(2).unwrap_or(manifest).to_path_buf()
 }
 
 pub fn read(path: &Path) -> Result<Vec<u8>> {

@@ -47,8 +47,19 @@ async function main() {
   window.demo = demo;
   const select = $("backend-select");
 
+  // Browsers hide the adapter's name from wgpu; ask WebGPU itself for what it will tell.
+  let adapterLabel = "";
+  if (demo.gpu_available() && navigator.gpu) {
+    try {
+      const adapter = await navigator.gpu.requestAdapter();
+      const info = adapter && adapter.info;
+      if (info) adapterLabel = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(" ");
+    } catch (_) { /* the label is only cosmetic */ }
+  }
+
   function showBackend() {
-    $("backend").textContent = demo.backend_name();
+    const name = demo.backend_name();
+    $("backend").textContent = name.startsWith("WebGPU") && adapterLabel ? `WebGPU (${adapterLabel})` : name;
     select.value = demo.backend_name().startsWith("WebGPU") ? "gpu" : "cpu";
     $("backend-note").textContent = demo.gpu_note() || "";
     select.querySelector('option[value="gpu"]').disabled = !demo.gpu_available();

@@ -87,7 +87,7 @@ struct TrainArgs {
     device: DeviceArg,
     #[command(flatten)]
     data: DataArgs,
-    /// Passes over the training set [default: toy 20, mnist 40]
+    /// Passes over the training set [default: toy 20, mnist 100]
     #[arg(long)]
     epochs: Option<usize>,
     /// Toy only: number of training sequences
@@ -262,7 +262,7 @@ fn train_command(a: TrainArgs) -> Result<()> {
     };
     let epochs = a.epochs.unwrap_or(match a.model {
         Model::Toy => 20,
-        Model::Mnist => 40,
+        Model::Mnist => 100,
     });
     let opts = train::TrainOptions {
         epochs,

@@ -55,7 +55,9 @@ pub fn draw_posterior(canvas: &HtmlCanvasElement, pixels: &[u8], position: usize
 pub fn draw_editor(canvas: &HtmlCanvasElement, pixels: &[u8], known: &[u8], cols: usize, scale: usize) -> Result<(), JsError> {
     let rows = pixels.len() / cols.max(1);
     let mut r = Raster::new(cols * scale, rows * scale, LIGHT);
-    r.gray(0, 0, pixels, cols, scale);
+    // Pixels to generate show blank: their old values play no part in the completion.
+    let shown: Vec<u8> = pixels.iter().enumerate().map(|(i, &v)| if known.get(i) == Some(&0) { 0 } else { v }).collect();
+    r.gray(0, 0, &shown, cols, scale);
     let first_unknown = known.iter().position(|&k| k == 0).unwrap_or(known.len());
     let s = scale as i64;
     for i in 0..pixels.len() {

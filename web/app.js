@@ -60,7 +60,7 @@ async function main() {
   function showBackend() {
     const name = demo.backend_name();
     $("backend").textContent = name.startsWith("WebGPU") && adapterLabel ? `WebGPU (${adapterLabel})` : name;
-    select.value = demo.backend_name().startsWith("WebGPU") ? "gpu" : "cpu";
+    select.value = name.startsWith("WebGPU") ? "gpu" : "cpu";
     $("backend-note").textContent = demo.gpu_note() || "";
     select.querySelector('option[value="gpu"]').disabled = !demo.gpu_available();
     select.disabled = false;

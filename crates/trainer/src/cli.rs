@@ -287,14 +287,7 @@ fn train_command(a: TrainArgs) -> Result<()> {
         None => ArModel::new(spec, &ad)?,
         Some(path) => {
             let model = files::load_weights(path, a.model.kind(), &ad)?;
-            if (model.spec.seq_len, model.spec.width) != (spec.seq_len, spec.width) {
-                bail!(
-                    "--init {}: weights for sequences of length {}, the training data has {}",
-                    path.display(),
-                    model.spec.seq_len,
-                    spec.seq_len
-                );
-            }
+            train::ensure_same_shape(&model.spec, &spec).with_context(|| format!("--init {}", path.display()))?;
             eprintln!("starting from {}", path.display());
             model
         }

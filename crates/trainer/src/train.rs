@@ -10,7 +10,7 @@ use autoregress::burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use autoregress::burn::store::burn_pack::Bytes;
 use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
 use autoregress::rng::Rng;
-use autoregress::{ArModel, weights};
+use autoregress::{ArModel, ModelSpec, weights};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,6 +52,20 @@ pub struct Outcome {
 fn learning_rate(lr: f64, step: usize, total: usize) -> f64 {
     let t = step as f64 / total.max(1) as f64;
     lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
+}
+
+/// Weights from elsewhere (a checkpoint, --init) must be for sequences of this run's shape.
+pub fn ensure_same_shape(found: &ModelSpec, run: &ModelSpec) -> Result<()> {
+    if (found.seq_len, found.width) != (run.seq_len, run.width) {
+        bail!(
+            "the weights are for sequences of length {} (width {}), the training data has length {} (width {})",
+            found.seq_len,
+            found.width,
+            run.seq_len,
+            run.width
+        );
+    }
+    Ok(())
 }
 
 fn mix(seed: u64, a: u64) -> u64 {
@@ -99,14 +113,8 @@ impl Checkpoint<'_> {
         let bytes = files::read(&dir.join("model.bpk"))?;
         let loaded = weights::from_bytes(&bytes, Some(model.spec.kind), device)
             .with_context(|| format!("{}: unusable checkpoint", dir.join("model.bpk").display()))?;
-        if loaded.spec.seq_len != model.spec.seq_len || loaded.spec.width != model.spec.width {
-            bail!(
-                "the checkpoint in {} is for sequences of length {}, this run has {}: use another --checkpoint-dir",
-                dir.display(),
-                loaded.spec.seq_len,
-                model.spec.seq_len
-            );
-        }
+        ensure_same_shape(&loaded.spec, &model.spec)
+            .with_context(|| format!("the checkpoint in {}: use another --checkpoint-dir", dir.display()))?;
         let optim_bytes = files::read(&dir.join("optim.bpk"))?;
         let optim = AdamConfig::new()
             .init()

@@ -221,6 +221,26 @@ fn load_mnist(dir: &Option<PathBuf>) -> Result<data::Mnist> {
     data::load(&dir)
 }
 
+/// The runs that made the --init weights, from the metrics file beside them (oldest first),
+/// so a warm-started model's metrics keep its whole training history.
+fn earlier_runs(init: &Path) -> Vec<serde_json::Value> {
+    let read = std::fs::read(init.with_extension("metrics.json")).ok();
+    let Some(metrics) = read.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) else {
+        return Vec::new();
+    };
+    let mut runs = metrics["earlier_runs"].as_array().cloned().unwrap_or_default();
+    if metrics["training"].is_object() {
+        let mut run = metrics["training"].clone();
+        for key in ["bits_per_dim", "nats_per_position"] {
+            if !metrics[key].is_null() {
+                run[format!("then_{key}")] = metrics[key].clone();
+            }
+        }
+        runs.push(run);
+    }
+    runs
+}
+
 fn check_positive(name: &str, value: usize) -> Result<()> {
     if value == 0 {
         bail!("{name} must be at least 1");
@@ -283,6 +303,8 @@ fn train_command(a: TrainArgs) -> Result<()> {
     })
     .context("cannot install the Ctrl-C handler")?;
 
+    // Read before training: --out may be the --init file itself.
+    let earlier = a.init.as_deref().map(earlier_runs).unwrap_or_default();
     let model = match &a.init {
         None => ArModel::new(spec, &ad)?,
         Some(path) => {
@@ -322,6 +344,10 @@ fn train_command(a: TrainArgs) -> Result<()> {
         "final_train_loss": outcome.last_loss,
         "samples_per_second": outcome.samples_per_second,
     });
+    if let Some(init) = &a.init {
+        metrics["training"]["init"] = json!(init.display().to_string());
+        metrics["earlier_runs"] = json!(earlier);
+    }
     let metrics_path = out.with_extension("metrics.json");
     files::write_json(&metrics_path, &metrics)?;
     println!("{}", serde_json::to_string_pretty(&metrics)?);

@@ -58,6 +58,21 @@ fn toy_train_eval_and_sample_end_to_end() {
     }
     let png = std::fs::read(stem.with_extension("png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
+
+    // A warm start keeps the history of the weights it starts from.
+    let again = dir.join("again.bpk");
+    let out = trainer(&[
+        "train", "toy", "--device", "flex", "--epochs", "1", "--train-size", "500", "--batch-size", "50",
+        "--init", s(&weights), "--out", s(&again), "--report-dir", s(&dir.join("again")), "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("again.metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["training"]["steps"].as_u64(), Some(10));
+    assert_eq!(m["training"]["init"].as_str(), Some(s(&weights)));
+    let earlier = m["earlier_runs"].as_array().expect("earlier runs");
+    assert_eq!(earlier.len(), 1);
+    assert_eq!(earlier[0]["steps"].as_u64(), Some(240));
+    assert_eq!(earlier[0]["then_nats_per_position"], metrics["nats_per_position"]);
 }
 
 #[test]

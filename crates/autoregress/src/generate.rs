@@ -6,7 +6,7 @@
 //! column write, so a caller can run many steps and read the result back only when it wants to
 //! show it.
 
-use crate::models::ArModel;
+use crate::models::{ArModel, Shortcut};
 use crate::sampling::sample_rows;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use std::fmt;
@@ -57,6 +57,9 @@ pub struct Generation {
     known_somewhere: Vec<bool>,
     known_mask: Option<Tensor<2, Bool>>,
     last_logits: Option<(usize, Tensor<2>)>,
+    shortcut: Shortcut,
+    /// One past the last visited position: the model sees nothing from there on.
+    visited_end: usize,
 }
 
 impl Generation {
@@ -126,6 +129,8 @@ impl Generation {
             known_somewhere,
             known_mask,
             last_logits: None,
+            shortcut: model.shortcut(),
+            visited_end: 0,
         })
     }
 
@@ -146,13 +151,13 @@ impl Generation {
         self.next >= self.order.len()
     }
 
-    /// Fills one position (the model is not run where every sequence knows it).
-    /// Returns false when there was nothing left to do.
+    /// Fills one position (the model is not run where every sequence knows it), with the model
+    /// given to [`Generation::new`]. Returns false when there was nothing left to do.
     pub fn step(&mut self, model: &ArModel) -> bool {
         let Some(p) = self.position() else { return false };
         let n = self.count;
         if !self.known_everywhere[p] {
-            let logits = model.logits(self.values.clone(), self.visited.clone());
+            let logits = model.logits_before(&self.shortcut, self.values.clone(), self.visited.clone(), self.visited_end);
             let mut drawn = sample_rows(logits.clone(), self.temperature).reshape([n, 1]);
             if self.known_somewhere[p] {
                 let known_mask = self.known_mask.as_ref().expect("known values exist");
@@ -165,6 +170,7 @@ impl Generation {
         }
         let ones = Tensor::ones([n, 1], &self.visited.device());
         self.visited = self.visited.clone().slice_assign([0..n, p..p + 1], ones);
+        self.visited_end = self.visited_end.max(p + 1);
         self.next += 1;
         true
     }

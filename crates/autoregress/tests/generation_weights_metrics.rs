@@ -166,3 +166,24 @@ fn the_committed_weights_load_and_give_logits_of_the_right_shape() {
         assert!(floats(logits).iter().all(|v| v.is_finite()));
     }
 }
+
+#[test]
+fn skipping_the_rows_nothing_is_known_of_gives_the_same_logits() {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/mnist.bpk")).unwrap();
+    let trained = weights::from_bytes(&bytes, Some(ModelKind::Mnist), &device()).unwrap();
+    for model in [mnist_model(), trained] {
+        let shortcut = model.shortcut();
+        let n = 3;
+        let pixels: Vec<u8> = (0..n * 784).map(|i| ((i * 7919) % 256) as u8).collect();
+        // Ends in the first rows, at row boundaries, mid-image and past the last skipped row.
+        for end in [0, 1, 27, 28, 29, 57, 200, 421, 530, 700, 784] {
+            let seqs = sequences_tensor(&pixels, n, 784, &device());
+            let mask: Vec<f32> = (0..n).flat_map(|_| autoregress::event::prefix_mask(end, 784)).collect();
+            let mask = Tensor::<2>::from_data(autoregress::burn::tensor::TensorData::new(mask, [n, 784]), &device());
+            let full = floats(model.logits(seqs.clone(), mask.clone()));
+            let top = floats(model.logits_before(&shortcut, seqs, mask, end));
+            let worst = full.iter().zip(&top).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-3, "end {end}: logits differ by {worst}");
+        }
+    }
+}

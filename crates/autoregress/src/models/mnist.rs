@@ -6,7 +6,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 
 /// Conv2d(2,32,3) MaxPool2d(2) ReLU Conv2d(32,64,5) ReLU, then Linear(64*81,512) ReLU
 /// Linear(512,256) for 28x28 images.
@@ -18,6 +18,9 @@ pub struct MnistConvNet {
     fc1: Linear,
     fc2: Linear,
 }
+
+/// Output channels of conv2.
+const CHANNELS: usize = 64;
 
 fn features_side(side: usize) -> Option<usize> {
     let out = (side.checked_sub(2)? / 2).checked_sub(4)?;
@@ -33,12 +36,12 @@ pub(super) fn check_size(height: usize, width: usize) -> Result<(), SpecError> {
 
 impl MnistConvNet {
     pub fn new(height: usize, width: usize, num_values: usize, device: &Device) -> Self {
-        let flat = 64
+        let flat = CHANNELS
             * features_side(height).expect("size checked by ModelSpec::validate")
             * features_side(width).expect("size checked by ModelSpec::validate");
         MnistConvNet {
             conv1: Conv2dConfig::new([2, 32], [3, 3]).init(device),
-            conv2: Conv2dConfig::new([32, 64], [5, 5]).init(device),
+            conv2: Conv2dConfig::new([32, CHANNELS], [5, 5]).init(device),
             pool: MaxPool2dConfig::new([2, 2]).init(),
             fc1: LinearConfig::new(flat, 512).init(device),
             fc2: LinearConfig::new(512, num_values).init(device),
@@ -47,9 +50,71 @@ impl MnistConvNet {
 
     /// `[N, 2, H, W]` (mask, values) to logits `[N, C]`.
     pub fn forward(&self, input: Tensor<4>) -> Tensor<2> {
-        let x = relu(self.pool.forward(self.conv1.forward(input)));
-        let x = relu(self.conv2.forward(x));
-        let x: Tensor<2> = x.flatten(1, 3);
+        let x: Tensor<2> = self.features(input).flatten(1, 3);
         self.fc2.forward(relu(self.fc1.forward(x)))
     }
+
+    /// The convolutional part: `[N, 2, H, W]` to `[N, 64, rows, cols]`.
+    fn features(&self, input: Tensor<4>) -> Tensor<4> {
+        let x = relu(self.pool.forward(self.conv1.forward(input)));
+        relu(self.conv2.forward(x))
+    }
+
+    /// What [`MnistConvNet::forward_top`] needs, computed once from the weights.
+    pub fn empty_rows(&self, height: usize, width: usize) -> EmptyRows {
+        let rows = features_side(height).expect("size checked by ModelSpec::validate");
+        let cols = features_side(width).expect("size checked by ModelSpec::validate");
+        let weight = self.fc1.weight.val();
+        let device = weight.device();
+        let [_, hidden] = weight.dims();
+        // An empty 12x12 input (mask 0, value 0) gives one feature per channel: the feature of
+        // any empty region, since the convolutions have no padding.
+        let empty = self.features(Tensor::zeros([1, 2, 12, 12], &device)).reshape([CHANNELS, 1, 1, 1]);
+        let by_channel = weight.reshape([CHANNELS, rows, cols, hidden]);
+        let share: Tensor<2> = (by_channel.clone() * empty).sum_dims(&[0, 2]).reshape([rows, hidden]);
+        // from[r] = sum of the shares of feature rows r.. (row `rows`: nothing).
+        let tri: Vec<f32> = (0..=rows).flat_map(|r| (0..rows).map(move |h| (h >= r) as u8 as f32)).collect();
+        let tri = Tensor::<2>::from_data(TensorData::new(tri, [rows + 1, rows]), &device);
+        let mut bias_from = tri.matmul(share);
+        if let Some(bias) = &self.fc1.bias {
+            bias_from = bias_from + bias.val().unsqueeze::<2>();
+        }
+        EmptyRows {
+            fc1_by_row: by_channel.swap_dims(0, 1).reshape([rows * CHANNELS * cols, hidden]),
+            bias_from,
+            rows,
+            cols,
+        }
+    }
+
+    /// The logits of [`MnistConvNet::forward`] for inputs whose rows from `known_rows` on are
+    /// empty (mask 0, value 0), computing only the features that see the rows above.
+    pub fn forward_top(&self, input: Tensor<4>, empty: &EmptyRows, known_rows: usize) -> Tensor<2> {
+        // Feature row i sees input rows 2i..2i+12: it is empty when 2i >= known_rows.
+        let needed = known_rows.div_ceil(2).max(1);
+        if needed >= empty.rows {
+            return self.forward(input);
+        }
+        let [n, c, _, w] = input.dims();
+        let x = self.features(input.slice([0..n, 0..c, 0..2 * needed + 10, 0..w]));
+        let k = needed * CHANNELS * empty.cols;
+        let x = x.swap_dims(1, 2).reshape([n, k]);
+        let [_, hidden] = empty.fc1_by_row.dims();
+        let top = empty.fc1_by_row.clone().slice([0..k, 0..hidden]);
+        let hidden = x.matmul(top) + empty.bias_from.clone().slice([needed..needed + 1, 0..hidden]);
+        self.fc2.forward(relu(hidden))
+    }
+}
+
+/// Precomputed from the weights so that [`MnistConvNet::forward_top`] can skip the image rows
+/// nothing is known of yet: their features are the same everywhere, so their share of fc1's
+/// output is a constant. Generation in raster order then does about a quarter less work.
+#[derive(Clone, Debug)]
+pub struct EmptyRows {
+    /// fc1's weight with its inputs ordered (feature row, channel, column): top rows first.
+    fc1_by_row: Tensor<2>,
+    /// `[rows + 1, hidden]`: row r is fc1's bias plus the share of empty feature rows r.. .
+    bias_from: Tensor<2>,
+    rows: usize,
+    cols: usize,
 }

@@ -6,7 +6,7 @@
 mod mnist;
 mod toy;
 
-pub use mnist::MnistConvNet;
+pub use mnist::{EmptyRows, MnistConvNet};
 pub use toy::ToyConvNet;
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -108,6 +108,10 @@ impl ModelSpec {
     }
 }
 
+/// Precomputed from a model's weights for [`ArModel::logits_before`].
+#[derive(Clone, Debug)]
+pub struct Shortcut(Option<EmptyRows>);
+
 #[derive(Module, Debug)]
 pub enum Net {
     Toy(ToyConvNet),
@@ -151,15 +155,37 @@ impl ArModel {
 
     /// Logits `[N, C]` of the next value given `mask` and normalized `values`, both `[N, L]`.
     pub fn forward(&self, mask: Tensor<2>, values: Tensor<2>) -> Tensor<2> {
-        let [n, _] = mask.dims();
         match &self.net {
             Net::Toy(net) => net.forward(Tensor::stack(vec![mask, values], 1)),
-            Net::Mnist(net) => {
-                let (h, w) = (self.spec.height(), self.spec.width);
-                // The lecture's seq2tensor: raster order is the image's memory order.
-                let image = |t: Tensor<2>| t.reshape([n, 1, h, w]);
-                net.forward(Tensor::cat(vec![image(mask), image(values)], 1))
+            Net::Mnist(net) => net.forward(self.image(mask, values)),
+        }
+    }
+
+    /// The lecture's seq2tensor: `[N, 2, H, W]`; raster order is the image's memory order.
+    fn image(&self, mask: Tensor<2>, values: Tensor<2>) -> Tensor<4> {
+        let [n, _] = mask.dims();
+        let (h, w) = (self.spec.height(), self.spec.width);
+        let image = |t: Tensor<2>| t.reshape([n, 1, h, w]);
+        Tensor::cat(vec![image(mask), image(values)], 1)
+    }
+
+    /// What [`ArModel::logits_before`] precomputes from the weights (nothing for the toy).
+    pub fn shortcut(&self) -> Shortcut {
+        match &self.net {
+            Net::Toy(_) => Shortcut(None),
+            Net::Mnist(net) => Shortcut(Some(net.empty_rows(self.spec.height(), self.spec.width))),
+        }
+    }
+
+    /// The logits of [`ArModel::logits`] when `mask` is 0 from position `end` on (as in raster
+    /// order): the image model then skips the rows below, whose features it knows in advance.
+    pub fn logits_before(&self, shortcut: &Shortcut, sequences: Tensor<2, Int>, mask: Tensor<2>, end: usize) -> Tensor<2> {
+        let values = self.normalize(sequences, mask.clone());
+        match (&self.net, &shortcut.0) {
+            (Net::Mnist(net), Some(empty)) => {
+                net.forward_top(self.image(mask, values), empty, end.div_ceil(self.spec.width))
             }
+            _ => self.forward(mask, values),
         }
     }
 

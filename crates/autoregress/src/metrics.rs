@@ -2,22 +2,33 @@
 //! positions, `-sum_t log p(x_t | x_1..x_{t-1})`; perplexity and bits per dimension from it.
 
 use crate::batch::{cross_entropy, sequences_tensor};
-use crate::models::ArModel;
+use crate::models::{ArModel, Shortcut};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// The summed negative log-likelihood (nats) of the `[K, L]` sequences, over all `K * L`
-/// conditionals at once, as a one-element tensor (read it back when convenient).
-pub fn nll_sum(model: &ArModel, sequences: Tensor<2, Int>) -> Tensor<1> {
+/// conditionals, as a one-element tensor (read it back when convenient). The conditionals go
+/// through the model one row of positions at a time (`width` of them; the whole sequence for the
+/// toy), so that an image model skips the rows below, which nothing is known of yet.
+pub fn nll_sum(model: &ArModel, shortcut: &Shortcut, sequences: Tensor<2, Int>) -> Tensor<1> {
     let [k, len] = sequences.dims();
     let device = sequences.device();
-    // Row t of the conditioning masks knows positions 0..t.
-    let tri: Vec<f32> = (0..len).flat_map(|t| (0..len).map(move |i| (i < t) as u8 as f32)).collect();
-    let mask = Tensor::<3>::from_data(TensorData::new(tri, [1, len, len]), &device)
-        .expand([k, len, len])
-        .reshape([k * len, len]);
-    let repeated = sequences.clone().reshape([k, 1, len]).expand([k, len, len]).reshape([k * len, len]);
-    let logits = model.logits(repeated, mask);
-    cross_entropy(logits, sequences.reshape([k * len])).sum()
+    let band = model.spec.width.clamp(1, len);
+    let mut total = Tensor::<1>::zeros([1], &device);
+    for start in (0..len).step_by(band) {
+        let end = (start + band).min(len);
+        let m = end - start;
+        // Row i of the band's masks predicts position start + i: it knows positions before it.
+        let tri: Vec<f32> = (start..end).flat_map(|t| (0..len).map(move |i| (i < t) as u8 as f32)).collect();
+        let mask = Tensor::<3>::from_data(TensorData::new(tri, [1, m, len]), &device)
+            .expand([k, m, len])
+            .reshape([k * m, len]);
+        let repeated = sequences.clone().reshape([k, 1, len]).expand([k, m, len]).reshape([k * m, len]);
+        // The last row knows positions 0..end-1: the mask is 0 from end - 1 on.
+        let logits = model.logits_before(shortcut, repeated, mask, end - 1);
+        let targets = sequences.clone().slice([0..k, start..end]).reshape([k * m]);
+        total = total + cross_entropy(logits, targets).sum();
+    }
+    total
 }
 
 /// Summed negative log-likelihood (nats) of `count` sequences (row-major), in chunks of about
@@ -33,12 +44,13 @@ pub fn total_nll<V: Copy + Into<i64>>(
 ) -> f64 {
     let len = model.spec.seq_len;
     let per_chunk = (rows_per_pass / len).max(1);
+    let shortcut = model.shortcut();
     let mut total = 0.0;
     let mut done = 0;
     while done < count {
         let k = per_chunk.min(count - done);
         let chunk = sequences_tensor(&sequences[done * len..(done + k) * len], k, len, device);
-        let sum: f32 = nll_sum(model, chunk).into_scalar();
+        let sum: f32 = nll_sum(model, &shortcut, chunk).into_scalar();
         total += sum as f64;
         done += k;
         progress(done, count);

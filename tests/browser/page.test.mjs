@@ -157,12 +157,15 @@ test("WebGPU and the CPU give the same logits, and the backend switch works", as
   const diff = await page.evaluate(async () => {
     const a = await window.demo.probe_logits(false);
     const b = await window.demo.probe_logits(true);
-    let m = 0;
+    // Each holds the plain logits, then the row-skipping ones (what generation uses).
+    let m = 0, skip = 0;
     for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-    return { m, n: a.length };
+    for (let i = 0; i < 256; i++) skip = Math.max(skip, Math.abs(a[i] - a[256 + i]), Math.abs(b[i] - b[256 + i]));
+    return { m, skip, n: a.length };
   });
-  assert(diff.n === 256, `${diff.n} logits`);
+  assert(diff.n === 512, `${diff.n} logits`);
   assert(diff.m < 1e-3, `CPU and WebGPU logits differ by ${diff.m}`);
+  assert(diff.skip < 1e-3, `skipping the empty rows changes the logits by ${diff.skip}`);
   console.log(`   max |CPU - WebGPU| logit difference: ${diff.m.toExponential(2)}`);
   await page.selectOption("#backend-select", "cpu");
   assert((await page.textContent("#backend")).includes("CPU"), "switching to the CPU did not take");

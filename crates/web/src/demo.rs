@@ -245,7 +245,8 @@ impl Demo {
     }
 
     /// The MNIST model's logits for one fixed input (the first half of a synthetic image known),
-    /// on WebGPU (`gpu`) or the CPU: both must agree, since both run the same model.
+    /// on WebGPU (`gpu`) or the CPU, twice: `[1, 512]`, the plain pass then the row-skipping one.
+    /// All four must agree, since both backends run the same model.
     pub fn probe_logits(&self, gpu: bool) -> js_sys::Promise {
         let state = self.state.clone();
         future_to_promise(async move {
@@ -265,7 +266,11 @@ impl Demo {
             let mask: Vec<f32> = (0..len).map(|i| (i < len / 2) as u8 as f32).collect();
             let values = Tensor::<2, Int>::from_data(TensorData::new(values, [1, len]), &device);
             let mask = Tensor::<2>::from_data(TensorData::new(mask, [1, len]), &device);
-            let logits = read_floats(model.logits(values, mask)).await?;
+            // Both ways of computing them: the plain pass, and the one generation uses, which
+            // skips the rows nothing is known of.
+            let plain = model.logits(values.clone(), mask.clone());
+            let skipping = model.logits_before(&model.shortcut(), values, mask, len / 2);
+            let logits = read_floats(Tensor::cat(vec![plain, skipping], 1)).await?;
             Ok(Float32Array::from(&logits[..]).into())
         })
     }

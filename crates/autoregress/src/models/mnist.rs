@@ -101,8 +101,8 @@ impl MnistConvNet {
         let x = x.swap_dims(1, 2).reshape([n, k]);
         let [_, hidden] = empty.fc1_by_row.dims();
         let top = empty.fc1_by_row.clone().slice([0..k, 0..hidden]);
-        let hidden = x.matmul(top) + empty.bias_from.clone().slice([needed..needed + 1, 0..hidden]);
-        self.fc2.forward(relu(hidden))
+        let fc1 = x.matmul(top) + empty.bias_from.clone().slice([needed..needed + 1, 0..hidden]);
+        self.fc2.forward(relu(fc1))
     }
 }
 

@@ -2,6 +2,7 @@
 //! positions, `-sum_t log p(x_t | x_1..x_{t-1})`; perplexity and bits per dimension from it.
 
 use crate::batch::{cross_entropy, sequences_tensor};
+use crate::event::prefix_mask;
 use crate::models::{ArModel, Shortcut};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
@@ -18,7 +19,7 @@ pub fn nll_sum(model: &ArModel, shortcut: &Shortcut, sequences: Tensor<2, Int>) 
         let end = (start + band).min(len);
         let m = end - start;
         // Row i of the band's masks predicts position start + i: it knows positions before it.
-        let tri: Vec<f32> = (start..end).flat_map(|t| (0..len).map(move |i| (i < t) as u8 as f32)).collect();
+        let tri: Vec<f32> = (start..end).flat_map(|t| prefix_mask(t, len)).collect();
         let mask = Tensor::<3>::from_data(TensorData::new(tri, [1, m, len]), &device)
             .expand([k, m, len])
             .reshape([k * m, len]);

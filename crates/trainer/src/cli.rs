@@ -303,15 +303,14 @@ fn train_command(a: TrainArgs) -> Result<()> {
     })
     .context("cannot install the Ctrl-C handler")?;
 
-    // Read before training: --out may be the --init file itself.
-    let earlier = a.init.as_deref().map(earlier_runs).unwrap_or_default();
-    let model = match &a.init {
-        None => ArModel::new(spec, &ad)?,
+    // For --init: the weights and the history beside them, read now since --out may be the same file.
+    let (model, init) = match &a.init {
+        None => (ArModel::new(spec, &ad)?, None),
         Some(path) => {
             let model = files::load_weights(path, a.model.kind(), &ad)?;
             train::ensure_same_shape(&model.spec, &spec).with_context(|| format!("--init {}", path.display()))?;
             eprintln!("starting from {}", path.display());
-            model
+            (model, Some((path, earlier_runs(path))))
         }
     };
     let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len };
@@ -344,8 +343,8 @@ fn train_command(a: TrainArgs) -> Result<()> {
         "final_train_loss": outcome.last_loss,
         "samples_per_second": outcome.samples_per_second,
     });
-    if let Some(init) = &a.init {
-        metrics["training"]["init"] = json!(init.display().to_string());
+    if let Some((path, earlier)) = init {
+        metrics["training"]["init"] = json!(path.display().to_string());
         metrics["earlier_runs"] = json!(earlier);
     }
     let metrics_path = out.with_extension("metrics.json");

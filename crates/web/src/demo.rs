@@ -263,7 +263,7 @@ impl Demo {
             };
             let len = model.spec.seq_len;
             let values: Vec<i64> = (0..len).map(|i| ((i * 37) % 256) as i64).collect();
-            let mask: Vec<f32> = (0..len).map(|i| (i < len / 2) as u8 as f32).collect();
+            let mask = autoregress::event::prefix_mask(len / 2, len);
             let values = Tensor::<2, Int>::from_data(TensorData::new(values, [1, len]), &device);
             let mask = Tensor::<2>::from_data(TensorData::new(mask, [1, len]), &device);
             // Both ways of computing them: the plain pass, and the one generation uses, which

@@ -72,3 +72,108 @@ pub fn mean_std(values: impl Iterator<Item = f64> + Clone) -> (f32, f32) {
     let var = (sq / n.max(1.0) - mean * mean).max(0.0);
     (mean as f32, (var.sqrt() as f32).max(1e-6))
 }
+
+/// How the known positions of an any-order training example are drawn. The weights are the
+/// probabilities of each family; they need not sum to 1.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MaskMix {
+    /// A count `t` uniform in `0..L`, then a uniformly random set of `t` known positions: the
+    /// order-agnostic objective of Uria et al. 2014 / Hoogeboom et al. 2021.
+    pub uniform: f64,
+    /// The first `t` positions in raster order, `t` uniform in `0..L`: the conditionals of
+    /// left-to-right generation (Shih et al. 2022 weigh training toward the orders used).
+    pub prefix: f64,
+    /// Everything outside a named region (a half or the centre) known, and inside it a raster
+    /// prefix of random length: the conditionals of in-painting that region in raster order.
+    pub region: f64,
+}
+
+impl MaskMix {
+    /// Only the order-agnostic objective.
+    pub const UNIFORM: MaskMix = MaskMix { uniform: 1.0, prefix: 0.0, region: 0.0 };
+
+    /// What the committed any-order weights were trained with, per model kind.
+    pub fn default_for(kind: crate::ModelKind) -> MaskMix {
+        if kind.is_image() {
+            MaskMix { uniform: 0.4, prefix: 0.35, region: 0.25 }
+        } else {
+            MaskMix { uniform: 0.5, prefix: 0.5, region: 0.0 }
+        }
+    }
+}
+
+/// One training mask (`height * width` flags in raster order, 1 known, at least one 0) drawn
+/// from `mix`. For sequences, `height` is 1.
+pub fn training_mask(rng: &mut Rng, height: usize, width: usize, mix: &MaskMix) -> Vec<f32> {
+    use crate::region::Region;
+    let len = height * width;
+    let total = mix.uniform + mix.prefix + mix.region;
+    let pick = rng.uniform() * total;
+    let mut mask = vec![0.0f32; len];
+    if pick < mix.uniform || total <= 0.0 {
+        let t = rng.below(len);
+        let mut positions: Vec<usize> = (0..len).collect();
+        // A partial Fisher-Yates: the first t of a uniform random permutation.
+        for i in 0..t {
+            positions.swap(i, i + rng.below(len - i));
+            mask[positions[i]] = 1.0;
+        }
+    } else if pick < mix.uniform + mix.prefix || height < 2 {
+        mask[..rng.below(len)].fill(1.0);
+    } else {
+        let region = Region::NAMED[rng.below(Region::NAMED.len())];
+        let erased = region.erased(height, width, rng);
+        let inside: Vec<usize> = (0..len).filter(|&p| erased[p]).collect();
+        let t = rng.below(inside.len().max(1));
+        for p in 0..len {
+            mask[p] = if erased[p] { 0.0 } else { 1.0 };
+        }
+        for &p in &inside[..t] {
+            mask[p] = 1.0;
+        }
+    }
+    mask
+}
+
+/// An any-order training batch: sequences and, per sequence, a set of known positions.
+#[derive(Clone, Debug)]
+pub struct AnyOrderBatch {
+    /// `[N, L]`, 1 at the known positions, at least one 0 per row.
+    pub mask: Tensor<2>,
+    /// `[N, L]` sequences as integers.
+    pub sequences: Tensor<2, Int>,
+}
+
+/// The batch for `sequences` (`[N, L]`) with `masks` (`N * L`, row-major, from [`training_mask`]).
+pub fn any_order_batch(sequences: Tensor<2, Int>, masks: Vec<f32>) -> AnyOrderBatch {
+    let [n, len] = sequences.dims();
+    assert_eq!(masks.len(), n * len, "one mask per sequence");
+    let mask = Tensor::from_data(TensorData::new(masks, [n, len]), &sequences.device());
+    AnyOrderBatch { mask, sequences }
+}
+
+impl AnyOrderBatch {
+    /// Mean over the batch of each sequence's mean cross-entropy (nats) over its unknown
+    /// positions, a scalar tensor for backward. With `t` uniform in `0..L` and a uniform random
+    /// set, its expectation is the negative log-likelihood per position under a uniformly random
+    /// visiting order (Hoogeboom et al. 2021, eq. 4: the `1 / (L - t)` weight).
+    pub fn loss(&self, model: &ArModel) -> Tensor<1> {
+        let logits = model.all_logits(self.sequences.clone(), self.mask.clone());
+        unknown_cross_entropy(logits, self.sequences.clone(), self.mask.clone()).mean()
+    }
+}
+
+/// Per position cross-entropy `-log softmax(logits)[x]` (nats), `[N, L]`, from logits `[N, C, L]`.
+pub fn position_cross_entropy(logits: Tensor<3>, sequences: Tensor<2, Int>) -> Tensor<2> {
+    let [n, _, len] = logits.dims();
+    let log_p = burn::tensor::activation::log_softmax(logits, 1);
+    log_p.gather(1, sequences.reshape([n, 1, len])).reshape([n, len]).neg()
+}
+
+/// Per sequence mean cross-entropy (nats) over the positions where `mask` is 0, `[N]`.
+pub fn unknown_cross_entropy(logits: Tensor<3>, sequences: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {
+    let [n, _, _] = logits.dims();
+    let unknown = mask.neg().add_scalar(1.0);
+    let ce = position_cross_entropy(logits, sequences) * unknown.clone();
+    (ce.sum_dim(1) / unknown.sum_dim(1).clamp_min(1.0)).reshape([n])
+}

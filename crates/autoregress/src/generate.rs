@@ -1,22 +1,62 @@
-//! The one auto-regressive generation routine, for every model: fill the unknown positions one
-//! after the other in a visiting order, each drawn from the model's logits given what is known so
-//! far. Known values (in-painting) are kept as they are.
+//! The one generation routine, for every model: fill the unknown positions step by step in a
+//! visiting order, each drawn from the model's logits given what is known so far. Known values
+//! (in-painting) are kept as they are.
+//!
+//! * The lecture's models predict only the next value in raster order: one position a step, in
+//!   raster order; any other order, or more than one position a step, is refused.
+//! * An any-order model predicts every position in one pass: the order is raster, random, given
+//!   or adaptive (chosen per sample at each step from how certain the predictions are), and a
+//!   step may draw `K` positions at once, each independently from its current distribution.
 //!
 //! Everything stays on the device: a step is one forward pass, one on-device sample and one
-//! column write, so a caller can run many steps and read the result back only when it wants to
+//! masked write, so a caller can run many steps and read the result back only when it wants to
 //! show it.
 
 use crate::models::{ArModel, Shortcut};
-use crate::sampling::sample_rows;
+use crate::rng::Rng;
+use crate::sampling::{gumbel_noise, sample_rows};
+use burn::tensor::activation::log_softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use burn::tensor::IndexingUpdateOp;
 use std::fmt;
+
+/// In which order the unknown positions are filled.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VisitingOrder {
+    /// Left to right, top to bottom (the lecture's order).
+    Raster,
+    /// One uniformly random permutation (from the seed), the same for every sample.
+    Random,
+    /// Per sample, at each step, the `K` unfilled positions with the largest
+    /// `max_v log p(v) + noise * g`, `g` standard Gumbel noise: *noisy most-certain-first*. Pure
+    /// most-certain-first (noise 0) fills the sure white background first and collapses to blank
+    /// images; the noise (as MaskGIT's on its confidences) keeps the order spread over the image.
+    Adaptive { noise: f64 },
+    /// This permutation of `0..L`, the same for every sample.
+    Given(Vec<usize>),
+}
+
+impl VisitingOrder {
+    /// The adaptive order with the noise the README's pictures and figures use.
+    pub const ADAPTIVE: VisitingOrder = VisitingOrder::Adaptive { noise: 2.0 };
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            VisitingOrder::Raster => "raster",
+            VisitingOrder::Random => "random",
+            VisitingOrder::Adaptive { .. } => "adaptive",
+            VisitingOrder::Given(_) => "given",
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct GenerateOptions {
     /// How many sequences to generate at once.
     pub count: usize,
-    /// Visiting order, a permutation of `0..L`; `None` is left to right (raster order).
-    pub order: Option<Vec<usize>>,
+    pub order: VisitingOrder,
+    /// Positions drawn per step, `K >= 1` (any-order models only; the lecture's take 1).
+    pub per_step: usize,
     /// Known values, `count x L` row-major, negative where unknown; `None`: nothing known.
     pub known: Option<Vec<i32>>,
     /// Sampling temperature; 1 samples the model, 0 takes the most likely value.
@@ -25,8 +65,9 @@ pub struct GenerateOptions {
 }
 
 impl GenerateOptions {
+    /// `count` sequences in raster order, one position a step, temperature 1, seed 0.
     pub fn new(count: usize) -> Self {
-        GenerateOptions { count, order: None, known: None, temperature: 1.0, seed: 0 }
+        GenerateOptions { count, order: VisitingOrder::Raster, per_step: 1, known: None, temperature: 1.0, seed: 0 }
     }
 }
 
@@ -41,56 +82,84 @@ impl fmt::Display for GenerateError {
 
 impl std::error::Error for GenerateError {}
 
+/// Which positions each step fills.
+enum Plan {
+    /// The same positions for every sample, step by step.
+    Fixed(Vec<Vec<usize>>),
+    /// Chosen on the device at each step; this many steps.
+    Adaptive { noise: f64, steps: usize },
+}
+
 /// A generation in progress, advanced by [`Generation::step`].
 pub struct Generation {
-    order: Vec<usize>,
+    plan: Plan,
+    /// The lecture's next-value models: the mask grows as a raster prefix.
+    next_value_only: bool,
+    per_step: usize,
     next: usize,
     count: usize,
     temperature: f64,
     /// `[N, L]` values so far: known values, generated ones, 0 elsewhere.
     values: Tensor<2, Int>,
-    /// `[N, L]` 1 at the positions already visited: what the model conditions on.
+    /// `[N, L]` 1 at the positions the model conditions on: for an any-order model the known
+    /// ones from the start, then each generated one; for a lecture model the raster prefix.
     visited: Tensor<2>,
-    /// Per position: is it known in every sequence (then the model is not run for it)?
+    /// `[N, L]` the step (from 0) at which each position was generated, -1 where known or not yet.
+    visit_steps: Tensor<2>,
+    /// Per position: is it known in every sequence (then no step is spent on it)?
     known_everywhere: Vec<bool>,
     /// Per position: is it known in some sequence?
     known_somewhere: Vec<bool>,
     known_mask: Option<Tensor<2, Bool>>,
-    last_logits: Option<(usize, Tensor<2>)>,
     shortcut: Shortcut,
-    /// One past the last visited position: the model sees nothing from there on.
+    /// One past the last visited position: the lecture model sees nothing from there on.
     visited_end: usize,
 }
 
+fn check_permutation(order: &[usize], len: usize) -> Result<(), GenerateError> {
+    let mut seen = vec![false; len];
+    for &p in order {
+        if p >= len || std::mem::replace(&mut seen[p], true) {
+            return Err(GenerateError(format!(
+                "the visiting order must be a permutation of 0..{len}; {p} is out of range or repeated"
+            )));
+        }
+    }
+    if order.len() != len {
+        return Err(GenerateError(format!("the visiting order has {} positions, the sequences {len}", order.len())));
+    }
+    Ok(())
+}
+
 impl Generation {
+    /// Checks `options` against `model` and sets the generation up (nothing runs yet).
+    ///
+    /// # Errors
+    /// A count of 0 or a `per_step` of 0; an order that is not a permutation; known values of
+    /// the wrong length or out of range; with a lecture model, an order other than raster or
+    /// more than one position a step.
     pub fn new(model: &ArModel, options: &GenerateOptions, device: &Device) -> Result<Self, GenerateError> {
         let len = model.spec.seq_len;
         let n = options.count;
         if n == 0 {
             return Err(GenerateError("nothing to generate: the count is 0".into()));
         }
-        let order = match &options.order {
-            None => (0..len).collect(),
-            Some(order) => {
-                let mut seen = vec![false; len];
-                for &p in order {
-                    if p >= len || std::mem::replace(&mut seen[p], true) {
-                        return Err(GenerateError(format!(
-                            "the visiting order must be a permutation of 0..{len}; {p} is out of range or repeated"
-                        )));
-                    }
-                }
-                if order.len() != len {
-                    return Err(GenerateError(format!(
-                        "the visiting order has {} positions, the sequences {len}",
-                        order.len()
-                    )));
-                }
-                order.clone()
-            }
-        };
+        if options.per_step == 0 {
+            return Err(GenerateError("positions per step must be at least 1".into()));
+        }
+        let next_value_only = !model.spec.kind.is_any_order();
+        if next_value_only && (options.order != VisitingOrder::Raster || options.per_step != 1) {
+            return Err(GenerateError(format!(
+                "the {} model predicts only the next value in raster order: it takes the raster order \
+                 and one position per step (asked: {} order, {} per step); use an any-order model",
+                model.spec.kind.name(),
+                options.order.name(),
+                options.per_step
+            )));
+        }
         let mut known_everywhere = vec![false; len];
         let mut known_somewhere = vec![false; len];
+        let mut unknown_most = len;
         let (values, known_mask) = match &options.known {
             None => (Tensor::zeros([n, len], device), None),
             Some(known) => {
@@ -109,6 +178,7 @@ impl Generation {
                     known_everywhere[p] = column.clone().all(|k| k);
                     known_somewhere[p] = column.clone().any(|k| k);
                 }
+                unknown_most = known.chunks(len).map(|s| s.iter().filter(|&&v| v < 0).count()).max().unwrap_or(0);
                 let vals: Vec<i64> = known.iter().map(|&v| v.max(0) as i64).collect();
                 let mask: Vec<bool> = known.iter().map(|&v| v >= 0).collect();
                 (
@@ -117,26 +187,65 @@ impl Generation {
                 )
             }
         };
+        let k = options.per_step;
+        let fixed = |order: Vec<usize>| {
+            // An any-order model spends no step on positions every sample knows.
+            let todo: Vec<usize> = order.into_iter().filter(|&p| next_value_only || !known_everywhere[p]).collect();
+            Plan::Fixed(todo.chunks(k).map(<[usize]>::to_vec).collect())
+        };
+        let plan = match &options.order {
+            VisitingOrder::Raster => fixed((0..len).collect()),
+            VisitingOrder::Random => {
+                let mut order: Vec<usize> = (0..len).collect();
+                Rng::new(options.seed ^ 0x6F72_6465_72).shuffle(&mut order);
+                fixed(order)
+            }
+            VisitingOrder::Given(order) => {
+                check_permutation(order, len)?;
+                fixed(order.clone())
+            }
+            VisitingOrder::Adaptive { noise } => {
+                if !(noise.is_finite() && *noise >= 0.0) {
+                    return Err(GenerateError(format!("the adaptive order's noise must be 0 or more, not {noise}")));
+                }
+                Plan::Adaptive { noise: *noise, steps: unknown_most.div_ceil(k) }
+            }
+        };
+        let visited = match (&known_mask, next_value_only) {
+            (Some(mask), false) => Tensor::<2>::zeros([n, len], device).mask_fill(mask.clone(), 1.0),
+            _ => Tensor::zeros([n, len], device),
+        };
         device.seed(options.seed);
         Ok(Generation {
-            order,
+            plan,
+            next_value_only,
+            per_step: k,
             next: 0,
             count: n,
             temperature: options.temperature,
             values,
-            visited: Tensor::zeros([n, len], device),
+            visited,
+            visit_steps: Tensor::full([n, len], -1.0, device),
             known_everywhere,
             known_somewhere,
             known_mask,
-            last_logits: None,
             shortcut: model.shortcut(),
             visited_end: 0,
         })
     }
 
-    /// The position the next step fills, `None` when done.
+    /// The positions the next step fills (the same for every sample), `None` when done or when
+    /// the order is adaptive (chosen per sample on the device).
+    pub fn positions(&self) -> Option<&[usize]> {
+        match &self.plan {
+            Plan::Fixed(steps) => steps.get(self.next).map(Vec::as_slice),
+            Plan::Adaptive { .. } => None,
+        }
+    }
+
+    /// The first position the next step fills; see [`Generation::positions`].
     pub fn position(&self) -> Option<usize> {
-        self.order.get(self.next).copied()
+        self.positions().and_then(|p| p.first().copied())
     }
 
     pub fn steps_done(&self) -> usize {
@@ -144,35 +253,95 @@ impl Generation {
     }
 
     pub fn steps_total(&self) -> usize {
-        self.order.len()
+        match &self.plan {
+            Plan::Fixed(steps) => steps.len(),
+            Plan::Adaptive { steps, .. } => *steps,
+        }
     }
 
     pub fn is_done(&self) -> bool {
-        self.next >= self.order.len()
+        self.next >= self.steps_total()
     }
 
-    /// Fills one position (the model is not run where every sequence knows it), with the model
-    /// given to [`Generation::new`]. Returns false when there was nothing left to do.
+    /// Runs one step with the model given to [`Generation::new`]. Returns false when there was
+    /// nothing left to do.
     pub fn step(&mut self, model: &ArModel) -> bool {
-        let Some(p) = self.position() else { return false };
+        if self.is_done() {
+            return false;
+        }
+        if self.next_value_only {
+            self.next_value_step(model);
+        } else {
+            self.any_order_step(model);
+        }
+        self.next += 1;
+        true
+    }
+
+    /// The lecture's step: the next raster position, from the logits of the next value (the
+    /// model is not run where every sequence knows it).
+    fn next_value_step(&mut self, model: &ArModel) {
+        let p = self.position().expect("a step is left");
         let n = self.count;
         if !self.known_everywhere[p] {
             let logits = model.logits_before(&self.shortcut, self.values.clone(), self.visited.clone(), self.visited_end);
-            let mut drawn = sample_rows(logits.clone(), self.temperature).reshape([n, 1]);
+            let mut drawn = sample_rows(logits, self.temperature).reshape([n, 1]);
             if self.known_somewhere[p] {
                 let known_mask = self.known_mask.as_ref().expect("known values exist");
                 let keep = known_mask.clone().slice([0..n, p..p + 1]);
                 let known = self.values.clone().slice([0..n, p..p + 1]);
-                drawn = drawn.mask_where(keep, known);
+                drawn = drawn.mask_where(keep.clone(), known);
+                let step = Tensor::full([n, 1], self.next as f32, &self.visited.device()).mask_fill(keep, -1.0);
+                self.visit_steps = self.visit_steps.clone().slice_assign([0..n, p..p + 1], step);
+            } else {
+                let step = Tensor::full([n, 1], self.next as f32, &self.visited.device());
+                self.visit_steps = self.visit_steps.clone().slice_assign([0..n, p..p + 1], step);
             }
             self.values = self.values.clone().slice_assign([0..n, p..p + 1], drawn);
-            self.last_logits = Some((p, logits));
         }
         let ones = Tensor::ones([n, 1], &self.visited.device());
         self.visited = self.visited.clone().slice_assign([0..n, p..p + 1], ones);
         self.visited_end = self.visited_end.max(p + 1);
-        self.next += 1;
-        true
+    }
+
+    /// An any-order step: all logits in one pass, `K` positions per sample chosen (fixed or
+    /// adaptive), drawn independently, written where nothing is known or drawn yet.
+    fn any_order_step(&mut self, model: &ArModel) {
+        let n = self.count;
+        let device = self.visited.device();
+        let logits = model.all_logits(self.values.clone(), self.visited.clone());
+        let [_, c, len] = logits.dims();
+        let (positions, logits) = match &self.plan {
+            Plan::Fixed(steps) => {
+                let step = &steps[self.next];
+                let idx: Vec<i64> = step.iter().map(|&p| p as i64).collect();
+                let k = idx.len();
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [k]), &device);
+                let picked = logits.select(2, idx.clone());
+                (idx.reshape([1, k]).expand([n, k]), picked)
+            }
+            Plan::Adaptive { noise, .. } => {
+                let k = self.per_step.min(len);
+                let certainty: Tensor<2> = log_softmax(logits.clone(), 1).max_dim(1).reshape([n, len]);
+                let mut score = certainty;
+                if *noise > 0.0 {
+                    score = gumbel_noise(&score).mul_scalar(*noise) + score;
+                }
+                // Never pick a filled position while an unfilled one is left.
+                let score = score.mask_fill(self.visited.clone().greater_elem(0.5), -1e30);
+                let (_, idx) = score.topk_with_indices(k, 1);
+                let picked = logits.gather(2, idx.clone().reshape([n, 1, k]).expand([n, c, k]));
+                (idx, picked)
+            }
+        };
+        let [_, k] = positions.dims();
+        let drawn = sample_rows(logits.swap_dims(1, 2).reshape([n * k, c]), self.temperature).reshape([n, k]);
+        let fresh = Tensor::<2, Int>::zeros([n, len], &device).scatter(1, positions.clone(), drawn, IndexingUpdateOp::Add);
+        let hit = Tensor::<2>::zeros([n, len], &device).scatter(1, positions, Tensor::ones([n, k], &device), IndexingUpdateOp::Add);
+        let write = hit.greater_elem(0.5).bool_and(self.visited.clone().lower_elem(0.5));
+        self.values = self.values.clone().mask_where(write.clone(), fresh);
+        self.visited = self.visited.clone().mask_fill(write.clone(), 1.0);
+        self.visit_steps = self.visit_steps.clone().mask_fill(write, self.next as f32);
     }
 
     /// Runs up to `steps` steps; returns how many ran.
@@ -185,18 +354,22 @@ impl Generation {
         self.values.clone()
     }
 
-    /// `[N, L]` mask of the positions visited so far.
+    /// `[N, L]` mask of the positions the model conditions on now.
     pub fn visited(&self) -> Tensor<2> {
         self.visited.clone()
     }
 
-    /// The logits `[N, C]` the model gave at the last position it was run for.
-    pub fn last_logits(&self) -> Option<(usize, Tensor<2>)> {
-        self.last_logits.clone()
+    /// `[N, L]` the step (from 0) at which each position was generated; -1 where it was known
+    /// or is not generated yet: the map of the visiting order.
+    pub fn visit_steps(&self) -> Tensor<2> {
+        self.visit_steps.clone()
     }
 }
 
 /// Generates `options.count` sequences, `[N, L]`.
+///
+/// # Errors
+/// As [`Generation::new`].
 pub fn generate(model: &ArModel, options: &GenerateOptions, device: &Device) -> Result<Tensor<2, Int>, GenerateError> {
     let mut generation = Generation::new(model, options, device)?;
     while generation.step(model) {}

@@ -10,9 +10,10 @@
 //! | --- | --- |
 //! | [`event`] | conditioning events as (mask, values) tensors |
 //! | [`sampling`] | batched categorical sampling from logits, on the device |
-//! | [`batch`] | the lecture's training batch: one random position per sequence |
+//! | [`batch`] | training batches: the lecture's one random position per sequence; random sets of known positions for the any-order models |
 //! | [`generate`] | the one auto-regressive generation routine (sampling and in-painting) |
-//! | [`models`] | the lecture's 1-D convnet (toy) and LeNet-like convnet (MNIST) |
+//! | [`models`] | the lecture's 1-D convnet (toy) and LeNet-like convnet (MNIST); our any-order networks |
+//! | [`region`] | named image regions to erase for in-painting |
 //! | [`weights`] | weights to and from bytes, with what inference needs |
 //! | [`metrics`] | exact negative log-likelihood over all positions, perplexity, bits/dim |
 //! | [`data`] | the toy generator and its validity check, MNIST IDX files |
@@ -24,11 +25,12 @@ pub mod event;
 pub mod generate;
 pub mod metrics;
 pub mod models;
+pub mod region;
 pub mod render;
 pub mod rng;
 pub mod sampling;
 pub mod weights;
 
 pub use burn;
-pub use generate::{GenerateOptions, Generation, generate};
+pub use generate::{GenerateOptions, Generation, VisitingOrder, generate};
 pub use models::{ArModel, ModelKind, ModelSpec};

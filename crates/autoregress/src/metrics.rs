@@ -83,3 +83,87 @@ pub fn histogram_baseline_nats(train: &[u8], test: &[u8], len: usize, classes: u
         .sum();
     total / test.len() as f64
 }
+
+/// The exact negative log-likelihood (nats, summed) of the `erased` positions of the `[K, L]`
+/// sequences given all the others, as a one-element tensor: the chain rule through the erased
+/// positions in raster order, `-sum_{i erased} log p(x_i | x_j for j not erased or j < i)`.
+///
+/// An any-order model gets exactly that conditioning. A lecture model conditions each position
+/// on the raster prefix only (what it was trained on), so its figure is the same sum with
+/// `p(x_i | x_j, j < i)`: it cannot use the known pixels after a position. An empty region gives
+/// 0; the whole sequence gives [`nll_sum`].
+///
+/// # Panics
+/// When `erased` is not `L` long.
+pub fn region_nll_sum(model: &ArModel, shortcut: &Shortcut, sequences: Tensor<2, Int>, erased: &[bool]) -> Tensor<1> {
+    let [k, len] = sequences.dims();
+    assert_eq!(erased.len(), len, "one erased flag per position");
+    let device = sequences.device();
+    let targets: Vec<usize> = (0..len).filter(|&p| erased[p]).collect();
+    let mut total = Tensor::<1>::zeros([1], &device);
+    let any_order = model.spec.kind.is_any_order();
+    let band = model.spec.width.clamp(1, len);
+    for chunk in targets.chunks(band) {
+        let m = chunk.len();
+        let masks: Vec<f32> = chunk
+            .iter()
+            .flat_map(|&t| {
+                (0..len).map(move |p| {
+                    let known = if any_order { !erased[p] || p < t } else { p < t };
+                    known as u8 as f32
+                })
+            })
+            .collect();
+        let mask = Tensor::<3>::from_data(TensorData::new(masks, [1, m, len]), &device)
+            .expand([k, m, len])
+            .reshape([k * m, len]);
+        let repeated = sequences.clone().reshape([k, 1, len]).expand([k, m, len]).reshape([k * m, len]);
+        let idx: Vec<i64> = chunk.iter().map(|&t| t as i64).collect();
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [m]), &device);
+        let wanted = sequences.clone().select(1, idx).reshape([k * m]);
+        let logits = if any_order {
+            // Row r of each sequence's block predicts position chunk[r].
+            let all = model.all_logits(repeated, mask);
+            let c = model.spec.num_values;
+            let at: Vec<i64> = (0..k * m).map(|i| chunk[i % m] as i64).collect();
+            let position = Tensor::<3, Int>::from_data(TensorData::new(at, [k * m, 1, 1]), &device).expand([k * m, c, 1]);
+            all.gather(2, position).reshape([k * m, c])
+        } else {
+            let end = chunk[m - 1];
+            model.logits_before(shortcut, repeated, mask, end)
+        };
+        total = total + cross_entropy(logits, wanted).sum();
+    }
+    total
+}
+
+/// The order-agnostic estimate of the negative log-likelihood per position (nats) of the `[K, L]`
+/// sequences: for each sequence and each of `draws` draws, a count `t` uniform in `0..L` and a
+/// uniformly random set of `t` known positions, scored by the mean cross-entropy over the unknown
+/// ones. Its expectation is the NLL under a uniformly random visiting order (Uria et al. 2014).
+/// Returns every draw's score, `K * draws` values, for a mean and a standard error.
+///
+/// # Panics
+/// For a lecture model, which cannot condition on arbitrary sets.
+pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: usize, rng: &mut crate::rng::Rng) -> Vec<f64> {
+    use crate::batch::{MaskMix, training_mask, unknown_cross_entropy};
+    let [k, len] = sequences.dims();
+    let device = sequences.device();
+    let mut scores = Vec::with_capacity(k * draws);
+    for _ in 0..draws {
+        let masks: Vec<f32> = (0..k).flat_map(|_| training_mask(rng, 1, len, &MaskMix::UNIFORM)).collect();
+        let mask = Tensor::<2>::from_data(TensorData::new(masks, [k, len]), &device);
+        let logits = model.all_logits(sequences.clone(), mask.clone());
+        let per: Vec<f32> = unknown_cross_entropy(logits, sequences.clone(), mask).into_data().convert::<f32>().try_to_vec().expect("float data");
+        scores.extend(per.into_iter().map(f64::from));
+    }
+    scores
+}
+
+/// Mean and standard error of the mean.
+pub fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n.max(1.0);
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, (var / n.max(1.0)).sqrt())
+}

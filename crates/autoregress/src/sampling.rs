@@ -18,7 +18,7 @@ pub fn sample_rows(logits: Tensor<2>, temperature: f64) -> Tensor<1, Int> {
     picks.argmax(1).reshape([b])
 }
 
-fn gumbel_noise<const D: usize>(like: &Tensor<D>) -> Tensor<D> {
+pub(crate) fn gumbel_noise<const D: usize>(like: &Tensor<D>) -> Tensor<D> {
     // Keep U away from 0 and 1 so that both logs stay finite in f32.
     let u = Tensor::<D>::random(like.shape(), Distribution::Uniform(1e-7, 1.0 - 1e-7), &like.device());
     u.log().neg().log().neg()

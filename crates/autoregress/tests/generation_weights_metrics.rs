@@ -3,7 +3,7 @@ mod common;
 use autoregress::batch::sequences_tensor;
 use autoregress::metrics::{bits_per_dim, histogram_baseline_nats, total_nll};
 use autoregress::weights::{self, WeightsError};
-use autoregress::{GenerateOptions, Generation, ModelKind, generate};
+use autoregress::{GenerateOptions, Generation, ModelKind, VisitingOrder, generate};
 use autoregress::burn::tensor::Tensor;
 use common::*;
 
@@ -55,13 +55,16 @@ fn in_painting_never_changes_a_known_value_and_fills_the_rest() {
 
 #[test]
 fn bad_generation_options_are_errors() {
-    let model = toy_model(16);
+    let model = toy_any_order_model(16);
     let mut options = GenerateOptions::new(2);
-    options.order = Some((0..15).collect());
-    assert!(Generation::new(&model, &options, &device()).is_err());
-    options.order = Some([0].into_iter().chain(0..15).collect());
-    assert!(Generation::new(&model, &options, &device()).is_err());
-    options.order = None;
+    options.order = VisitingOrder::Given((0..15).collect());
+    assert!(Generation::new(&model, &options, &device()).unwrap_err().0.contains("15 positions"));
+    options.order = VisitingOrder::Given([0].into_iter().chain(0..15).collect());
+    assert!(Generation::new(&model, &options, &device()).unwrap_err().0.contains("repeated"));
+    options.order = VisitingOrder::Raster;
+    options.per_step = 0;
+    assert!(Generation::new(&model, &options, &device()).unwrap_err().0.contains("at least 1"));
+    options.per_step = 1;
     options.known = Some(vec![-1; 31]);
     assert!(Generation::new(&model, &options, &device()).is_err());
     options.known = Some(vec![40; 32]);
@@ -70,9 +73,9 @@ fn bad_generation_options_are_errors() {
 
 #[test]
 fn a_visiting_order_is_followed() {
-    let model = toy_model(16);
+    let model = toy_any_order_model(16);
     let mut options = GenerateOptions::new(1);
-    options.order = Some((0..16).rev().collect());
+    options.order = VisitingOrder::Given((0..16).rev().collect());
     let mut generation = Generation::new(&model, &options, &device()).unwrap();
     assert_eq!(generation.position(), Some(15));
     generation.step(&model);

@@ -1,12 +1,14 @@
-//! Throughput of the MNIST model on each backend: training (forward, backward and Adam at
-//! batch 100), forward passes, and generating 48 digits (784 sequential steps).
+//! Throughput of the MNIST models on each backend: for the lecture's, training (forward,
+//! backward and Adam at batch 100), forward passes, and generating 48 digits (784 sequential
+//! steps); for the any-order U-Net, training, and 48 digits at several positions per step in
+//! raster and adaptive order.
 
 use crate::device::Chosen;
-use autoregress::batch::{random_positions, sequences_tensor, training_batch};
+use autoregress::batch::{MaskMix, any_order_batch, random_positions, sequences_tensor, training_batch, training_mask};
 use autoregress::burn::optim::{AdamConfig, GradientsParams};
 use autoregress::burn::tensor::Tensor;
 use autoregress::rng::Rng;
-use autoregress::{ArModel, GenerateOptions, ModelSpec, generate};
+use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec, VisitingOrder, generate};
 use serde_json::{Value, json};
 use std::time::Instant;
 
@@ -14,6 +16,8 @@ pub struct BenchOptions {
     pub train_steps: usize,
     pub forward_reps: usize,
     pub digits: usize,
+    /// Positions per step timed for the any-order model; empty: skip it.
+    pub any_order_per_step: Vec<usize>,
 }
 
 fn images(count: usize, rng: &mut Rng) -> Vec<u8> {
@@ -69,5 +73,52 @@ pub fn run(backend: &Chosen, opts: &BenchOptions) -> Value {
         "forward_images_per_s": forward_ips,
         "digits": opts.digits,
         "generate_seconds": generate_s,
+    })
+}
+
+/// The any-order U-Net: training at batch 100, then `opts.digits` digits at each positions per
+/// step of `opts.any_order_per_step`, in raster and in adaptive order.
+pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> Value {
+    let device = &backend.device;
+    let spec = ModelSpec::for_kind(ModelKind::MnistAnyOrder, 28, 28, 33.3, 78.6);
+    let batch = 100;
+    let mut rng = Rng::new(2);
+    let ad = device.clone().autodiff();
+    let mut model = ArModel::new(spec.clone(), &ad).expect("valid spec");
+    let mut optim = AdamConfig::new().init();
+    let ad_data = sequences_tensor(&images(batch, &mut rng), batch, 784, &ad);
+    let mix = MaskMix::default_for(ModelKind::MnistAnyOrder);
+    let steps = opts.train_steps.div_ceil(4).max(1);
+    let mut timed = 0.0;
+    for step in 0..steps + 1 {
+        let start = Instant::now();
+        let masks = (0..batch).flat_map(|_| training_mask(&mut rng, 28, 28, &mix)).collect();
+        let loss = any_order_batch(ad_data.clone(), masks).loss(&model);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model, grads);
+        let _: f32 = loss.into_scalar();
+        if step > 0 {
+            timed += start.elapsed().as_secs_f64();
+        }
+    }
+    let train_ips = (steps * batch) as f64 / timed;
+
+    let model = ArModel::new(spec, device).expect("valid spec");
+    let mut generation = Vec::new();
+    for &k in &opts.any_order_per_step {
+        for order in [VisitingOrder::Raster, VisitingOrder::ADAPTIVE] {
+            let options = GenerateOptions { per_step: k, order: order.clone(), ..GenerateOptions::new(opts.digits) };
+            let start = Instant::now();
+            let digits = generate(&model, &options, device).expect("valid options");
+            let _: Vec<i64> = digits.into_data().convert::<i64>().try_to_vec().expect("ints");
+            generation.push(json!({ "order": order.name(), "per_step": k, "seconds": start.elapsed().as_secs_f64() }));
+        }
+    }
+    json!({
+        "backend": backend.name,
+        "model": ModelKind::MnistAnyOrder.name(),
+        "train_images_per_s": train_ips,
+        "digits": opts.digits,
+        "generation": generation,
     })
 }

@@ -5,8 +5,10 @@ use crate::{bench, data, eval, files, sample, train};
 use autoregress::render::figures as pictures;
 use anyhow::{Context, Result, bail};
 use autoregress::batch::mean_std;
+use autoregress::region::Region;
+use autoregress::rng::Rng;
 use autoregress::data::toy::toy_dataset;
-use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec};
+use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec, VisitingOrder};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -26,6 +28,10 @@ pub enum Model {
     Toy,
     /// MNIST digits as 784-pixel sequences and the lecture's LeNet-like convnet
     Mnist,
+    /// Toy sequences and our order-agnostic dilated convnet (every position, any order)
+    ToyAnyOrder,
+    /// MNIST digits and our order-agnostic U-Net (every pixel, any order)
+    MnistAnyOrder,
 }
 
 impl Model {
@@ -33,6 +39,8 @@ impl Model {
         match self {
             Model::Toy => ModelKind::Toy,
             Model::Mnist => ModelKind::Mnist,
+            Model::ToyAnyOrder => ModelKind::ToyAnyOrder,
+            Model::MnistAnyOrder => ModelKind::MnistAnyOrder,
         }
     }
 
@@ -40,7 +48,13 @@ impl Model {
         match self {
             Model::Toy => "toy",
             Model::Mnist => "mnist",
+            Model::ToyAnyOrder => "toy-any-order",
+            Model::MnistAnyOrder => "mnist-any-order",
         }
+    }
+
+    fn is_image(self) -> bool {
+        self.kind().is_image()
     }
 
     /// Where the page loads the weights from.
@@ -61,6 +75,43 @@ enum Command {
     Pictures(PicturesArgs),
     /// Training, forward and generation throughput of the MNIST model on every available backend
     Bench(BenchArgs),
+    /// Erase a region of images and complete it: an IDX file of completions and a PNG grid
+    Inpaint(InpaintArgs),
+}
+
+#[derive(Args)]
+struct InpaintArgs {
+    /// An image model: mnist or mnist-any-order
+    model: Model,
+    /// Weights file [default: web/weights/<model>.bpk]
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceArg,
+    /// IDX image file (gzip or raw) [default: the test images of data/mnist]
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// In-paint the first N images
+    #[arg(long, default_value_t = 16)]
+    images: usize,
+    /// Region to erase: top, bottom, left, right, centre, or random:P (each pixel with probability P)
+    #[arg(long, default_value = "top")]
+    region: String,
+    /// IDX file of masks instead of --region (nonzero: erase): one image-sized mask per image, or one for all
+    #[arg(long)]
+    mask: Option<PathBuf>,
+    /// Completions per image
+    #[arg(long, default_value_t = 4)]
+    completions: usize,
+    #[command(flatten)]
+    order: OrderArgs,
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output prefix: writes PREFIX.idx3-ubyte (completions, image-major) and PREFIX.png [default: runs/<model>/inpainting]
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -139,6 +190,9 @@ struct EvalArgs {
     /// MNIST only: evaluate on the first N test images
     #[arg(long, default_value_t = 1000)]
     images: usize,
+    /// MNIST only: in-painting NLL on the first N of them (0: skip)
+    #[arg(long, default_value_t = 100)]
+    inpaint_images: usize,
     /// Toy only: test sequences, and generated sequences checked for validity
     #[arg(long, default_value_t = 1000)]
     sequences: usize,
@@ -164,13 +218,66 @@ struct SampleArgs {
     /// 1 samples the model; lower is more conservative, 0 the most likely value
     #[arg(long, default_value_t = 1.0)]
     temperature: f64,
+    #[command(flatten)]
+    order: OrderArgs,
     /// Output path without extension [default: runs/<model>/samples]
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OrderName {
+    /// Left to right, top to bottom
+    Raster,
+    /// One random permutation from the seed
+    Random,
+    /// Per sample, the most certain positions first, with Gumbel noise on the certainty
+    Adaptive,
+}
+
+#[derive(Args, Clone)]
+struct OrderArgs {
+    /// Visiting order (any-order models; the lecture's take raster only) [default: lecture raster, any-order adaptive]
+    #[arg(long, value_enum)]
+    order: Option<OrderName>,
+    /// Positions drawn per step (any-order models) [default: lecture 1, any-order toy 1, any-order mnist 16]
+    #[arg(long)]
+    per_step: Option<usize>,
+    /// Adaptive order: scale of the Gumbel noise added to each position's max log-probability
+    #[arg(long)]
+    adaptive_noise: Option<f64>,
+}
+
+impl OrderArgs {
+    /// The order and positions per step for `model`, defaults filled in.
+    fn resolve(&self, model: Model) -> Result<(VisitingOrder, usize)> {
+        let kind = model.kind();
+        let default_order = if kind.is_any_order() { OrderName::Adaptive } else { OrderName::Raster };
+        let order = match self.order.unwrap_or(default_order) {
+            OrderName::Raster => VisitingOrder::Raster,
+            OrderName::Random => VisitingOrder::Random,
+            OrderName::Adaptive => match (self.adaptive_noise, VisitingOrder::ADAPTIVE) {
+                (Some(noise), _) if !(noise.is_finite() && noise >= 0.0) => {
+                    bail!("--adaptive-noise must be 0 or more, not {noise}")
+                }
+                (Some(noise), _) => VisitingOrder::Adaptive { noise },
+                (None, default) => default,
+            },
+        };
+        let per_step = self.per_step.unwrap_or(if model == Model::MnistAnyOrder { DEFAULT_PER_STEP_MNIST } else { 1 });
+        check_positive("--per-step", per_step)?;
+        Ok((order, per_step))
+    }
+}
+
+/// Positions per step of the any-order MNIST model by default (see the README's speed table).
+pub const DEFAULT_PER_STEP_MNIST: usize = 16;
+
 #[derive(Args)]
 struct PicturesArgs {
+    /// mnist or mnist-any-order
+    #[arg(long, value_enum, default_value = "mnist")]
+    model: Model,
     #[arg(long)]
     weights: Option<PathBuf>,
     #[command(flatten)]
@@ -179,7 +286,7 @@ struct PicturesArgs {
     data_dir: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output folder [default: runs/mnist]
+    /// Output folder [default: runs/<model>]
     #[arg(long)]
     out_dir: Option<PathBuf>,
 }
@@ -198,6 +305,9 @@ struct BenchArgs {
     /// Digits generated in the timed generation
     #[arg(long, default_value_t = 48)]
     digits: usize,
+    /// Positions per step timed for the any-order MNIST model (none: skip it)
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 16])]
+    any_order_per_step: Vec<usize>,
     #[arg(long)]
     json: bool,
 }
@@ -209,6 +319,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sample(a) => sample_command(a),
         Command::Pictures(a) => pictures_command(a),
         Command::Bench(a) => bench_command(a),
+        Command::Inpaint(a) => inpaint_command(a),
     }
 }
 
@@ -262,27 +373,28 @@ fn train_command(a: TrainArgs) -> Result<()> {
     let out = a.out.clone().unwrap_or_else(|| a.model.default_weights());
 
     // The training set and the model's spec (normalization from the training data).
-    let (train_seqs, count, spec, mnist) = match a.model {
-        Model::Toy => {
-            check_positive("--train-size", a.train_size)?;
-            ModelSpec::toy(a.data.len, 0.0, 1.0).validate().map_err(|e| anyhow::anyhow!("--len {}: {e}", a.data.len))?;
-            let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ a.seed, a.train_size, a.data.len);
-            let (mean, std) = mean_std(seqs.iter().map(|&v| v as f64));
-            (seqs, a.train_size, ModelSpec::toy(a.data.len, mean, std), None)
-        }
-        Model::Mnist => {
-            let m = load_mnist(&a.data.data_dir)?;
-            let img = &m.train.images;
-            let (mean, std) = mean_std(img.pixels.iter().map(|&v| v as f64));
-            let spec = ModelSpec::mnist(img.rows, img.cols, mean, std);
-            spec.validate()?;
-            let seqs: Vec<u16> = img.pixels.iter().map(|&v| v as u16).collect();
-            (seqs, img.count, spec, Some(m))
-        }
+    let kind = a.model.kind();
+    let (train_seqs, count, spec, mnist) = if !a.model.is_image() {
+        check_positive("--train-size", a.train_size)?;
+        let len = a.data.len;
+        ModelSpec::for_kind(kind, 1, len, 0.0, 1.0).validate().map_err(|e| anyhow::anyhow!("--len {len}: {e}"))?;
+        let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ a.seed, a.train_size, len);
+        let (mean, std) = mean_std(seqs.iter().map(|&v| v as f64));
+        (seqs, a.train_size, ModelSpec::for_kind(kind, 1, len, mean, std), None)
+    } else {
+        let m = load_mnist(&a.data.data_dir)?;
+        let img = &m.train.images;
+        let (mean, std) = mean_std(img.pixels.iter().map(|&v| v as f64));
+        let spec = ModelSpec::for_kind(kind, img.rows, img.cols, mean, std);
+        spec.validate()?;
+        let seqs: Vec<u16> = img.pixels.iter().map(|&v| v as u16).collect();
+        (seqs, img.count, spec, Some(m))
     };
     let epochs = a.epochs.unwrap_or(match a.model {
         Model::Toy => 20,
         Model::Mnist => 100,
+        Model::ToyAnyOrder => 40,
+        Model::MnistAnyOrder => 60,
     });
     let opts = train::TrainOptions {
         epochs,
@@ -313,7 +425,9 @@ fn train_command(a: TrainArgs) -> Result<()> {
             (model, Some((path, earlier_runs(path))))
         }
     };
-    let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len };
+    // The toy generator is known: an any-order toy model sees fresh sequences every batch.
+    let fresh_toy = a.model == Model::ToyAnyOrder;
+    let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len, fresh_toy };
     let outcome = train::train(model, &set, &opts, &ad, &STOP)?;
     if outcome.interrupted {
         eprintln!(
@@ -330,7 +444,7 @@ fn train_command(a: TrainArgs) -> Result<()> {
     let device = &chosen.device;
     let mut metrics = match &mnist {
         None => eval::toy(&model, device, 1000, 1000, a.seed, a.quiet),
-        Some(m) => eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.quiet),
+        Some(m) => eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.eval_images.min(100), a.quiet),
     };
     metrics["training"] = json!({
         "device": chosen.name,
@@ -370,11 +484,11 @@ fn eval_command(a: EvalArgs) -> Result<()> {
     let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
     let quiet = a.json;
     let mut metrics = match a.model {
-        Model::Toy => {
+        Model::Toy | Model::ToyAnyOrder => {
             check_positive("--sequences", a.sequences)?;
             eval::toy(&model, &chosen.device, a.sequences, a.sequences, a.seed, quiet)
         }
-        Model::Mnist => {
+        Model::Mnist | Model::MnistAnyOrder => {
             check_positive("--images", a.images)?;
             let m = load_mnist(&a.data.data_dir)?;
             let (tr, te) = (&m.train.images, &m.test.images);
@@ -388,7 +502,7 @@ fn eval_command(a: EvalArgs) -> Result<()> {
                     te.cols
                 );
             }
-            eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, quiet)
+            eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, a.inpaint_images, quiet)
         }
     };
     metrics["weights"] = json!(path.display().to_string());
@@ -408,41 +522,57 @@ fn sample_command(a: SampleArgs) -> Result<()> {
     let chosen = device::choose(a.device.device)?;
     let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
     let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
-    let count = a.count.unwrap_or(match a.model {
-        Model::Toy => 25,
-        Model::Mnist => 48,
-    });
+    let count = a.count.unwrap_or(if a.model.is_image() { 48 } else { 25 });
     check_positive("--count", count)?;
     let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("samples"));
-    let options = GenerateOptions { seed: a.seed, temperature: a.temperature, ..GenerateOptions::new(count) };
+    let (order, per_step) = a.order.resolve(a.model)?;
+    let options = GenerateOptions { seed: a.seed, temperature: a.temperature, order, per_step, ..GenerateOptions::new(count) };
     let values = sample::run(&model, &options, &chosen.device, false)?;
     match a.model {
-        Model::Toy => {
+        Model::Toy | Model::ToyAnyOrder => {
             let train = toy_dataset(eval::TOY_TRAIN_SEED, count, model.spec.seq_len);
             sample::toy_files(&model, &values, &train, &out)?;
-            eprintln!("wrote {} and {}", out.with_extension("txt").display(), out.with_extension("png").display());
+            eprintln!("wrote {} and {}", files::with_suffix(&out, ".txt").display(), files::with_suffix(&out, ".png").display());
         }
-        Model::Mnist => {
+        Model::Mnist | Model::MnistAnyOrder => {
             sample::digit_files(&model, &values, &out)?;
-            eprintln!("wrote {} and {}", out.with_extension("png").display(), out.with_extension("idx3-ubyte").display());
+            eprintln!("wrote {} and {}", files::with_suffix(&out, ".png").display(), files::with_suffix(&out, ".idx3-ubyte").display());
         }
     }
     Ok(())
 }
 
 /// 48 digits, in-painting of 16 test digits from their first half, the posterior picture.
+/// 48 digits (any-order: in adaptive order, with the map of the visiting order), in-painting of
+/// 16 test digits (the bottom half erased; any-order models also the top half, the right half and
+/// the centre), the posterior picture.
 fn mnist_pictures(model: &ArModel, m: &data::Mnist, device: &autoregress::burn::tensor::Device, seed: u64, dir: &Path) -> Result<()> {
-    let options = GenerateOptions { seed, ..GenerateOptions::new(48) };
-    let values = sample::run(model, &options, device, false)?;
+    let any_order = model.spec.kind.is_any_order();
+    let (h, w) = (model.spec.height(), model.spec.width);
+    let (order, per_step) = if any_order { (VisitingOrder::ADAPTIVE, DEFAULT_PER_STEP_MNIST) } else { (VisitingOrder::Raster, 1) };
+    let options = GenerateOptions { seed, order: order.clone(), per_step, ..GenerateOptions::new(48) };
+    let mut generation = autoregress::Generation::new(model, &options, device)?;
+    while generation.run(model, 64) > 0 {}
+    let values = sample::to_host(generation.values());
     sample::digit_files(model, &values, &dir.join("samples"))?;
+    if any_order {
+        let steps: Vec<f32> = generation.visit_steps().into_data().convert::<f32>().try_to_vec().expect("float data");
+        let maps: Vec<autoregress::render::Raster> = steps.chunks(h * w).take(8).map(|s| pictures::order_map(s, w, h, 4)).collect();
+        files::write(&dir.join("order-map.png"), &files::png(&autoregress::render::Raster::row(&maps, 6)))?;
+    }
 
     let test = m.test.images.take(16);
-    let kept_rows = test.rows / 2;
-    let completions = sample::inpaint(model, &test, kept_rows, 2, seed, device, false)?;
-    let originals: Vec<&[u8]> = (0..test.count).map(|i| test.image(i)).collect();
-    let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();
-    let picture = pictures::inpainting(&originals, &refs, test.cols, test.rows, kept_rows, 2);
-    files::write(&dir.join("inpainting.png"), &files::png(&picture))?;
+    // Both families, the same regions: the pictures compare them side by side.
+    for region in [Region::BottomHalf, Region::TopHalf, Region::RightHalf, Region::Centre] {
+        let erased: Vec<Vec<bool>> = vec![region.erased(test.rows, test.cols, &mut Rng::new(0)); test.count];
+        let settings = sample::InpaintSettings { completions: 2, order: order.clone(), per_step, temperature: 1.0, seed };
+        let completions = sample::inpaint(model, &test, &erased, &settings, device, false)?;
+        let originals: Vec<&[u8]> = (0..test.count).map(|i| test.image(i)).collect();
+        let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();
+        let picture = pictures::inpainting(&originals, &erased, &refs, test.cols, test.rows, 2);
+        let name = if region == Region::BottomHalf { "inpainting.png".to_string() } else { format!("inpainting-{}.png", region.name()) };
+        files::write(&dir.join(name), &files::png(&picture))?;
+    }
 
     let len = model.spec.seq_len;
     let positions: Vec<usize> = [0.15, 0.3, 0.45, 0.55, 0.65, 0.8].iter().map(|f| (f * len as f64) as usize).collect();
@@ -452,13 +582,16 @@ fn mnist_pictures(model: &ArModel, m: &data::Mnist, device: &autoregress::burn::
 }
 
 fn pictures_command(a: PicturesArgs) -> Result<()> {
+    if !a.model.is_image() {
+        bail!("pictures draws digits: use --model mnist or mnist-any-order, not {}", a.model.name());
+    }
     let chosen = device::choose(a.device.device)?;
-    let path = a.weights.clone().unwrap_or_else(|| Model::Mnist.default_weights());
-    let model = files::load_weights(&path, ModelKind::Mnist, &chosen.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
+    let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
     let m = load_mnist(&a.data_dir)?;
-    let dir = a.out_dir.clone().unwrap_or_else(|| runs_dir(Model::Mnist));
+    let dir = a.out_dir.clone().unwrap_or_else(|| runs_dir(a.model));
     mnist_pictures(&model, &m, &chosen.device, a.seed, &dir)?;
-    eprintln!("wrote samples.png, samples.idx3-ubyte, inpainting.png and posterior.png in {}", dir.display());
+    eprintln!("wrote samples, in-painting and posterior pictures in {}", dir.display());
     Ok(())
 }
 
@@ -468,7 +601,12 @@ fn bench_command(a: BenchArgs) -> Result<()> {
     } else {
         a.backends.iter().map(|&b| device::choose(b)).collect::<Result<Vec<_>>>()?
     };
-    let opts = bench::BenchOptions { train_steps: a.train_steps.max(1), forward_reps: a.forward_reps.max(1), digits: a.digits.max(1) };
+    let opts = bench::BenchOptions {
+        train_steps: a.train_steps.max(1),
+        forward_reps: a.forward_reps.max(1),
+        digits: a.digits.max(1),
+        any_order_per_step: a.any_order_per_step.iter().copied().filter(|&k| k > 0).collect(),
+    };
     let mut rows = Vec::new();
     for b in &backends {
         eprintln!("measuring {} ...", b.name);
@@ -481,9 +619,79 @@ fn bench_command(a: BenchArgs) -> Result<()> {
             );
         }
         rows.push(r);
+        if !opts.any_order_per_step.is_empty() {
+            let r = bench::run_any_order(b, &opts);
+            if !a.json {
+                let times: Vec<String> = r["generation"].as_array().into_iter().flatten()
+                    .map(|g| format!("{} K={} {:.2} s", g["order"].as_str().unwrap_or("?"), g["per_step"], g["seconds"].as_f64().unwrap_or(0.0)))
+                    .collect();
+                println!("{:<45} any-order: train {:>6.0} img/s   {} digits: {}", b.name, r["train_images_per_s"].as_f64().unwrap_or(0.0), opts.digits, times.join(", "));
+            }
+            rows.push(r);
+        }
     }
     if a.json {
         println!("{}", serde_json::to_string(&rows)?);
     }
+    Ok(())
+}
+
+fn inpaint_command(a: InpaintArgs) -> Result<()> {
+    if !a.model.is_image() {
+        bail!("inpaint works on images: use the mnist or mnist-any-order model, not {}", a.model.name());
+    }
+    if !a.temperature.is_finite() || a.temperature < 0.0 {
+        bail!("--temperature must be 0 or more, not {}", a.temperature);
+    }
+    check_positive("--images", a.images)?;
+    check_positive("--completions", a.completions)?;
+    let (order, per_step) = a.order.resolve(a.model)?;
+    let chosen = device::choose(a.device.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
+    let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
+    let input = a.input.clone().unwrap_or_else(|| data::default_dir().join("t10k-images-idx3-ubyte.gz"));
+    let images = data::read_images(&input)?.take(a.images);
+    let (h, w) = (model.spec.height(), model.spec.width);
+    if (images.rows, images.cols) != (h, w) {
+        bail!(
+            "{} holds {}x{} images, the weights {} are for {h}x{w}: use images of the model's size",
+            input.display(),
+            images.rows,
+            images.cols,
+            path.display()
+        );
+    }
+    let erased: Vec<Vec<bool>> = match &a.mask {
+        Some(mask_path) => {
+            let masks = data::read_images(mask_path)?;
+            if (masks.rows, masks.cols) != (h, w) || !(masks.count == 1 || masks.count >= images.count) {
+                bail!(
+                    "{}: {} masks of {}x{}; need one {h}x{w} mask, or one per image ({})",
+                    mask_path.display(),
+                    masks.count,
+                    masks.rows,
+                    masks.cols,
+                    images.count
+                );
+            }
+            (0..images.count).map(|i| masks.image(i.min(masks.count - 1)).iter().map(|&v| v != 0).collect()).collect()
+        }
+        None => {
+            let region = Region::from_name(&a.region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+            let mut rng = Rng::new(a.seed);
+            (0..images.count).map(|_| region.erased(h, w, &mut rng)).collect()
+        }
+    };
+    let settings = sample::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
+    let completions = sample::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
+    let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("inpainting"));
+    let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
+    let idx_path = files::with_suffix(&out, ".idx3-ubyte");
+    let png_path = files::with_suffix(&out, ".png");
+    files::write(&idx_path, &sample::as_images(&model, &flat).to_idx())?;
+    let originals: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
+    let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();
+    files::write(&png_path, &files::png(&pictures::inpainting(&originals, &erased, &refs, w, h, 2)))?;
+    eprintln!("wrote {} ({} completions, image-major) and {}", idx_path.display(), flat.len() / (h * w), png_path.display());
     Ok(())
 }

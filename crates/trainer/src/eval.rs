@@ -4,8 +4,11 @@
 
 use crate::progress;
 use autoregress::burn::tensor::Device;
-use autoregress::data::toy::{is_valid, toy_dataset};
-use autoregress::metrics::{bits_per_dim, histogram_baseline_nats, total_nll};
+use autoregress::batch::sequences_tensor;
+use autoregress::data::toy::{generator_entropy, is_valid, toy_dataset};
+use autoregress::metrics::{bits_per_dim, histogram_baseline_nats, mean_and_standard_error, order_agnostic_scores, region_nll_sum, total_nll};
+use autoregress::region::Region;
+use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, generate};
 use serde_json::{Value, json};
 
@@ -37,26 +40,82 @@ pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: us
         .chunks(len)
         .filter(|s| is_valid(&s.iter().map(|&v| v as u16).collect::<Vec<_>>()))
         .count();
-    json!({
+    let floor = generator_entropy(len);
+    let mut out = json!({
         "model": model.spec.kind.name(),
         "seq_len": len,
         "test_sequences": test_count,
         "nats_per_position": nats,
         "perplexity": nats.exp(),
+        "generator_entropy_nats_per_position": floor,
+        "gap_nats_per_position": nats - floor,
         "generated": sample_count,
         "valid_share": valid as f64 / sample_count as f64,
-    })
+    });
+    if model.spec.kind.is_any_order() {
+        let (mean, se) = order_agnostic(model, &test, test_count, 4, 1000, device);
+        out["order_agnostic_nats_per_position"] = json!(mean);
+        out["order_agnostic_standard_error"] = json!(se);
+    }
+    out
 }
 
-/// Digits: exact bits per pixel on the first `images` test images, and the baseline.
-pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images: usize, quiet: bool) -> Value {
+/// The order-agnostic estimate (nats per position) over `draws` random sets per sequence, with
+/// its standard error; `chunk` sequences a pass.
+fn order_agnostic<V: Copy + Into<i64>>(model: &ArModel, seqs: &[V], count: usize, draws: usize, chunk: usize, device: &Device) -> (f64, f64) {
+    let len = model.spec.seq_len;
+    let mut rng = Rng::new(0x0A0E);
+    let mut scores = Vec::new();
+    for start in (0..count).step_by(chunk) {
+        let k = chunk.min(count - start);
+        let t = sequences_tensor(&seqs[start * len..(start + k) * len], k, len, device);
+        scores.extend(order_agnostic_scores(model, t, draws, &mut rng));
+    }
+    mean_and_standard_error(&scores)
+}
+
+/// The in-painting regions the README reports: (JSON key, region erased).
+pub const INPAINTING_REGIONS: [(&str, Region); 3] =
+    [("bottom_given_top", Region::BottomHalf), ("top_given_bottom", Region::TopHalf), ("centre_given_rest", Region::Centre)];
+
+/// Exact in-painting NLL, bits per erased pixel, of each region of [`INPAINTING_REGIONS`] over
+/// the first `images` test images.
+pub fn inpainting_bits(model: &ArModel, test: &[u8], images: usize, device: &Device, quiet: bool) -> Value {
+    let len = model.spec.seq_len;
+    let (h, w) = (model.spec.height(), model.spec.width);
+    let shortcut = model.shortcut();
+    let mut out = json!({ "images": images });
+    let bar = progress::bar((images * INPAINTING_REGIONS.len()) as u64, "in-painting NLL");
+    if quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    for (key, region) in INPAINTING_REGIONS {
+        let erased = region.erased(h, w, &mut Rng::new(0));
+        let count = erased.iter().filter(|&&e| e).count();
+        let mut nats = 0.0;
+        for start in (0..images).step_by(8) {
+            let k = 8.min(images - start);
+            let t = sequences_tensor(&test[start * len..(start + k) * len], k, len, device);
+            nats += region_nll_sum(model, &shortcut, t, &erased).into_scalar::<f32>() as f64;
+            bar.inc(k as u64);
+        }
+        out[key] = json!(bits_per_dim(nats / (images * count) as f64));
+    }
+    bar.finish_and_clear();
+    out
+}
+
+/// Digits: exact bits per pixel in raster order on the first `images` test images, and the
+/// baseline; the in-painting NLL on the first `inpaint_images`; for an any-order model, the
+/// order-agnostic estimate.
+pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images: usize, inpaint_images: usize, quiet: bool) -> Value {
     let len = model.spec.seq_len;
     let images = images.min(test.len() / len);
     let test = &test[..images * len];
     // 16 images a chunk: each pass of the model sees one row of positions of each, 448 rows.
     let nats = nll_with_bar(model, test, images, 16 * len, device, quiet) / (images * len) as f64;
     let baseline = histogram_baseline_nats(train, test, len, model.spec.num_values, 0.1);
-    json!({
+    let mut out = json!({
         "model": model.spec.kind.name(),
         "images": images,
         "bits_per_dim": bits_per_dim(nats),
@@ -64,5 +123,15 @@ pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images
         "perplexity": nats.exp(),
         "baseline_bits_per_dim": bits_per_dim(baseline),
         "baseline": "per-position histogram of the training pixels, add-0.1 smoothing",
-    })
+    });
+    if model.spec.kind.is_any_order() {
+        let (mean, se) = order_agnostic(model, test, images, 4, 50, device);
+        out["order_agnostic_bits_per_dim"] = json!(bits_per_dim(mean));
+        out["order_agnostic_standard_error"] = json!(bits_per_dim(se));
+    }
+    let inpaint_images = inpaint_images.min(images);
+    if inpaint_images > 0 {
+        out["inpainting_bits_per_pixel"] = inpainting_bits(model, test, inpaint_images, device, quiet);
+    }
+    out
 }

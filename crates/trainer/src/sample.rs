@@ -7,7 +7,7 @@ use anyhow::Result;
 use autoregress::burn::tensor::activation::log_softmax;
 use autoregress::burn::tensor::{Device, Int, Tensor};
 use autoregress::data::idx::Images;
-use autoregress::{ArModel, GenerateOptions, Generation};
+use autoregress::{ArModel, GenerateOptions, Generation, VisitingOrder};
 use std::path::Path;
 
 pub fn to_host(t: Tensor<2, Int>) -> Vec<i64> {
@@ -38,14 +38,14 @@ pub fn toy_files(model: &ArModel, generated: &[i64], train: &[u16], out: &Path) 
         .chunks(len)
         .map(|s| s.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ") + "\n")
         .collect();
-    files::write(&out.with_extension("txt"), text.as_bytes())?;
+    files::write(&files::with_suffix(out, ".txt"), text.as_bytes())?;
     let generated: Vec<Vec<u16>> = generated.chunks(len).map(|s| s.iter().map(|&v| v as u16).collect()).collect();
     let train: Vec<Vec<u16>> = train.chunks(len).take(generated.len()).map(<[u16]>::to_vec).collect();
     let picture = pictures::toy_train_vs_generated(&train, &generated, model.spec.num_values);
-    files::write(&out.with_extension("png"), &files::png(&picture))
+    files::write(&files::with_suffix(out, ".png"), &files::png(&picture))
 }
 
-fn as_images(model: &ArModel, values: &[i64]) -> Images {
+pub fn as_images(model: &ArModel, values: &[i64]) -> Images {
     let len = model.spec.seq_len;
     Images {
         count: values.len() / len,
@@ -60,35 +60,42 @@ pub fn digit_files(model: &ArModel, values: &[i64], out: &Path) -> Result<()> {
     let images = as_images(model, values);
     let refs: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
     let grid = pictures::digit_grid(&refs, images.cols, images.rows, 8, 2);
-    files::write(&out.with_extension("png"), &files::png(&grid))?;
-    files::write(&out.with_extension("idx3-ubyte"), &images.to_idx())
+    files::write(&files::with_suffix(out, ".png"), &files::png(&grid))?;
+    files::write(&files::with_suffix(out, ".idx3-ubyte"), &images.to_idx())
 }
 
-/// In-painting of `test` digits from their first `kept_rows` rows, `alternatives` completions
-/// each; returns the completions, `[digit][alternative]`.
-pub fn inpaint(
-    model: &ArModel,
-    test: &Images,
-    kept_rows: usize,
-    alternatives: usize,
-    seed: u64,
-    device: &Device,
-    quiet: bool,
-) -> Result<Vec<Vec<Vec<u8>>>> {
+/// How to in-paint: the visiting order, positions per step, temperature and seed.
+#[derive(Clone, Debug)]
+pub struct InpaintSettings {
+    pub completions: usize,
+    pub order: VisitingOrder,
+    pub per_step: usize,
+    pub temperature: f64,
+    pub seed: u64,
+}
+
+/// In-painting of `images` where `erased[i]` is true (`rows * cols` flags per image),
+/// `settings.completions` completions each; returns the completions, `[image][completion]`.
+pub fn inpaint(model: &ArModel, images: &Images, erased: &[Vec<bool>], settings: &InpaintSettings, device: &Device, quiet: bool) -> Result<Vec<Vec<Vec<u8>>>> {
     let len = model.spec.seq_len;
-    let kept = kept_rows * test.cols;
-    let mut known = Vec::with_capacity(test.count * alternatives * len);
-    for i in 0..test.count {
-        for _ in 0..alternatives {
-            known.extend(test.image(i).iter().enumerate().map(|(p, &v)| if p < kept { v as i32 } else { -1 }));
+    let per = settings.completions;
+    let mut known = Vec::with_capacity(images.count * per * len);
+    for i in 0..images.count {
+        for _ in 0..per {
+            known.extend(images.image(i).iter().zip(&erased[i]).map(|(&v, &e)| if e { -1 } else { v as i32 }));
         }
     }
-    let options = GenerateOptions { known: Some(known), seed, ..GenerateOptions::new(test.count * alternatives) };
+    let options = GenerateOptions {
+        known: Some(known),
+        seed: settings.seed,
+        order: settings.order.clone(),
+        per_step: settings.per_step,
+        temperature: settings.temperature,
+        ..GenerateOptions::new(images.count * per)
+    };
     let values = run(model, &options, device, quiet)?;
-    let images = as_images(model, &values);
-    Ok((0..test.count)
-        .map(|i| (0..alternatives).map(|a| images.image(i * alternatives + a).to_vec()).collect())
-        .collect())
+    let out = as_images(model, &values);
+    Ok((0..images.count).map(|i| (0..per).map(|a| out.image(i * per + a).to_vec()).collect()).collect())
 }
 
 /// The posterior picture of one generation, at the given positions.

@@ -1,10 +1,12 @@
-//! The training loop of the lecture, for either model: per batch, one random position per
-//! sequence to predict from the positions before it; cross-entropy; Adam. Checkpoints at a
-//! steady interval (and on Ctrl-C) so an interrupted run resumes where it stopped.
+//! The training loop, for every model: per batch, the lecture's one random position per sequence
+//! to predict from the positions before it, or, for an any-order model, a random set of known
+//! positions and every unknown one to predict; cross-entropy; Adam. Checkpoints at a steady
+//! interval (and on Ctrl-C) so an interrupted run resumes where it stopped.
 
 use crate::{files, progress};
 use anyhow::{Context, Result, bail};
-use autoregress::batch::{random_positions, sequences_tensor, training_batch};
+use autoregress::batch::{MaskMix, any_order_batch, random_positions, sequences_tensor, training_batch, training_mask};
+use autoregress::data::toy::toy_dataset;
 use autoregress::burn::module::Module;
 use autoregress::burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use autoregress::burn::store::burn_pack::Bytes;
@@ -35,6 +37,8 @@ pub struct TrainSet<'a> {
     pub sequences: &'a [u16],
     pub count: usize,
     pub len: usize,
+    /// Draw every batch fresh from the toy generator (`count` is then the epoch's size).
+    pub fresh_toy: bool,
 }
 
 pub struct Outcome {
@@ -183,10 +187,22 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
             order_epoch = epoch;
         }
         let i = step % steps_per_epoch;
-        let rows: Vec<i64> = order[i * batch..(i + 1) * batch].iter().map(|&r| r as i64).collect();
-        let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [batch]), device);
-        let positions = random_positions(&mut Rng::new(mix(opts.seed, 1 << 40 | step as u64)), batch, data.len);
-        let loss = training_batch(all.clone().select(0, rows), &positions).loss(&model);
+        let sequences = if data.fresh_toy {
+            let fresh = toy_dataset(mix(opts.seed, 2 << 40 | step as u64), batch, data.len);
+            sequences_tensor(&fresh, batch, data.len, device)
+        } else {
+            let rows: Vec<i64> = order[i * batch..(i + 1) * batch].iter().map(|&r| r as i64).collect();
+            all.clone().select(0, Tensor::<1, Int>::from_data(TensorData::new(rows, [batch]), device))
+        };
+        let mut rng = Rng::new(mix(opts.seed, 1 << 40 | step as u64));
+        let loss = if model.spec.kind.is_any_order() {
+            let (h, w) = (model.spec.height(), model.spec.width);
+            let mix = MaskMix::default_for(model.spec.kind);
+            let masks = (0..batch).flat_map(|_| training_mask(&mut rng, h, w, &mix)).collect();
+            any_order_batch(sequences, masks).loss(&model)
+        } else {
+            training_batch(sequences, &random_positions(&mut rng, batch, data.len)).loss(&model)
+        };
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(learning_rate(opts.lr, step, total), model, grads);
         pending.push(loss.detach());

@@ -180,3 +180,79 @@ fn mnist_training_checkpoints_and_resumes() {
     let state: serde_json::Value = serde_json::from_slice(&std::fs::read(ckpt2.join("state.json")).unwrap()).unwrap();
     assert_eq!(state["step"], 800);
 }
+
+#[test]
+fn any_order_models_train_sample_inpaint_and_evaluate() {
+    let dir = temp_dir("any-order");
+    // The toy: fresh sequences every batch; a short run is far below uniform (ln 64 = 4.16 nats).
+    let weights = dir.join("toy-any.bpk");
+    let out = trainer(&[
+        "train", "toy-any-order", "--device", "flex", "--epochs", "1", "--train-size", "4000", "--batch-size", "50",
+        "--lr", "3e-3", "--out", s(&weights), "--report-dir", s(&dir), "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("toy-any.metrics.json")).unwrap()).unwrap();
+    let oa = m["order_agnostic_nats_per_position"].as_f64().expect("order-agnostic estimate");
+    assert!(oa < 3.0, "{oa}");
+    assert!(m["order_agnostic_standard_error"].as_f64().unwrap() > 0.0);
+    let floor = m["generator_entropy_nats_per_position"].as_f64().unwrap();
+    assert!((0.3..0.5).contains(&floor), "{floor}");
+    assert!(m["nats_per_position"].as_f64().unwrap() > floor);
+
+    // Any order and positions per step; a dot in the output name is kept.
+    let stem = dir.join("t0.5");
+    let o = trainer(&["sample", "toy-any-order", "--weights", s(&weights), "--device", "flex", "--count", "5",
+        "--order", "random", "--per-step", "4", "--out", s(&stem)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(dir.join("t0.5.txt")).unwrap();
+    assert_eq!(text.lines().count(), 5);
+    assert!(dir.join("t0.5.png").is_file());
+
+    // The lecture's model refuses what it cannot do, and names the fix.
+    let o = trainer(&["sample", "toy", "--weights", s(&weights), "--device", "flex", "--order", "adaptive"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o2 = trainer(&["sample", "toy-any-order", "--weights", s(&weights), "--device", "flex", "--per-step", "0"]);
+    assert!(stderr(&o2).contains("--per-step"), "{}", stderr(&o2));
+    // Loading any-order weights as the lecture's model is a clear error.
+    assert!(stderr(&o).contains("toy-any-order") && stderr(&o).contains("toy-conv1d"), "{}", stderr(&o));
+
+    // A tiny MNIST any-order model, then in-painting of the centre: known pixels kept.
+    let digits_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/assets/test-digits.idx");
+    let all = autoregress::data::idx::Images::from_idx(&std::fs::read(digits_path).unwrap()).unwrap();
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for (prefix, n) in [("train", 20), ("t10k", 4)] {
+        let images = all.take(n);
+        let labels = autoregress::data::idx::IdxArray { dims: vec![n], data: vec![0; n] };
+        std::fs::write(data.join(format!("{prefix}-images-idx3-ubyte")), images.to_idx()).unwrap();
+        std::fs::write(data.join(format!("{prefix}-labels-idx1-ubyte")), labels.to_bytes()).unwrap();
+    }
+    let mnist = dir.join("mnist-any.bpk");
+    let o = trainer(&["train", "mnist-any-order", "--device", "flex", "--data-dir", s(&data), "--epochs", "1",
+        "--batch-size", "10", "--eval-images", "1", "--out", s(&mnist), "--report-dir", s(&dir.join("mnist")), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("mnist-any.metrics.json")).unwrap()).unwrap();
+    for key in ["bits_per_dim", "order_agnostic_bits_per_dim"] {
+        assert!(m[key].as_f64().unwrap() > 0.0, "{key}");
+    }
+    for key in ["bottom_given_top", "top_given_bottom", "centre_given_rest"] {
+        assert!(m["inpainting_bits_per_pixel"][key].as_f64().unwrap() > 0.0, "{key}");
+    }
+    assert!(dir.join("mnist/order-map.png").is_file() && dir.join("mnist/inpainting-centre.png").is_file());
+
+    let prefix = dir.join("centre");
+    let o = trainer(&["inpaint", "mnist-any-order", "--weights", s(&mnist), "--device", "flex", "--input", digits_path,
+        "--images", "3", "--completions", "2", "--region", "centre", "--per-step", "8", "--out", s(&prefix)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let done = autoregress::data::idx::Images::from_idx(&std::fs::read(dir.join("centre.idx3-ubyte")).unwrap()).unwrap();
+    assert_eq!((done.count, done.rows, done.cols), (6, 28, 28));
+    let erased = autoregress::region::Region::Centre.erased(28, 28, &mut autoregress::rng::Rng::new(0));
+    for i in 0..6 {
+        let (orig, completed) = (all.image(i / 2), done.image(i));
+        assert!((0..784).filter(|&p| !erased[p]).all(|p| orig[p] == completed[p]), "completion {i} changed a known pixel");
+    }
+    assert!(dir.join("centre.png").is_file());
+    let o = trainer(&["inpaint", "mnist-any-order", "--weights", s(&mnist), "--device", "flex", "--region", "middle"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown region \"middle\""), "{}", stderr(&o));
+}

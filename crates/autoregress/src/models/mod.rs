@@ -1,37 +1,68 @@
-//! The lecture's two networks behind one interface: `(mask, values) -> logits of the next value`.
+//! Two families of networks behind one interface, [`ArModel`]:
 //!
-//! Both take two input channels, the mask of known positions and the normalized known values,
-//! laid out as the data is (a 1-D sequence, or an image visited in raster order).
+//! * the lecture's two networks (`toy-conv1d`, `mnist-lenet`): `(mask, values) -> logits of the
+//!   next value` in raster order, trained with one random position per sequence;
+//! * our order-agnostic (any-order) networks (`toy-any-order`, `mnist-any-order`):
+//!   `(mask, values) -> logits of every position` in one pass, trained over random sets of known
+//!   positions (Uria et al. 2014; Hoogeboom et al. 2021), so they condition on any set of known
+//!   values and can be visited in any order.
+//!
+//! All take the mask of known positions and the normalized known values, laid out as the data is
+//! (a 1-D sequence, or an image whose raster order is its memory order).
 
+mod dilated;
 mod mnist;
 mod toy;
+mod unet;
 
+pub use dilated::DilatedConvNet;
 pub use mnist::{EmptyRows, MnistConvNet};
 pub use toy::ToyConvNet;
+pub use unet::UNet;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Int, Tensor};
 use std::fmt;
 
-/// Which of the lecture's networks.
+/// Which network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelKind {
-    /// Conv1d network for the toy sequences.
+    /// The lecture's Conv1d network for the toy sequences (next value only).
     Toy,
-    /// LeNet-like Conv2d network for 28x28 digits in raster order.
+    /// The lecture's LeNet-like Conv2d network for 28x28 digits in raster order (next value only).
     Mnist,
+    /// Our order-agnostic dilated Conv1d network for the toy sequences (every position).
+    ToyAnyOrder,
+    /// Our order-agnostic U-Net for images (every pixel).
+    MnistAnyOrder,
 }
 
 impl ModelKind {
+    /// Every kind, lecture models first.
+    pub const ALL: [ModelKind; 4] = [ModelKind::Toy, ModelKind::Mnist, ModelKind::ToyAnyOrder, ModelKind::MnistAnyOrder];
+
+    /// The name stored in weights files.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Toy => "toy-conv1d",
             ModelKind::Mnist => "mnist-lenet",
+            ModelKind::ToyAnyOrder => "toy-any-order",
+            ModelKind::MnistAnyOrder => "mnist-any-order",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [ModelKind::Toy, ModelKind::Mnist].into_iter().find(|k| k.name() == name)
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the network predicts every position (any order), not only the next raster one.
+    pub fn is_any_order(self) -> bool {
+        matches!(self, ModelKind::ToyAnyOrder | ModelKind::MnistAnyOrder)
+    }
+
+    /// Whether the data are images (else toy sequences).
+    pub fn is_image(self) -> bool {
+        matches!(self, ModelKind::Mnist | ModelKind::MnistAnyOrder)
     }
 }
 
@@ -69,8 +100,21 @@ impl ModelSpec {
 
     /// Gray images in raster order, 256 levels.
     pub fn mnist(height: usize, width: usize, mean: f32, std: f32) -> Self {
+        Self::image(ModelKind::Mnist, height, width, mean, std)
+    }
+
+    /// The spec for `kind` (toy: `width` is the length `T` and `height` 1).
+    pub fn for_kind(kind: ModelKind, height: usize, width: usize, mean: f32, std: f32) -> Self {
+        if kind.is_image() {
+            Self::image(kind, height, width, mean, std)
+        } else {
+            ModelSpec { kind, ..Self::toy(width, mean, std) }
+        }
+    }
+
+    fn image(kind: ModelKind, height: usize, width: usize, mean: f32, std: f32) -> Self {
         ModelSpec {
-            kind: ModelKind::Mnist,
+            kind,
             seq_len: height * width,
             width,
             num_values: 256,
@@ -93,17 +137,17 @@ impl ModelSpec {
         if self.num_values < 2 {
             return Err(SpecError(format!("{} values: need at least 2", self.num_values)));
         }
+        if self.kind.is_image() && (self.width == 0 || self.seq_len % self.width != 0) {
+            return Err(SpecError(format!(
+                "sequence length {} is not a whole number of rows of width {}",
+                self.seq_len, self.width
+            )));
+        }
         match self.kind {
             ModelKind::Toy => toy::check_len(self.seq_len),
-            ModelKind::Mnist => {
-                if self.width == 0 || self.seq_len % self.width != 0 {
-                    return Err(SpecError(format!(
-                        "sequence length {} is not a whole number of rows of width {}",
-                        self.seq_len, self.width
-                    )));
-                }
-                mnist::check_size(self.height(), self.width)
-            }
+            ModelKind::ToyAnyOrder => dilated::check_len(self.seq_len),
+            ModelKind::Mnist => mnist::check_size(self.height(), self.width),
+            ModelKind::MnistAnyOrder => unet::check_size(self.height(), self.width),
         }
     }
 }
@@ -116,6 +160,8 @@ pub struct Shortcut(Option<EmptyRows>);
 pub enum Net {
     Toy(ToyConvNet),
     Mnist(MnistConvNet),
+    ToyAnyOrder(DilatedConvNet),
+    MnistAnyOrder(UNet),
 }
 
 /// A network with its spec: the unit that is trained, saved, loaded and sampled.
@@ -135,6 +181,8 @@ impl ArModel {
             ModelKind::Mnist => {
                 Net::Mnist(MnistConvNet::new(spec.height(), spec.width, spec.num_values, device))
             }
+            ModelKind::ToyAnyOrder => Net::ToyAnyOrder(DilatedConvNet::new(spec.num_values, device)),
+            ModelKind::MnistAnyOrder => Net::MnistAnyOrder(UNet::new(spec.num_values, device)),
         };
         let model = ArModel { net, spec };
         model.materialize_params();
@@ -154,11 +202,62 @@ impl ArModel {
     }
 
     /// Logits `[N, C]` of the next value given `mask` and normalized `values`, both `[N, L]`.
+    /// For an any-order model, "next" is position `k` of each row, `k` its number of known
+    /// positions: the next one in raster order when the mask is a prefix, as for the lecture's.
     pub fn forward(&self, mask: Tensor<2>, values: Tensor<2>) -> Tensor<2> {
         match &self.net {
             Net::Toy(net) => net.forward(Tensor::stack(vec![mask, values], 1)),
             Net::Mnist(net) => net.forward(self.image(mask, values)),
+            Net::ToyAnyOrder(_) | Net::MnistAnyOrder(_) => {
+                let [n, len] = mask.dims();
+                let next = mask.clone().sum_dim(1).int().clamp(0, len as i64 - 1);
+                let all = self.forward_all(mask, values);
+                let [_, c, _] = all.dims();
+                all.gather(2, next.reshape([n, 1, 1]).expand([n, c, 1])).reshape([n, c])
+            }
         }
+    }
+
+    /// Logits `[N, C, L]` of every position given `mask` and normalized `values`, both `[N, L]`.
+    ///
+    /// # Panics
+    /// For a lecture model, which predicts only the next value: check
+    /// [`ModelKind::is_any_order`] first.
+    pub fn forward_all(&self, mask: Tensor<2>, values: Tensor<2>) -> Tensor<3> {
+        let [n, len] = mask.dims();
+        let c = self.spec.num_values;
+        match &self.net {
+            Net::ToyAnyOrder(net) => {
+                let position = self.coordinate(len, mask.device()).reshape([1, len]).expand([n, len]);
+                net.forward(Tensor::stack(vec![mask, values, position], 1))
+            }
+            Net::MnistAnyOrder(net) => {
+                let (h, w) = (self.spec.height(), self.spec.width);
+                let device = mask.device();
+                let rows = self.coordinate(h, device.clone()).reshape([1, 1, h, 1]).expand([n, 1, h, w]);
+                let cols = self.coordinate(w, device).reshape([1, 1, 1, w]).expand([n, 1, h, w]);
+                let input = Tensor::cat(vec![self.image(mask, values), rows, cols], 1);
+                net.forward(input).reshape([n, c, len])
+            }
+            Net::Toy(_) | Net::Mnist(_) => {
+                panic!("the {} model predicts only the next value, not every position", self.spec.kind.name())
+            }
+        }
+    }
+
+    /// `0..size` scaled to [-1, 1], `[size]`: the position channels of the any-order networks.
+    fn coordinate(&self, size: usize, device: Device) -> Tensor<1> {
+        let scale = 2.0 / (size.max(2) - 1) as f64;
+        Tensor::<1, Int>::arange(0..size as i64, &device).float().mul_scalar(scale).sub_scalar(1.0)
+    }
+
+    /// Logits `[N, C, L]` of every position for integer sequences `[N, L]` known where `mask` is 1.
+    ///
+    /// # Panics
+    /// For a lecture model (see [`ArModel::forward_all`]).
+    pub fn all_logits(&self, sequences: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<3> {
+        let values = self.normalize(sequences, mask.clone());
+        self.forward_all(mask, values)
     }
 
     /// The lecture's seq2tensor: `[N, 2, H, W]`; raster order is the image's memory order.
@@ -172,8 +271,8 @@ impl ArModel {
     /// What [`ArModel::logits_before`] precomputes from the weights (nothing for the toy).
     pub fn shortcut(&self) -> Shortcut {
         match &self.net {
-            Net::Toy(_) => Shortcut(None),
             Net::Mnist(net) => Shortcut(Some(net.empty_rows(self.spec.height(), self.spec.width))),
+            _ => Shortcut(None),
         }
     }
 

@@ -66,11 +66,11 @@ pub fn digit_grid(images: &[&[u8]], cols: usize, rows: usize, columns: usize, sc
 }
 
 /// In-painting: per digit, the original, the rows kept (the rest a gray patch) and completions.
-pub fn inpainting(originals: &[&[u8]], completions: &[Vec<&[u8]>], cols: usize, rows: usize, kept_rows: usize, scale: usize) -> Raster {
+pub fn inpainting(originals: &[&[u8]], erased: &[Vec<bool>], completions: &[Vec<&[u8]>], cols: usize, rows: usize, scale: usize) -> Raster {
     let (w, h) = (cols * scale, rows * scale);
     let per = 2 + completions.first().map_or(0, |c| c.len());
     let group_w = per * (w + 2) + 3 * GAP;
-    let groups_per_row = 4;
+    let groups_per_row = if per > 4 { 2 } else { 4 };
     let n = originals.len();
     let mut r = Raster::new(
         groups_per_row * group_w + GAP,
@@ -81,14 +81,34 @@ pub fn inpainting(originals: &[&[u8]], completions: &[Vec<&[u8]>], cols: usize, 
         let x0 = (GAP + (i % groups_per_row) * group_w) as i64;
         let y0 = (GAP + (i / groups_per_row) * (h + GAP)) as i64;
         r.gray(x0, y0, orig, cols, scale);
-        let kept = &orig[..kept_rows * cols];
         let x1 = x0 + (w + 2) as i64;
-        r.gray(x1, y0, kept, cols, scale);
-        r.fill(x1, y0 + (kept_rows * scale) as i64, w as i64, ((rows - kept_rows) * scale) as i64, GRAY);
+        r.gray(x1, y0, orig, cols, scale);
+        for p in (0..rows * cols).filter(|&p| erased[i][p]) {
+            let (px, py) = ((p % cols * scale) as i64, (p / cols * scale) as i64);
+            r.fill(x1 + px, y0 + py, scale as i64, scale as i64, GRAY);
+        }
         for (j, c) in completions[i].iter().enumerate() {
             let x = x1 + ((j + 1) * (w + 2)) as i64 + 2;
             r.gray(x, y0, c, cols, scale);
         }
+    }
+    r
+}
+
+/// The map of a visiting order: each pixel colored by the step at which it was generated (dark
+/// blue first, through red, to yellow last); known pixels gray. `steps` is `rows * cols`, -1
+/// where known.
+pub fn order_map(steps: &[f32], cols: usize, rows: usize, scale: usize) -> Raster {
+    let last = steps.iter().copied().fold(0.0f32, f32::max).max(1.0);
+    let mut r = Raster::new(cols * scale, rows * scale, GRAY);
+    for (p, &s) in steps.iter().enumerate() {
+        if s < 0.0 {
+            continue;
+        }
+        let t = s / last;
+        let color = [(255.0 * t.min(0.5) * 2.0) as u8, (255.0 * (t - 0.5).max(0.0) * 2.0) as u8, (160.0 * (1.0 - t)) as u8];
+        let (x, y) = ((p % cols * scale) as i64, (p / cols * scale) as i64);
+        r.fill(x, y, scale as i64, scale as i64, color);
     }
     r
 }

@@ -20,6 +20,23 @@ impl Raster {
         Raster { width, height, pixels: vec![background; width * height] }
     }
 
+    /// `rasters` side by side on a light background, `gap` pixels apart and around.
+    pub fn row(rasters: &[Raster], gap: usize) -> Raster {
+        let width = rasters.iter().map(|r| r.width + gap).sum::<usize>() + gap;
+        let height = rasters.iter().map(|r| r.height).max().unwrap_or(0) + 2 * gap;
+        let mut out = Raster::new(width, height, LIGHT);
+        let mut x0 = gap;
+        for r in rasters {
+            for y in 0..r.height {
+                for x in 0..r.width {
+                    out.set((x0 + x) as i64, (gap + y) as i64, r.get(x, y));
+                }
+            }
+            x0 += r.width + gap;
+        }
+        out
+    }
+
     pub fn set(&mut self, x: i64, y: i64, color: Rgb) {
         if x >= 0 && y >= 0 && (x as usize) < self.width && (y as usize) < self.height {
             self.pixels[y as usize * self.width + x as usize] = color;

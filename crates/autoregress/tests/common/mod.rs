@@ -3,7 +3,7 @@
 
 use autoregress::burn::module::{Module, ModuleMapper, Param};
 use autoregress::burn::tensor::{Device, Tensor};
-use autoregress::{ArModel, ModelSpec};
+use autoregress::{ArModel, ModelKind, ModelSpec};
 
 pub fn device() -> Device {
     Device::flex()
@@ -11,6 +11,14 @@ pub fn device() -> Device {
 
 pub fn toy_model(len: usize) -> ArModel {
     ArModel::new(ModelSpec::toy(len, len as f32, 8.0), &device()).unwrap()
+}
+
+pub fn toy_any_order_model(len: usize) -> ArModel {
+    ArModel::new(ModelSpec::for_kind(ModelKind::ToyAnyOrder, 1, len, len as f32, 8.0), &device()).unwrap()
+}
+
+pub fn mnist_any_order_model() -> ArModel {
+    ArModel::new(ModelSpec::for_kind(ModelKind::MnistAnyOrder, 28, 28, 33.3, 78.6), &device()).unwrap()
 }
 
 pub fn mnist_model() -> ArModel {

@@ -1,0 +1,76 @@
+//! Our order-agnostic network for the toy sequences: a residual stack of dilated 1-D
+//! convolutions that maps (mask, values, position) to the logits of *every* position.
+//!
+//! Input `[N, 3, T]`: mask, normalized values (0 where unknown), position scaled to [-1, 1].
+//! Output logits `[N, C, T]`. Kernel 3 with dilations 1, 2, 4, 8, 16, 1, 2: the receptive field
+//! is 69 positions wide, so every output sees the whole sequence for `T <= 34`; longer
+//! sequences are refused by [`check_len`].
+
+use super::SpecError;
+use burn::module::Module;
+use burn::nn::PaddingConfig1d;
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+
+const CHANNELS: usize = 128;
+const DILATIONS: [usize; 7] = [1, 2, 4, 8, 16, 1, 2];
+/// Input channels: mask, values, position.
+pub const INPUT_CHANNELS: usize = 3;
+
+/// Half the receptive field: how far an output sees on either side.
+const REACH: usize = {
+    let mut sum = 0;
+    let mut i = 0;
+    while i < DILATIONS.len() {
+        sum += DILATIONS[i];
+        i += 1;
+    }
+    sum
+};
+
+/// See the module docs.
+#[derive(Module, Debug)]
+pub struct DilatedConvNet {
+    input: Conv1d,
+    blocks: Vec<Conv1d>,
+    hidden: Conv1d,
+    head: Conv1d,
+}
+
+pub(super) fn check_len(len: usize) -> Result<(), SpecError> {
+    if !(2..=REACH + 1).contains(&len) {
+        return Err(SpecError(format!(
+            "the any-order toy network sees {} positions on each side: sequences of length 2..={}, not {len}",
+            REACH,
+            REACH + 1
+        )));
+    }
+    Ok(())
+}
+
+impl DilatedConvNet {
+    pub fn new(num_values: usize, device: &Device) -> Self {
+        let conv = |cin, cout, k: usize, d: usize| {
+            Conv1dConfig::new(cin, cout, k)
+                .with_dilation(d)
+                .with_padding(PaddingConfig1d::Explicit(d * (k / 2), d * (k / 2)))
+                .init(device)
+        };
+        DilatedConvNet {
+            input: conv(INPUT_CHANNELS, CHANNELS, 1, 1),
+            blocks: DILATIONS.iter().map(|&d| conv(CHANNELS, CHANNELS, 3, d)).collect(),
+            hidden: conv(CHANNELS, CHANNELS, 1, 1),
+            head: conv(CHANNELS, num_values, 1, 1),
+        }
+    }
+
+    /// `[N, 3, T]` (mask, values, position) to logits `[N, C, T]`.
+    pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
+        let mut x = self.input.forward(input);
+        for conv in &self.blocks {
+            x = x.clone() + relu(conv.forward(relu(x)));
+        }
+        self.head.forward(relu(self.hidden.forward(relu(x))))
+    }
+}

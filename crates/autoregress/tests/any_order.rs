@@ -1,0 +1,257 @@
+// The any-order models: no leak of hidden values, every visiting order and positions per step,
+// the order-agnostic estimate and the region NLL, and the families kept apart in weights.
+
+mod common;
+
+use autoregress::batch::sequences_tensor;
+use autoregress::burn::module::{Module, ModuleMapper, Param};
+use autoregress::burn::tensor::{Int, Tensor, TensorData};
+use autoregress::metrics::{mean_and_standard_error, nll_sum, order_agnostic_scores, region_nll_sum};
+use autoregress::rng::Rng;
+use autoregress::weights::{self, WeightsError};
+use autoregress::{ArModel, GenerateOptions, Generation, ModelKind, ModelSpec, VisitingOrder};
+use common::*;
+
+fn small_image_model() -> ArModel {
+    ArModel::new(ModelSpec::for_kind(ModelKind::MnistAnyOrder, 8, 8, 100.0, 90.0), &device()).unwrap()
+}
+
+fn random_ints(count: usize, below: usize, seed: u64) -> Vec<u16> {
+    let mut rng = Rng::new(seed);
+    (0..count).map(|_| rng.below(below) as u16).collect()
+}
+
+#[test]
+fn hidden_values_never_reach_the_outputs() {
+    for model in [toy_any_order_model(32), small_image_model()] {
+        let len = model.spec.seq_len;
+        let c = model.spec.num_values;
+        let seqs = random_ints(2 * len, c, 1);
+        let mask: Vec<f32> = (0..2 * len).map(|i| (i % 3 == 0) as u8 as f32).collect();
+        let mask = Tensor::<2>::from_data(TensorData::new(mask.clone(), [2, len]), &device());
+        let base = floats(model.all_logits(sequences_tensor(&seqs, 2, len, &device()), mask.clone()));
+        // Change every hidden value: nothing may move.
+        let changed: Vec<u16> = seqs.iter().enumerate().map(|(i, &v)| if i % 3 == 0 { v } else { (v + 7) % c as u16 }).collect();
+        let after = floats(model.all_logits(sequences_tensor(&changed, 2, len, &device()), mask.clone()));
+        assert_eq!(base, after, "{}", model.spec.kind.name());
+        // A known value does move them (the check above can fail).
+        let mut known_changed = seqs.clone();
+        known_changed[0] = (known_changed[0] + 5) % c as u16;
+        let moved = floats(model.all_logits(sequences_tensor(&known_changed, 2, len, &device()), mask));
+        assert_ne!(base, moved);
+    }
+}
+
+#[test]
+fn every_output_sees_the_farthest_input() {
+    // The receptive field covers the whole sequence or image: the first output depends on the
+    // last known value.
+    for model in [toy_any_order_model(32), small_image_model()] {
+        let len = model.spec.seq_len;
+        let mask = Tensor::<2>::ones([1, len], &device());
+        let a = vec![3u16; len];
+        let mut b = a.clone();
+        b[len - 1] = 9;
+        let first = |s: &[u16]| floats(model.all_logits(sequences_tensor(s, 1, len, &device()), mask.clone()).slice([0..1, 0..4, 0..1]));
+        assert_ne!(first(&a), first(&b), "{}", model.spec.kind.name());
+    }
+}
+
+/// Runs a generation to its end; values `[N * L]`, visit steps `[N * L]`, steps run.
+fn run_all(model: &ArModel, options: &GenerateOptions) -> (Vec<i64>, Vec<f32>, usize) {
+    let mut g = Generation::new(model, options, &device()).unwrap();
+    let total = g.steps_total();
+    let mut steps = 0;
+    while g.step(model) {
+        steps += 1;
+    }
+    assert_eq!(steps, total);
+    assert!(floats(g.visited()).iter().all(|&v| v == 1.0));
+    (ints(g.values()), floats(g.visit_steps()), steps)
+}
+
+#[test]
+fn every_order_and_step_size_keeps_known_values_and_fills_each_unknown_once() {
+    let model = zeroed(toy_any_order_model(32));
+    let (n, len) = (3, 32);
+    // Sample 0 knows the even positions, sample 1 the first 5, sample 2 nothing.
+    let known: Vec<i32> = (0..n * len)
+        .map(|i| {
+            let (s, p) = (i / len, i % len);
+            let is_known = match s {
+                0 => p % 2 == 0,
+                1 => p < 5,
+                _ => false,
+            };
+            if is_known { (p % 60) as i32 + 1 } else { -1 }
+        })
+        .collect();
+    let orders = [
+        VisitingOrder::Raster,
+        VisitingOrder::Random,
+        VisitingOrder::ADAPTIVE,
+        VisitingOrder::Adaptive { noise: 0.0 },
+        VisitingOrder::Given((0..len).rev().collect()),
+    ];
+    for order in orders {
+        for k in [1, 3, 8, 32] {
+            let options = GenerateOptions { known: Some(known.clone()), order: order.clone(), per_step: k, seed: 5, ..GenerateOptions::new(n) };
+            let (values, steps, ran) = run_all(&model, &options);
+            for i in 0..n * len {
+                if known[i] >= 0 {
+                    assert_eq!(values[i], known[i] as i64, "{order:?} K={k}: a known value changed");
+                    assert_eq!(steps[i], -1.0);
+                } else {
+                    assert!(steps[i] >= 0.0 && (steps[i] as usize) < ran, "{order:?} K={k}: position {i} never filled");
+                }
+            }
+            // Each step fills at most K positions of each sample.
+            for s in 0..n {
+                for step in 0..ran {
+                    let filled = steps[s * len..(s + 1) * len].iter().filter(|&&t| t == step as f32).count();
+                    assert!(filled <= k, "{order:?} K={k}: {filled} positions in one step");
+                }
+            }
+            // Uniform predictions over 64 values: the unknown ones are not left at 0.
+            let unknown: Vec<i64> = (0..n * len).filter(|&i| known[i] < 0).map(|i| values[i]).collect();
+            assert!(unknown.iter().any(|&v| v != 0));
+            assert!(values.iter().all(|&v| (0..64).contains(&v)));
+        }
+    }
+}
+
+#[test]
+fn without_noise_the_adaptive_order_fills_the_most_certain_positions_first() {
+    use autoregress::burn::tensor::activation::log_softmax;
+    let model = toy_any_order_model(16);
+    let (n, k) = (2, 4);
+    let options = GenerateOptions { order: VisitingOrder::Adaptive { noise: 0.0 }, per_step: k, ..GenerateOptions::new(n) };
+    let mut g = Generation::new(&model, &options, &device()).unwrap();
+    g.step(&model);
+    let steps = floats(g.visit_steps());
+    // Nothing known: the certainty (max log-probability) of each position given the empty mask.
+    let empty = Tensor::<2>::zeros([1, 16], &device());
+    let certainty = floats(log_softmax(model.all_logits(sequences_tensor(&[0u16; 16], 1, 16, &device()), empty), 1).max_dim(1));
+    let mut ranked: Vec<usize> = (0..16).collect();
+    ranked.sort_by(|&a, &b| certainty[b].total_cmp(&certainty[a]));
+    for s in 0..n {
+        let mut filled: Vec<usize> = (0..16).filter(|&p| steps[s * 16 + p] == 0.0).collect();
+        let mut expected = ranked[..k].to_vec();
+        filled.sort();
+        expected.sort();
+        assert_eq!(filled, expected);
+    }
+}
+
+#[test]
+fn one_step_fills_everything_when_k_is_the_length() {
+    let model = toy_any_order_model(32);
+    for order in [VisitingOrder::Raster, VisitingOrder::ADAPTIVE] {
+        let options = GenerateOptions { per_step: 32, order, ..GenerateOptions::new(4) };
+        let (_, steps, ran) = run_all(&model, &options);
+        assert_eq!(ran, 1);
+        assert!(steps.iter().all(|&s| s == 0.0));
+    }
+}
+
+#[test]
+fn positions_known_everywhere_cost_no_step() {
+    let model = toy_any_order_model(32);
+    let known: Vec<i32> = (0..2 * 32).map(|i| if i % 32 < 20 { 3 } else { -1 }).collect();
+    let options = GenerateOptions { known: Some(known), per_step: 4, ..GenerateOptions::new(2) };
+    let g = Generation::new(&model, &options, &device()).unwrap();
+    assert_eq!(g.steps_total(), 3);
+    assert_eq!(g.positions(), Some(&[20, 21, 22, 23][..]));
+}
+
+#[test]
+fn lecture_models_refuse_other_orders_and_several_positions_a_step() {
+    let model = toy_model(16);
+    for (order, k) in [(VisitingOrder::Random, 1), (VisitingOrder::ADAPTIVE, 1), (VisitingOrder::Raster, 2)] {
+        let options = GenerateOptions { order, per_step: k, ..GenerateOptions::new(1) };
+        let err = Generation::new(&model, &options, &device()).err().expect("refused");
+        assert!(err.0.contains("only the next value"), "{}", err.0);
+    }
+}
+
+/// Every parameter 0 but the head's bias: a context-free distribution, the same at every position.
+fn context_free(model: ArModel) -> ArModel {
+    struct BiasOnly(u64);
+    impl ModuleMapper for BiasOnly {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| {
+                let dims = t.dims();
+                if D == 1 && dims[0] == 64 {
+                    self.0 += 1;
+                    let mut rng = Rng::new(self.0);
+                    let v: Vec<f32> = (0..64).map(|_| rng.uniform_in(-3.0, 3.0) as f32).collect();
+                    Tensor::<1>::from_data(TensorData::new(v, [64]), &t.device()).reshape(dims)
+                } else {
+                    t.zeros_like()
+                }
+            })
+        }
+    }
+    model.map(&mut BiasOnly(0))
+}
+
+#[test]
+fn for_a_context_free_model_the_order_agnostic_estimate_is_the_exact_nll() {
+    let model = context_free(toy_any_order_model(32));
+    let (n, len) = (40, 32);
+    let seqs = sequences_tensor(&random_ints(n * len, 64, 3), n, len, &device());
+    let exact: f32 = nll_sum(&model, &model.shortcut(), seqs.clone()).into_scalar();
+    let exact = exact as f64 / (n * len) as f64;
+    let scores = order_agnostic_scores(&model, seqs, 30, &mut Rng::new(9));
+    let (mean, se) = mean_and_standard_error(&scores);
+    assert!(se > 0.0);
+    assert!((mean - exact).abs() < 4.0 * se + 1e-4, "estimate {mean} +- {se}, exact {exact}");
+    // Not the uniform value: the bias makes the check meaningful.
+    assert!((exact - (64f64).ln()).abs() > 0.05, "{exact}");
+}
+
+#[test]
+fn region_nll_is_zero_for_nothing_and_the_raster_nll_for_everything() {
+    for model in [small_image_model(), toy_any_order_model(32), toy_model(32)] {
+        let len = model.spec.seq_len;
+        let c = model.spec.num_values;
+        let seqs = sequences_tensor(&random_ints(3 * len, c, 4), 3, len, &device());
+        let shortcut = model.shortcut();
+        let none: f32 = region_nll_sum(&model, &shortcut, seqs.clone(), &vec![false; len]).into_scalar();
+        assert_eq!(none, 0.0);
+        let all: f32 = region_nll_sum(&model, &shortcut, seqs.clone(), &vec![true; len]).into_scalar();
+        let raster: f32 = nll_sum(&model, &shortcut, seqs.clone()).into_scalar();
+        assert!((all - raster).abs() <= 1e-4 * raster.abs(), "{}: {all} vs {raster}", model.spec.kind.name());
+        // The second half given the first is the raster NLL's second half for an any-order model.
+        let half: Vec<bool> = (0..len).map(|p| p >= len / 2).collect();
+        let part: f32 = region_nll_sum(&model, &shortcut, seqs, &half).into_scalar();
+        assert!(part > 0.0 && part < all);
+    }
+}
+
+#[test]
+fn the_two_families_refuse_each_others_weights() {
+    let any = weights::to_bytes(&toy_any_order_model(32)).unwrap();
+    let err = weights::from_bytes(&any, Some(ModelKind::Toy), &device()).unwrap_err();
+    assert_eq!(err, WeightsError::WrongModel { expected: ModelKind::Toy, found: ModelKind::ToyAnyOrder });
+    assert!(err.to_string().contains("toy-any-order"));
+    let lecture = weights::to_bytes(&mnist_model()).unwrap();
+    let err = weights::from_bytes(&lecture, Some(ModelKind::MnistAnyOrder), &device()).unwrap_err();
+    assert_eq!(err, WeightsError::WrongModel { expected: ModelKind::MnistAnyOrder, found: ModelKind::Mnist });
+    // Round trip of an any-order model: identical logits.
+    let model = small_image_model();
+    let loaded = weights::from_bytes(&weights::to_bytes(&model).unwrap(), None, &device()).unwrap();
+    let seqs = sequences_tensor(&random_ints(64, 256, 5), 1, 64, &device());
+    let mask = Tensor::<2>::ones([1, 64], &device());
+    assert_eq!(floats(model.all_logits(seqs.clone(), mask.clone())), floats(loaded.all_logits(seqs, mask)));
+}
+
+#[test]
+fn next_value_logits_of_an_any_order_model_are_at_the_first_unknown_raster_position() {
+    let model = toy_any_order_model(32);
+    let seqs: Tensor<2, Int> = sequences_tensor(&random_ints(32, 64, 6), 1, 32, &device());
+    let mask = Tensor::<2>::from_data(TensorData::new(autoregress::event::prefix_mask(10, 32), [1, 32]), &device());
+    let next = floats(model.logits(seqs.clone(), mask.clone()));
+    let all = floats(model.all_logits(seqs, mask).slice([0..1, 0..64, 10..11]));
+    assert_eq!(next, all);
+}

@@ -15,7 +15,6 @@
 use crate::models::{ArModel, Shortcut};
 use crate::rng::Rng;
 use crate::sampling::{gumbel_noise, sample_rows};
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use burn::tensor::IndexingUpdateOp;
 use std::fmt;
@@ -322,7 +321,9 @@ impl Generation {
             }
             Plan::Adaptive { noise, .. } => {
                 let k = self.per_step.min(len);
-                let certainty: Tensor<2> = log_softmax(logits.clone(), 1).max_dim(1).reshape([n, len]);
+                // max_v log p(v) = -log sum_v exp(l_v - max l): one exp pass, no log_softmax.
+                let max = logits.clone().max_dim(1);
+                let certainty: Tensor<2> = (logits.clone() - max).exp().sum_dim(1).log().neg().reshape([n, len]);
                 let mut score = certainty;
                 if *noise > 0.0 {
                     score = gumbel_noise(&score).mul_scalar(*noise) + score;

@@ -2,7 +2,9 @@
 //!
 //! Gumbel-max: `argmax(logits / temperature + G)` with `G = -log(-log(U))` is an exact sample of
 //! `softmax(logits / temperature)`, made of element-wise ops and one argmax, so generation never
-//! reads back to the CPU between steps.
+//! reads back to the CPU between steps. It is computed as `argmax(logits + temperature * G)`, the
+//! same argmax (a positive factor changes no order), so no temperature, however small, divides
+//! the logits into infinities: a tiny temperature is greedy, as 0 is.
 
 use burn::tensor::{Distribution, Int, Tensor};
 
@@ -13,7 +15,7 @@ pub fn sample_rows(logits: Tensor<2>, temperature: f64) -> Tensor<1, Int> {
     let picks = if temperature <= 0.0 {
         logits
     } else {
-        logits.clone().div_scalar(temperature) + gumbel_noise(&logits)
+        gumbel_noise(&logits).mul_scalar(temperature) + logits
     };
     picks.argmax(1).reshape([b])
 }

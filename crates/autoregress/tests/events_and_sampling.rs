@@ -77,3 +77,15 @@ fn temperature_zero_takes_the_most_likely_value_and_low_temperature_sharpens() {
     assert!((cold[1] - 0.982).abs() < 0.02, "{cold:?}");
     assert!((warm[1] - 0.731).abs() < 0.04, "{warm:?}");
 }
+
+#[test]
+fn a_tiny_temperature_is_greedy_never_an_overflow() {
+    // Rows whose most likely value is not the first: dividing by 1e-50 would make every logit
+    // infinite and the argmax pick the lowest index.
+    let logits = Tensor::<2>::from_data(TensorData::new(vec![0.1f32, 2.0, 1.0, -3.0, -1.0, 0.5], [2, 3]), &device());
+    let greedy = ints(sample_rows(logits.clone(), 0.0));
+    assert_eq!(greedy, vec![1, 2]);
+    for t in [1e-50, 1e-300, 1e-38, f64::MIN_POSITIVE] {
+        assert_eq!(ints(sample_rows(logits.clone(), t)), greedy, "temperature {t}");
+    }
+}

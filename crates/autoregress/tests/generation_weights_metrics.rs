@@ -58,12 +58,12 @@ fn bad_generation_options_are_errors() {
     let model = toy_any_order_model(16);
     let mut options = GenerateOptions::new(2);
     options.order = VisitingOrder::Given((0..15).collect());
-    assert!(Generation::new(&model, &options, &device()).unwrap_err().0.contains("15 positions"));
+    assert!(Generation::new(&model, &options, &device()).err().unwrap().0.contains("15 positions"));
     options.order = VisitingOrder::Given([0].into_iter().chain(0..15).collect());
-    assert!(Generation::new(&model, &options, &device()).unwrap_err().0.contains("repeated"));
+    assert!(Generation::new(&model, &options, &device()).err().unwrap().0.contains("repeated"));
     options.order = VisitingOrder::Raster;
     options.per_step = 0;
-    assert!(Generation::new(&model, &options, &device()).unwrap_err().0.contains("at least 1"));
+    assert!(Generation::new(&model, &options, &device()).err().unwrap().0.contains("at least 1"));
     options.per_step = 1;
     options.known = Some(vec![-1; 31]);
     assert!(Generation::new(&model, &options, &device()).is_err());

@@ -24,6 +24,8 @@ pub enum WeightsError {
     WrongModel { expected: ModelKind, found: ModelKind },
     /// The tensors do not fit the network the metadata describes.
     Mismatch(String),
+    /// A tensor holds NaN or an infinity (a diverged or damaged training run).
+    NonFinite { tensor: String },
 }
 
 impl fmt::Display for WeightsError {
@@ -39,6 +41,10 @@ impl fmt::Display for WeightsError {
                 expected.name()
             ),
             WeightsError::Mismatch(e) => write!(f, "the tensors do not fit the model: {e}"),
+            WeightsError::NonFinite { tensor } => write!(
+                f,
+                "tensor {tensor} holds NaN or infinite values: these weights come from a diverged or damaged run; train again"
+            ),
         }
     }
 }
@@ -100,10 +106,35 @@ pub fn read_spec(bytes: &[u8]) -> Result<ModelSpec, WeightsError> {
     spec_from_metadata(reader.metadata())
 }
 
+/// The first float tensor (by name) holding a NaN or an infinity, read on the host.
+fn first_non_finite(bytes: &[u8]) -> Result<Option<String>, WeightsError> {
+    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+    for tensor in reader.into_tensors().map_err(|e| WeightsError::Unreadable(e.to_string()))? {
+        if tensor.dtype != burn::tensor::DType::F32 {
+            continue;
+        }
+        let data = tensor.to_bytes().map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+        let finite = data.chunks_exact(4).all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite());
+        if !finite {
+            return Ok(Some(tensor.name));
+        }
+    }
+    Ok(None)
+}
+
 /// Rebuilds a model from weights bytes on `device`; `expected`, when given, is the model kind
 /// the caller needs.
+///
+/// # Errors
+/// Bytes that are no burnpack or not ours, bad metadata (including a normalization that is not
+/// finite), weights of another model than `expected`, tensors that do not fit, or any tensor
+/// holding NaN or an infinity ([`WeightsError::NonFinite`], naming it).
 pub fn from_bytes(bytes: &[u8], expected: Option<ModelKind>, device: &Device) -> Result<ArModel, WeightsError> {
     let spec = read_spec(bytes)?;
+    if let Some(tensor) = first_non_finite(bytes)? {
+        return Err(WeightsError::NonFinite { tensor });
+    }
     if let Some(expected) = expected {
         if expected != spec.kind {
             return Err(WeightsError::WrongModel { expected, found: spec.kind });

@@ -12,7 +12,8 @@ use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec, VisitingOrder}
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -335,7 +336,7 @@ fn load_mnist(dir: &Option<PathBuf>) -> Result<data::Mnist> {
 /// The runs that made the --init weights, from the metrics file beside them (oldest first),
 /// so a warm-started model's metrics keep its whole training history.
 fn earlier_runs(init: &Path) -> Vec<serde_json::Value> {
-    let read = std::fs::read(init.with_extension("metrics.json")).ok();
+    let read = std::fs::read(files::beside(init, "metrics.json")).ok();
     let Some(metrics) = read.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) else {
         return Vec::new();
     };
@@ -360,6 +361,37 @@ fn check_positive(name: &str, value: usize) -> Result<()> {
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
+/// What Ctrl-C interrupts: training (save a checkpoint), the final evaluation (quit; nothing
+/// written yet), or the final write of weights and metrics (finish it, then quit).
+static PHASE: AtomicU8 = AtomicU8::new(TRAINING);
+const TRAINING: u8 = 0;
+const FINISHING: u8 = 1;
+const WRITING: u8 = 2;
+static QUIT_AFTER_WRITE: AtomicBool = AtomicBool::new(false);
+static CHECKPOINT_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+fn on_ctrl_c() {
+    match PHASE.load(Ordering::SeqCst) {
+        TRAINING => {
+            if STOP.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping: saving a checkpoint (Ctrl-C again to quit at once)");
+        }
+        FINISHING => {
+            let dir = CHECKPOINT_DIR.get().map(|d| d.display().to_string()).unwrap_or_default();
+            eprintln!(
+                "\ninterrupted after training: no weights or metrics written; the trained model is in the \
+                 checkpoint {dir}: run the same command with --resume to evaluate and write it"
+            );
+            std::process::exit(130);
+        }
+        _ => {
+            QUIT_AFTER_WRITE.store(true, Ordering::SeqCst);
+            eprintln!("\nfinishing the write of the weights and metrics, then quitting");
+        }
+    }
+}
 
 fn train_command(a: TrainArgs) -> Result<()> {
     check_positive("--batch-size", a.batch_size)?;
@@ -371,6 +403,21 @@ fn train_command(a: TrainArgs) -> Result<()> {
     let ad = chosen.device.clone().autodiff();
     let run_dir = a.report_dir.clone().unwrap_or_else(|| runs_dir(a.model));
     let out = a.out.clone().unwrap_or_else(|| a.model.default_weights());
+    if a.model.is_image() {
+        check_positive("--eval-images", a.eval_images)?;
+    }
+    if let Some(epochs) = a.epochs {
+        check_positive("--epochs", epochs)?;
+    }
+    // Every output location is checked before any long work.
+    let metrics_path = files::beside(&out, "metrics.json");
+    for path in [&out, &metrics_path] {
+        files::check_writable(path)?;
+    }
+    files::check_writable(&run_dir.join("samples.png"))?;
+    if a.out.is_none() {
+        eprintln!("no --out: the trained weights will replace {}", out.display());
+    }
 
     // The training set and the model's spec (normalization from the training data).
     let kind = a.model.kind();
@@ -384,6 +431,14 @@ fn train_command(a: TrainArgs) -> Result<()> {
     } else {
         let m = load_mnist(&a.data.data_dir)?;
         let img = &m.train.images;
+        let (lo, hi) = img.pixels.iter().fold((u8::MAX, u8::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        if lo == hi {
+            bail!(
+                "{}: every training pixel is {lo}: nothing to learn (a zero-filled or failed download?); \
+                 use real training images",
+                m.train.path.display()
+            );
+        }
         let (mean, std) = mean_std(img.pixels.iter().map(|&v| v as f64));
         let spec = ModelSpec::for_kind(kind, img.rows, img.cols, mean, std);
         spec.validate()?;
@@ -407,13 +462,8 @@ fn train_command(a: TrainArgs) -> Result<()> {
         log_every: 20,
         quiet: a.quiet,
     };
-    ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping: saving a checkpoint (Ctrl-C again to quit at once)");
-    })
-    .context("cannot install the Ctrl-C handler")?;
+    let _ = CHECKPOINT_DIR.set(opts.checkpoint_dir.clone());
+    ctrlc::set_handler(on_ctrl_c).context("cannot install the Ctrl-C handler")?;
 
     // For --init: the weights and the history beside them, read now since --out may be the same file.
     let (model, init) = match &a.init {
@@ -437,10 +487,8 @@ fn train_command(a: TrainArgs) -> Result<()> {
         );
         return Ok(());
     }
+    PHASE.store(FINISHING, Ordering::SeqCst);
     let model = outcome.model;
-    files::write(&out, &autoregress::weights::to_bytes(&model)?)?;
-    eprintln!("weights written to {}", out.display());
-
     let device = &chosen.device;
     let mut metrics = match &mnist {
         None => eval::toy(&model, device, 1000, 1000, a.seed, a.quiet),
@@ -454,17 +502,36 @@ fn train_command(a: TrainArgs) -> Result<()> {
         "batch_size": a.batch_size,
         "lr": a.lr,
         "train_sequences": count,
-        "final_train_loss": outcome.last_loss,
         "samples_per_second": outcome.samples_per_second,
     });
+    // A run resumed at its end trains no step: no loss to report.
+    if outcome.last_loss.is_finite() {
+        metrics["training"]["final_train_loss"] = json!(outcome.last_loss);
+    }
     if let Some((path, earlier)) = init {
         metrics["training"]["init"] = json!(path.display().to_string());
         metrics["earlier_runs"] = json!(earlier);
     }
-    let metrics_path = out.with_extension("metrics.json");
-    files::write_json(&metrics_path, &metrics)?;
+    files::check_figures(&metrics, "the metrics")?;
+    // Weights and metrics belong together: both are written, or neither.
+    PHASE.store(WRITING, Ordering::SeqCst);
+    let written = files::write_pair(
+        (&out, &autoregress::weights::to_bytes(&model)?),
+        (&metrics_path, (serde_json::to_string_pretty(&metrics)? + "\n").as_bytes()),
+    );
+    if let Err(e) = written {
+        return Err(e.context(format!(
+            "the trained model is in the checkpoint {}: run the same command with --resume and a writable --out",
+            opts.checkpoint_dir.display()
+        )));
+    }
+    if QUIT_AFTER_WRITE.load(Ordering::SeqCst) {
+        eprintln!("weights written to {} and metrics to {}; quitting", out.display(), metrics_path.display());
+        std::process::exit(130);
+    }
+    PHASE.store(FINISHING, Ordering::SeqCst);
     println!("{}", serde_json::to_string_pretty(&metrics)?);
-    eprintln!("metrics written to {}", metrics_path.display());
+    eprintln!("weights written to {}, metrics to {}", out.display(), metrics_path.display());
 
     match &mnist {
         None => {
@@ -492,7 +559,7 @@ fn eval_command(a: EvalArgs) -> Result<()> {
             check_positive("--images", a.images)?;
             let m = load_mnist(&a.data.data_dir)?;
             let (tr, te) = (&m.train.images, &m.test.images);
-            if (te.rows * te.cols) != model.spec.seq_len {
+            if (te.rows, te.cols) != (model.spec.height(), model.spec.width) {
                 bail!(
                     "{} is for {}x{} images, the data in the data folder is {}x{}",
                     path.display(),
@@ -507,6 +574,7 @@ fn eval_command(a: EvalArgs) -> Result<()> {
     };
     metrics["weights"] = json!(path.display().to_string());
     metrics["device"] = json!(chosen.name);
+    files::check_figures(&metrics, &format!("the evaluation of {}", path.display()))?;
     if a.json {
         println!("{}", serde_json::to_string(&metrics)?);
     } else {
@@ -589,6 +657,18 @@ fn pictures_command(a: PicturesArgs) -> Result<()> {
     let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
     let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
     let m = load_mnist(&a.data_dir)?;
+    let test = &m.test.images;
+    if (test.rows, test.cols) != (model.spec.height(), model.spec.width) {
+        bail!(
+            "{} holds {}x{} images, the weights {} are for {}x{}: use data of the model's size",
+            m.test.path.display(),
+            test.rows,
+            test.cols,
+            path.display(),
+            model.spec.height(),
+            model.spec.width
+        );
+    }
     let dir = a.out_dir.clone().unwrap_or_else(|| runs_dir(a.model));
     mnist_pictures(&model, &m, &chosen.device, a.seed, &dir)?;
     eprintln!("wrote samples, in-painting and posterior pictures in {}", dir.display());
@@ -601,11 +681,17 @@ fn bench_command(a: BenchArgs) -> Result<()> {
     } else {
         a.backends.iter().map(|&b| device::choose(b)).collect::<Result<Vec<_>>>()?
     };
+    check_positive("--train-steps", a.train_steps)?;
+    check_positive("--forward-reps", a.forward_reps)?;
+    check_positive("--digits", a.digits)?;
+    for &k in &a.any_order_per_step {
+        check_positive("--any-order-per-step", k)?;
+    }
     let opts = bench::BenchOptions {
-        train_steps: a.train_steps.max(1),
-        forward_reps: a.forward_reps.max(1),
-        digits: a.digits.max(1),
-        any_order_per_step: a.any_order_per_step.iter().copied().filter(|&k| k > 0).collect(),
+        train_steps: a.train_steps,
+        forward_reps: a.forward_reps,
+        digits: a.digits,
+        any_order_per_step: a.any_order_per_step.clone(),
     };
     let mut rows = Vec::new();
     for b in &backends {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 /// Images and their labels (labels are read to check the files agree; the models ignore them).
 pub struct Split {
+    /// The images file, for messages.
+    pub path: PathBuf,
     pub images: Images,
     #[allow(dead_code)]
     pub labels: Vec<u8>,
@@ -40,12 +42,13 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf> {
     }
 }
 
-/// The file's bytes, gunzipped when it is gzip.
+/// The file's bytes, gunzipped when it is gzip (every member of a multi-member file, as
+/// `cat a.gz b.gz`, bgzip and parallel compressors write).
 pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
     let bytes = files::read(path)?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
+        flate2::read::MultiGzDecoder::new(&bytes[..])
             .read_to_end(&mut out)
             .with_context(|| format!("{}: damaged gzip data", path.display()))?;
         Ok(out)
@@ -76,7 +79,7 @@ fn read_split(dir: &Path, prefix: &str) -> Result<Split> {
     if images.count == 0 {
         bail!("{} holds no images", image_path.display());
     }
-    Ok(Split { images, labels })
+    Ok(Split { path: image_path, images, labels })
 }
 
 pub fn load(dir: &Path) -> Result<Mnist> {

@@ -1,6 +1,6 @@
 //! File helpers with messages that name the file and say what to do.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 /// The repository root (the trainer's defaults live there: vendored data, the page's weights).
@@ -33,6 +33,69 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     write(path, (serde_json::to_string_pretty(value)? + "\n").as_bytes())
+}
+
+/// The file that goes with weights `weights` (`x.bpk` -> `x.<what>`; any other name gets
+/// `.<what>` appended, so a dot in it is kept).
+pub fn beside(weights: &Path, what: &str) -> PathBuf {
+    let stem = if weights.extension().is_some_and(|e| e == "bpk") { weights.with_extension("") } else { weights.to_path_buf() };
+    with_suffix(&stem, &format!(".{what}"))
+}
+
+/// Checks, before any long work, that `path` can be written: not a folder, its folder creatable,
+/// a file writable there. Leaves nothing behind.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let as_text = path.to_string_lossy();
+    if path.is_dir() || as_text.ends_with('/') || as_text.ends_with(std::path::MAIN_SEPARATOR) {
+        bail!("{} is a folder: give a file name for this output", path.display());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {} for {}", dir.display(), path.display()))?;
+    }
+    let probe = with_suffix(path, ".partial");
+    std::fs::write(&probe, b"").with_context(|| format!("cannot write {}: choose another location", path.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Every number in `value` must be one: serde writes NaN and infinities as `null`.
+pub fn check_figures(value: &serde_json::Value, what: &str) -> Result<()> {
+    fn find_null(v: &serde_json::Value, at: String) -> Option<String> {
+        match v {
+            serde_json::Value::Null => Some(at),
+            serde_json::Value::Object(m) => m.iter().find_map(|(k, v)| find_null(v, format!("{at}.{k}"))),
+            serde_json::Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| find_null(v, format!("{at}[{i}]"))),
+            _ => None,
+        }
+    }
+    if let Some(at) = find_null(value, String::new()) {
+        bail!("{what}: the figure {} is not a number (NaN or infinite): the weights or data are damaged", at.trim_start_matches('.'));
+    }
+    Ok(())
+}
+
+/// Writes two files that belong together, all or nothing: both go to temporary files first and
+/// are renamed only once both are complete.
+pub fn write_pair(a: (&Path, &[u8]), b: (&Path, &[u8])) -> Result<()> {
+    let mut staged = Vec::new();
+    for (path, bytes) in [a, b] {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+        }
+        let tmp = with_suffix(path, ".partial");
+        if let Err(e) = std::fs::write(&tmp, bytes) {
+            for (_, t) in &staged {
+                let _ = std::fs::remove_file(t);
+            }
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e).with_context(|| format!("cannot write {}", path.display()));
+        }
+        staged.push((path, tmp));
+    }
+    for (path, tmp) in staged {
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Loads weights, naming the file in any error.

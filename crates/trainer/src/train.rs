@@ -72,6 +72,11 @@ pub fn ensure_same_shape(found: &ModelSpec, run: &ModelSpec) -> Result<()> {
     Ok(())
 }
 
+/// FNV-1a, 64 bits: a checksum tying a checkpoint's parts together.
+fn fnv64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
 fn mix(seed: u64, a: u64) -> u64 {
     Rng::new(seed ^ a.wrapping_mul(0xA24B_AED4_963E_E407)).next_u64()
 }
@@ -83,12 +88,17 @@ struct Checkpoint<'a> {
 impl Checkpoint<'_> {
     fn save(&self, model: &ArModel, optim: &ModuleOptimizer, step: usize, opts: &TrainOptions, elapsed: f64) -> Result<()> {
         let dir = self.dir;
-        files::write(&dir.join("model.bpk"), &weights::to_bytes(model)?)?;
+        let model_bytes = weights::to_bytes(model)?;
+        files::write(&dir.join("model.bpk"), &model_bytes)?;
         let optim_bytes = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         files::write(&dir.join("optim.bpk"), &optim_bytes)?;
+        // state.json is written last and names its parts by checksum: a checkpoint whose write
+        // was cut short is refused, never resumed from mismatched parts.
         files::write_json(
             &dir.join("state.json"),
             &json!({
+                "model_fnv64": format!("{:016x}", fnv64(&model_bytes)),
+                "optim_fnv64": format!("{:016x}", fnv64(&optim_bytes)),
                 "model": model.spec.kind.name(),
                 "step": step,
                 "epochs": opts.epochs,
@@ -115,11 +125,21 @@ impl Checkpoint<'_> {
             field(k)?.as_u64().with_context(|| format!("{}: \"{k}\" is not a count", state_path.display()))
         };
         let bytes = files::read(&dir.join("model.bpk"))?;
+        let optim_bytes = files::read(&dir.join("optim.bpk"))?;
+        for (part, bytes, key) in [("model.bpk", &bytes, "model_fnv64"), ("optim.bpk", &optim_bytes, "optim_fnv64")] {
+            let stored = field(key)?.as_str().unwrap_or_default();
+            if stored != format!("{:016x}", fnv64(bytes)) {
+                bail!(
+                    "the checkpoint in {}: {part} is not the one state.json was written with (a write cut short?): \
+                     its parts disagree, so it cannot be resumed; start again without --resume",
+                    dir.display()
+                );
+            }
+        }
         let loaded = weights::from_bytes(&bytes, Some(model.spec.kind), device)
             .with_context(|| format!("{}: unusable checkpoint", dir.join("model.bpk").display()))?;
         ensure_same_shape(&loaded.spec, &model.spec)
             .with_context(|| format!("the checkpoint in {}: use another --checkpoint-dir", dir.display()))?;
-        let optim_bytes = files::read(&dir.join("optim.bpk"))?;
         let optim = AdamConfig::new()
             .init()
             .from_bytes(Bytes::from_bytes_vec(optim_bytes))

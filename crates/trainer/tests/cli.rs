@@ -156,7 +156,7 @@ fn mnist_training_checkpoints_and_resumes() {
     let mut long: Vec<String> = args("400");
     long.iter_mut().for_each(|a| if a == s(&ckpt) { *a = s(&ckpt2).to_string() });
     long.extend(["--checkpoint-every".to_string(), "0".to_string()]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trainer")).args(&long).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_trainer")).args(&long).stderr(std::process::Stdio::piped()).spawn().unwrap();
     let started = std::time::Instant::now();
     while !ckpt2.join("state.json").is_file() {
         assert!(started.elapsed().as_secs() < 120, "no checkpoint written");
@@ -255,4 +255,165 @@ fn any_order_models_train_sample_inpaint_and_evaluate() {
     let o = trainer(&["inpaint", "mnist-any-order", "--weights", s(&mnist), "--device", "flex", "--region", "middle"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("unknown region \"middle\""), "{}", stderr(&o));
+}
+
+/// The vendored test images and labels in `dir` as raw IDX files, possibly rewritten by `edit`.
+fn data_dir(dir: &Path, edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) -> PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let digits = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/assets/test-digits.idx")).unwrap();
+    let images = autoregress::data::idx::Images::from_idx(&digits).unwrap().take(8);
+    let labels = autoregress::data::idx::IdxArray { dims: vec![8], data: vec![0; 8] };
+    for prefix in ["train", "t10k"] {
+        let name = format!("{prefix}-images-idx3-ubyte");
+        std::fs::write(data.join(&name), edit(&name, images.to_idx())).unwrap();
+        std::fs::write(data.join(format!("{prefix}-labels-idx1-ubyte")), labels.to_bytes()).unwrap();
+    }
+    data
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn eval_mnist(data: &Path) -> Output {
+    let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/mnist.bpk");
+    trainer(&["eval", "mnist", "--weights", weights, "--device", "flex", "--data-dir", s(data), "--images", "1", "--inpaint-images", "0", "--json"])
+}
+
+#[test]
+fn bad_files_get_one_clear_message() {
+    // A gzip file of two members (cat a.gz b.gz) is read whole.
+    let dir = temp_dir("multi-gzip");
+    let data = data_dir(&dir, |_, b| b);
+    for prefix in ["train", "t10k"] {
+        let raw = data.join(format!("{prefix}-images-idx3-ubyte"));
+        let bytes = std::fs::read(&raw).unwrap();
+        let mut two = gzip(&bytes[..1000]);
+        two.extend(gzip(&bytes[1000..]));
+        std::fs::write(data.join(format!("{prefix}-images-idx3-ubyte.gz")), two).unwrap();
+        std::fs::remove_file(raw).unwrap();
+    }
+    let o = eval_mnist(&data);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Damaged gzip data is an error that says so.
+    let gz = data.join("t10k-images-idx3-ubyte.gz");
+    let mut bytes = std::fs::read(&gz).unwrap();
+    let middle = bytes.len() / 3;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&gz, &bytes).unwrap();
+    let o = eval_mnist(&data);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("damaged gzip") && stderr(&o).contains("t10k-images-idx3-ubyte.gz"), "{}", stderr(&o));
+
+    // Sizes written little-endian: diagnosed, not a size that overflows.
+    let dir = temp_dir("byte-order");
+    let data = data_dir(&dir, |_, mut b| {
+        for i in 0..3 {
+            b[4 + 4 * i..8 + 4 * i].reverse();
+        }
+        b
+    });
+    let o = eval_mnist(&data);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("byte-swapped") && !stderr(&o).contains("18446744073709551615"), "{}", stderr(&o));
+
+    // 784-byte images declared as 16 rows of 49: the geometry is checked before any work.
+    let dir = temp_dir("geometry");
+    let data = data_dir(&dir, |_, mut b| {
+        b[8..12].copy_from_slice(&16u32.to_be_bytes());
+        b[12..16].copy_from_slice(&49u32.to_be_bytes());
+        b
+    });
+    let o = eval_mnist(&data);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("16x49") && stderr(&o).contains("28x28"), "{}", stderr(&o));
+
+    // Training images with no variance are refused, naming the file; nothing is written.
+    let dir = temp_dir("no-variance");
+    let data = data_dir(&dir, |_, mut b| {
+        b[16..].fill(0);
+        b
+    });
+    let out = dir.join("w.bpk");
+    let o = trainer(&["train", "mnist", "--device", "flex", "--data-dir", s(&data), "--epochs", "1", "--out", s(&out), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("train-images-idx3-ubyte") && stderr(&o).contains("every training pixel is 0"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn bad_weights_and_options_get_one_clear_message() {
+    use autoregress::burn::module::{Module, ModuleMapper, Param};
+    use autoregress::burn::tensor::{Device, Tensor};
+    let dir = temp_dir("bad-weights");
+    // One tensor of toy weights set to NaN: refused at load, naming the tensor.
+    struct NanFirst(bool);
+    impl ModuleMapper for NanFirst {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let first = !std::mem::replace(&mut self.0, true);
+            param.map(|t| if first { t.mul_scalar(f32::NAN) } else { t })
+        }
+    }
+    let device = Device::flex();
+    let model = autoregress::ArModel::new(autoregress::ModelSpec::toy(32, 32.0, 9.0), &device).unwrap().map(&mut NanFirst(false));
+    let nan = dir.join("nan.bpk");
+    std::fs::write(&nan, autoregress::weights::to_bytes(&model).unwrap()).unwrap();
+    let o = trainer(&["eval", "toy", "--weights", s(&nan), "--device", "flex", "--sequences", "10", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(stderr(&o).contains("nan.bpk") && stderr(&o).contains("NaN") && stderr(&o).contains("conv1"), "{}", stderr(&o));
+
+    // A temperature so small that dividing by it overflows is greedy, whatever the seed.
+    let toy = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/toy.bpk");
+    let run = |t: &str, seed: &str, out: &str| {
+        let stem = dir.join(out);
+        let o = trainer(&["sample", "toy", "--weights", toy, "--device", "flex", "--count", "3", "--temperature", t, "--seed", seed, "--out", s(&stem)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(dir.join(format!("{out}.txt"))).unwrap()
+    };
+    assert_eq!(run("1e-50", "1", "tiny"), run("0", "2", "zero"));
+
+    // Counts of 0 and an output that is a folder are refused before any work.
+    let o = trainer(&["train", "mnist", "--device", "flex", "--eval-images", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--eval-images must be at least 1"), "{}", stderr(&o));
+    let folder = dir.join("folder");
+    std::fs::create_dir_all(&folder).unwrap();
+    let started = std::time::Instant::now();
+    let o = trainer(&["train", "toy", "--device", "flex", "--out", &format!("{}/", s(&folder)), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is a folder"), "{}", stderr(&o));
+    assert!(started.elapsed().as_secs() < 20, "checked only after training");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().path().to_string_lossy().ends_with(".partial")).count(), 0);
+}
+
+#[test]
+fn a_checkpoint_whose_parts_disagree_is_refused() {
+    let dir = temp_dir("ckpt-parts");
+    let ckpt = dir.join("ckpt");
+    let args = |extra: &[&str]| {
+        let mut a = vec!["train", "toy", "--device", "flex", "--epochs", "1", "--train-size", "200", "--batch-size", "50",
+            "--out", s(&dir.join("w.bpk")), "--report-dir", s(&dir), "--checkpoint-dir", s(&ckpt), "--quiet"]
+            .into_iter().map(String::from).collect::<Vec<_>>();
+        a.extend(extra.iter().map(|e| e.to_string()));
+        a
+    };
+    let o = trainer(&args(&[]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The run's own checkpoint resumes (at its end: nothing left to train)...
+    let o = trainer(&args(&["--resume"]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    // ...but not with a model from another write.
+    let other = dir.join("other");
+    let o = trainer(&["train", "toy", "--device", "flex", "--epochs", "1", "--train-size", "100", "--batch-size", "50", "--seed", "3",
+        "--out", s(&dir.join("o.bpk")), "--report-dir", s(&dir), "--checkpoint-dir", s(&other), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::copy(other.join("model.bpk"), ckpt.join("model.bpk")).unwrap();
+    let o = trainer(&args(&["--resume"]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("parts disagree") && stderr(&o).contains("model.bpk"), "{}", stderr(&o));
 }

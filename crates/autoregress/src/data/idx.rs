@@ -19,6 +19,11 @@ pub enum IdxError {
     Truncated { expected: usize, found: usize },
     TrailingBytes { expected: usize, found: usize },
     WrongRank { expected: usize, found: usize },
+    /// The sizes read big-endian do not fit the file, but read little-endian they do: a header
+    /// written in the wrong byte order (numpy's `tofile` on x86).
+    ByteSwapped { dims: Vec<usize> },
+    /// The sizes multiply past what any file can hold.
+    Oversized { dims: Vec<usize> },
 }
 
 impl fmt::Display for IdxError {
@@ -40,6 +45,15 @@ impl fmt::Display for IdxError {
             IdxError::WrongRank { expected, found } => {
                 write!(f, "{found} dimensions where {expected} are expected")
             }
+            IdxError::ByteSwapped { dims } => write!(
+                f,
+                "the sizes in the header look byte-swapped: read little-endian they are {dims:?} and fit the file, \
+                 but IDX sizes are big-endian; rewrite the header with big-endian sizes (numpy: '>u4')"
+            ),
+            IdxError::Oversized { dims } => write!(
+                f,
+                "the header announces sizes {dims:?}, more bytes than any file holds: the header is damaged"
+            ),
         }
     }
 }
@@ -59,15 +73,23 @@ impl IdxArray {
         let rank = magic[3] as usize;
         let data_start = 4 + 4 * rank;
         let sizes = bytes.get(4..data_start).ok_or(header(data_start))?;
-        let dims: Vec<usize> = sizes
-            .chunks(4)
-            .map(|c| u32::from_be_bytes(c.try_into().expect("4 bytes")) as usize)
-            .collect();
-        let total = dims
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .and_then(|count| count.checked_add(data_start))
-            .unwrap_or(usize::MAX);
+        let read = |from: fn([u8; 4]) -> u32| -> Vec<usize> {
+            sizes.chunks(4).map(|c| from(c.try_into().expect("4 bytes")) as usize).collect()
+        };
+        let total_of = |dims: &[usize]| {
+            dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).and_then(|count| count.checked_add(data_start))
+        };
+        let dims = read(u32::from_be_bytes);
+        let total = total_of(&dims);
+        if total != Some(bytes.len()) {
+            let swapped = read(u32::from_le_bytes);
+            if swapped != dims && total_of(&swapped) == Some(bytes.len()) {
+                return Err(IdxError::ByteSwapped { dims: swapped });
+            }
+        }
+        let Some(total) = total else {
+            return Err(IdxError::Oversized { dims });
+        };
         if bytes.len() < total {
             return Err(IdxError::Truncated { expected: total, found: bytes.len() });
         }

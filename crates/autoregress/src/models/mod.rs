@@ -66,6 +66,11 @@ impl ModelKind {
     }
 }
 
+/// The largest number of values per position a spec may ask for.
+pub const MAX_VALUES: usize = 1 << 16;
+/// The longest sequence (the most pixels) a spec may ask for: 128x128 images.
+pub const MAX_LEN: usize = 1 << 14;
+
 /// Everything besides the weights that inference needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelSpec {
@@ -136,6 +141,13 @@ impl ModelSpec {
         }
         if self.num_values < 2 {
             return Err(SpecError(format!("{} values: need at least 2", self.num_values)));
+        }
+        // Bounds that keep a damaged or hostile weights file from asking for gigabytes.
+        if self.num_values > MAX_VALUES || self.seq_len > MAX_LEN {
+            return Err(SpecError(format!(
+                "{} values and sequences of {}: this project handles at most {MAX_VALUES} values and {MAX_LEN} positions",
+                self.num_values, self.seq_len
+            )));
         }
         if self.kind.is_image() && (self.width == 0 || self.seq_len % self.width != 0) {
             return Err(SpecError(format!(

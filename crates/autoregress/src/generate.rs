@@ -19,6 +19,11 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use burn::tensor::IndexingUpdateOp;
 use std::fmt;
 
+/// The default noise of the adaptive order.
+pub const ADAPTIVE_NOISE: f64 = 1.0;
+/// The default window of the adaptive order: two rows of a 28x28 image.
+pub const ADAPTIVE_WINDOW: usize = 56;
+
 /// In which order the unknown positions are filled.
 #[derive(Clone, Debug, PartialEq)]
 pub enum VisitingOrder {
@@ -26,18 +31,21 @@ pub enum VisitingOrder {
     Raster,
     /// One uniformly random permutation (from the seed), the same for every sample.
     Random,
-    /// Per sample, at each step, the `K` unfilled positions with the largest
-    /// `max_v log p(v) + noise * g`, `g` standard Gumbel noise: *noisy most-certain-first*. Pure
-    /// most-certain-first (noise 0) fills the sure white background first and collapses to blank
-    /// images; the noise (as MaskGIT's on its confidences) keeps the order spread over the image.
-    Adaptive { noise: f64 },
+    /// Per sample, at each step, the `K` positions with the largest `max_v log p(v) + noise * g`
+    /// (`g` standard Gumbel noise) among the first `window` unfilled positions in raster order
+    /// (`window` 0: among all of them): *windowed noisy most-certain-first*. Pure
+    /// most-certain-first over the whole image (noise 0, window 0) fills the sure white
+    /// background first and collapses to blank images; the window keeps the conditioning sets
+    /// close to the prefixes the model knows best and the order moving down the image, while
+    /// within it the model's certainty decides.
+    Adaptive { noise: f64, window: usize },
     /// This permutation of `0..L`, the same for every sample.
     Given(Vec<usize>),
 }
 
 impl VisitingOrder {
-    /// The adaptive order with the noise the README's pictures and figures use.
-    pub const ADAPTIVE: VisitingOrder = VisitingOrder::Adaptive { noise: 2.0 };
+    /// The adaptive order with the noise and window the README's pictures and figures use.
+    pub const ADAPTIVE: VisitingOrder = VisitingOrder::Adaptive { noise: ADAPTIVE_NOISE, window: ADAPTIVE_WINDOW };
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -86,7 +94,7 @@ enum Plan {
     /// The same positions for every sample, step by step.
     Fixed(Vec<Vec<usize>>),
     /// Chosen on the device at each step; this many steps.
-    Adaptive { noise: f64, steps: usize },
+    Adaptive { noise: f64, window: usize, steps: usize },
 }
 
 /// A generation in progress, advanced by [`Generation::step`].
@@ -203,11 +211,13 @@ impl Generation {
                 check_permutation(order, len)?;
                 fixed(order.clone())
             }
-            VisitingOrder::Adaptive { noise } => {
+            VisitingOrder::Adaptive { noise, window } => {
                 if !(noise.is_finite() && *noise >= 0.0) {
                     return Err(GenerateError(format!("the adaptive order's noise must be 0 or more, not {noise}")));
                 }
-                Plan::Adaptive { noise: *noise, steps: unknown_most.div_ceil(k) }
+                // A window narrower than K would leave a step short of positions.
+                let window = if *window == 0 { len } else { (*window).max(k).min(len) };
+                Plan::Adaptive { noise: *noise, window, steps: unknown_most.div_ceil(k) }
             }
         };
         let visited = match (&known_mask, next_value_only) {
@@ -319,20 +329,30 @@ impl Generation {
                 let picked = logits.select(2, idx.clone());
                 (idx.reshape([1, k]).expand([n, k]), picked)
             }
-            Plan::Adaptive { noise, .. } => {
-                let k = self.per_step.min(len);
+            Plan::Adaptive { noise, window, .. } => {
+                let (k, w) = (self.per_step.min(len), *window);
+                let unfilled = self.visited.clone().lower_elem(0.5);
+                // The candidates: the first `w` unfilled positions in raster order, `[N, w]`
+                // (fewer unfilled than w: filled ones make up the count, and are never chosen).
+                let candidates = if w < len {
+                    let rank = unfilled.clone().float().cumsum(1);
+                    let in_window = unfilled.clone().bool_and(rank.lower_equal_elem(w as f64));
+                    let earlier_first = Tensor::<1, Int>::arange(0..len as i64, &device).float().neg().reshape([1, len]).expand([n, len]);
+                    earlier_first.mask_fill(in_window.bool_not(), -1e30).topk_with_indices(w, 1).1
+                } else {
+                    Tensor::<1, Int>::arange(0..len as i64, &device).reshape([1, len]).expand([n, len])
+                };
+                let logits = logits.gather(2, candidates.clone().reshape([n, 1, w]).expand([n, c, w]));
                 // max_v log p(v) = -log sum_v exp(l_v - max l): one exp pass, no log_softmax.
                 let max = logits.clone().max_dim(1);
-                let certainty: Tensor<2> = (logits.clone() - max).exp().sum_dim(1).log().neg().reshape([n, len]);
-                let mut score = certainty;
+                let mut score: Tensor<2> = (logits.clone() - max).exp().sum_dim(1).log().neg().reshape([n, w]);
                 if *noise > 0.0 {
                     score = gumbel_noise(&score).mul_scalar(*noise) + score;
                 }
-                // Never pick a filled position while an unfilled one is left.
-                let score = score.mask_fill(self.visited.clone().greater_elem(0.5), -1e30);
-                let (_, idx) = score.topk_with_indices(k, 1);
-                let picked = logits.gather(2, idx.clone().reshape([n, 1, k]).expand([n, c, k]));
-                (idx, picked)
+                let open = unfilled.int().gather(1, candidates.clone()).equal_elem(1);
+                let (_, chosen) = score.mask_fill(open.bool_not(), -1e30).topk_with_indices(k, 1);
+                let picked = logits.gather(2, chosen.clone().reshape([n, 1, k]).expand([n, c, k]));
+                (candidates.gather(1, chosen), picked)
             }
         };
         let [_, k] = positions.dims();

@@ -90,7 +90,8 @@ fn every_order_and_step_size_keeps_known_values_and_fills_each_unknown_once() {
         VisitingOrder::Raster,
         VisitingOrder::Random,
         VisitingOrder::ADAPTIVE,
-        VisitingOrder::Adaptive { noise: 0.0 },
+        VisitingOrder::Adaptive { noise: 0.0, window: 0 },
+        VisitingOrder::Adaptive { noise: 5.0, window: 5 },
         VisitingOrder::Given((0..len).rev().collect()),
     ];
     for order in orders {
@@ -125,7 +126,7 @@ fn without_noise_the_adaptive_order_fills_the_most_certain_positions_first() {
     use autoregress::burn::tensor::activation::log_softmax;
     let model = toy_any_order_model(16);
     let (n, k) = (2, 4);
-    let options = GenerateOptions { order: VisitingOrder::Adaptive { noise: 0.0 }, per_step: k, ..GenerateOptions::new(n) };
+    let options = GenerateOptions { order: VisitingOrder::Adaptive { noise: 0.0, window: 0 }, per_step: k, ..GenerateOptions::new(n) };
     let mut g = Generation::new(&model, &options, &device()).unwrap();
     g.step(&model);
     let steps = floats(g.visit_steps());
@@ -140,6 +141,34 @@ fn without_noise_the_adaptive_order_fills_the_most_certain_positions_first() {
         filled.sort();
         expected.sort();
         assert_eq!(filled, expected);
+    }
+}
+
+#[test]
+fn the_adaptive_window_keeps_each_step_among_the_first_unfilled_positions() {
+    let model = toy_any_order_model(32);
+    let (n, k, w) = (4, 3, 6);
+    // Sample s knows positions 0..4s: its window starts after them.
+    let known: Vec<i32> = (0..n * 32).map(|i| if i % 32 < 4 * (i / 32) { 7 } else { -1 }).collect();
+    let options = GenerateOptions {
+        known: Some(known),
+        order: VisitingOrder::Adaptive { noise: 100.0, window: w },
+        per_step: k,
+        ..GenerateOptions::new(n)
+    };
+    let (_, steps, _) = run_all(&model, &options);
+    for s in 0..n {
+        let row = &steps[s * 32..(s + 1) * 32];
+        let mut filled = 4 * s;
+        for step in 0..(32 - 4 * s).div_ceil(k) {
+            let chosen: Vec<usize> = (0..32).filter(|&p| row[p] == step as f32).collect();
+            // Every chosen position is among the first w unfilled ones at that step.
+            let unfilled_before: Vec<usize> = (0..32).filter(|&p| p >= 4 * s && row[p] >= step as f32).collect();
+            let window: Vec<usize> = unfilled_before.into_iter().take(w).collect();
+            assert!(chosen.iter().all(|p| window.contains(p)), "sample {s} step {step}: {chosen:?} outside {window:?}");
+            filled += chosen.len();
+        }
+        assert_eq!(filled, 32);
     }
 }
 

@@ -4,7 +4,7 @@ use crate::device::{self, Backend};
 use crate::{bench, data, eval, files, sample, train};
 use autoregress::render::figures as pictures;
 use anyhow::{Context, Result, bail};
-use autoregress::batch::mean_std;
+use autoregress::batch::{MaskMix, mean_std};
 use autoregress::region::Region;
 use autoregress::rng::Rng;
 use autoregress::data::toy::toy_dataset;
@@ -173,6 +173,10 @@ struct TrainArgs {
     /// MNIST only: test images for the final evaluation
     #[arg(long, default_value_t = 1000)]
     eval_images: usize,
+    /// Any-order models: weights of the mask families UNIFORM,PREFIX,REGION (uniformly random
+    /// known sets, raster prefixes, a half or the centre erased) [default: mnist 0.4,0.35,0.25; toy 0.5,0.5,0]
+    #[arg(long)]
+    mask_mix: Option<String>,
     /// No progress bars
     #[arg(long)]
     quiet: bool,
@@ -244,9 +248,12 @@ struct OrderArgs {
     /// Positions drawn per step (any-order models) [default: lecture 1, any-order toy 1, any-order mnist 16]
     #[arg(long)]
     per_step: Option<usize>,
-    /// Adaptive order: scale of the Gumbel noise added to each position's max log-probability
+    /// Adaptive order: scale of the Gumbel noise added to each position's max log-probability [default: 1]
     #[arg(long)]
     adaptive_noise: Option<f64>,
+    /// Adaptive order: choose among the first N unfilled positions in raster order (0: all) [default: 56, two rows]
+    #[arg(long)]
+    adaptive_window: Option<usize>,
 }
 
 impl OrderArgs {
@@ -257,13 +264,13 @@ impl OrderArgs {
         let order = match self.order.unwrap_or(default_order) {
             OrderName::Raster => VisitingOrder::Raster,
             OrderName::Random => VisitingOrder::Random,
-            OrderName::Adaptive => match (self.adaptive_noise, VisitingOrder::ADAPTIVE) {
-                (Some(noise), _) if !(noise.is_finite() && noise >= 0.0) => {
-                    bail!("--adaptive-noise must be 0 or more, not {noise}")
+            OrderName::Adaptive => {
+                let noise = self.adaptive_noise.unwrap_or(autoregress::generate::ADAPTIVE_NOISE);
+                if !(noise.is_finite() && noise >= 0.0) {
+                    bail!("--adaptive-noise must be 0 or more, not {noise}");
                 }
-                (Some(noise), _) => VisitingOrder::Adaptive { noise },
-                (None, default) => default,
-            },
+                VisitingOrder::Adaptive { noise, window: self.adaptive_window.unwrap_or(autoregress::generate::ADAPTIVE_WINDOW) }
+            }
         };
         let per_step = self.per_step.unwrap_or(if model == Model::MnistAnyOrder { DEFAULT_PER_STEP_MNIST } else { 1 });
         check_positive("--per-step", per_step)?;
@@ -351,6 +358,17 @@ fn earlier_runs(init: &Path) -> Vec<serde_json::Value> {
         runs.push(run);
     }
     runs
+}
+
+fn parse_mask_mix(text: &str) -> Result<MaskMix> {
+    let parts: Vec<f64> = text.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>()
+        .map_err(|_| anyhow::anyhow!("--mask-mix {text}: give three numbers, UNIFORM,PREFIX,REGION, e.g. 0.4,0.35,0.25"))?;
+    match parts[..] {
+        [u, p, r] if [u, p, r].iter().all(|x| x.is_finite() && *x >= 0.0) && u + p + r > 0.0 => {
+            Ok(MaskMix { uniform: u, prefix: p, region: r })
+        }
+        _ => bail!("--mask-mix {text}: three numbers of 0 or more, not all 0 (UNIFORM,PREFIX,REGION)"),
+    }
 }
 
 fn check_positive(name: &str, value: usize) -> Result<()> {
@@ -451,7 +469,12 @@ fn train_command(a: TrainArgs) -> Result<()> {
         Model::ToyAnyOrder => 40,
         Model::MnistAnyOrder => 60,
     });
+    let mask_mix = match &a.mask_mix {
+        None => MaskMix::default_for(kind),
+        Some(text) => parse_mask_mix(text)?,
+    };
     let opts = train::TrainOptions {
+        mask_mix,
         epochs,
         batch_size: a.batch_size,
         lr: a.lr,
@@ -504,6 +527,9 @@ fn train_command(a: TrainArgs) -> Result<()> {
         "train_sequences": count,
         "samples_per_second": outcome.samples_per_second,
     });
+    if kind.is_any_order() {
+        metrics["training"]["mask_mix"] = json!({ "uniform": opts.mask_mix.uniform, "prefix": opts.mask_mix.prefix, "region": opts.mask_mix.region });
+    }
     // A run resumed at its end trains no step: no loss to report.
     if outcome.last_loss.is_finite() {
         metrics["training"]["final_train_loss"] = json!(outcome.last_loss);

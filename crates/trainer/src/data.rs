@@ -48,9 +48,15 @@ pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
     let bytes = files::read(path)?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
+        // No MNIST-format file comes near this; a gzip bomb would otherwise fill the memory.
+        const LIMIT: u64 = 1 << 30;
         flate2::read::MultiGzDecoder::new(&bytes[..])
+            .take(LIMIT + 1)
             .read_to_end(&mut out)
             .with_context(|| format!("{}: damaged gzip data", path.display()))?;
+        if out.len() as u64 > LIMIT {
+            bail!("{}: the gzip data unpacks to more than 1 GiB: not an MNIST-format file", path.display());
+        }
         Ok(out)
     } else {
         Ok(bytes)

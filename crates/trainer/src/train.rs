@@ -27,6 +27,8 @@ pub struct TrainOptions {
     pub checkpoint_dir: PathBuf,
     pub checkpoint_every: Duration,
     pub resume: bool,
+    /// Any-order models: how the known positions of each example are drawn.
+    pub mask_mix: MaskMix,
     /// Read the loss back (and check it is finite) every this many steps.
     pub log_every: usize,
     pub quiet: bool,
@@ -106,6 +108,7 @@ impl Checkpoint<'_> {
                 "lr": opts.lr,
                 "seed": opts.seed,
                 "elapsed_s": elapsed,
+                "mask_mix": [opts.mask_mix.uniform, opts.mask_mix.prefix, opts.mask_mix.region],
             }),
         )
     }
@@ -152,6 +155,10 @@ impl Checkpoint<'_> {
             checkpoint_dir: dir.clone(),
             checkpoint_every: Duration::ZERO,
             resume: true,
+            mask_mix: match state.get("mask_mix").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_f64()).collect::<Vec<_>>()) {
+                Some(v) if v.len() == 3 => MaskMix { uniform: v[0], prefix: v[1], region: v[2] },
+                _ => MaskMix::default_for(model.spec.kind),
+            },
             log_every: 0,
             quiet: false,
         };
@@ -165,7 +172,7 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
     let checkpoint = Checkpoint { dir: &opts.checkpoint_dir };
     let (mut model, mut optim, start_step, mut elapsed_before, opts) = if opts.resume {
         let (m, o, step, elapsed, stored) = checkpoint.load(&model, device)?;
-        let opts = TrainOptions { epochs: stored.epochs, batch_size: stored.batch_size, lr: stored.lr, seed: stored.seed, ..opts.clone() };
+        let opts = TrainOptions { epochs: stored.epochs, batch_size: stored.batch_size, lr: stored.lr, seed: stored.seed, mask_mix: stored.mask_mix, ..opts.clone() };
         eprintln!(
             "resuming from {} at step {step} ({} epochs, batch {}, lr {}, seed {})",
             opts.checkpoint_dir.display(),
@@ -217,8 +224,7 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
         let mut rng = Rng::new(mix(opts.seed, 1 << 40 | step as u64));
         let loss = if model.spec.kind.is_any_order() {
             let (h, w) = (model.spec.height(), model.spec.width);
-            let mix = MaskMix::default_for(model.spec.kind);
-            let masks = (0..batch).flat_map(|_| training_mask(&mut rng, h, w, &mix)).collect();
+            let masks = (0..batch).flat_map(|_| training_mask(&mut rng, h, w, &opts.mask_mix)).collect();
             any_order_batch(sequences, masks).loss(&model)
         } else {
             training_batch(sequences, &random_positions(&mut rng, batch, data.len)).loss(&model)

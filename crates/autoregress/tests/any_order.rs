@@ -284,3 +284,25 @@ fn next_value_logits_of_an_any_order_model_are_at_the_first_unknown_raster_posit
     let all = floats(model.all_logits(seqs, mask).slice([0..1, 0..64, 10..11]));
     assert_eq!(next, all);
 }
+
+#[test]
+fn the_committed_any_order_weights_model_the_page_digits() {
+    // Bounds that weights regressed to uniform (8 bits/dim) or to a blur would fail.
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let digits = std::fs::read(format!("{root}/web/assets/test-digits.idx")).unwrap();
+    let digits = autoregress::data::idx::Images::from_idx(&digits).unwrap();
+    let bytes = std::fs::read(format!("{root}/web/weights/mnist-any-order.bpk")).unwrap();
+    let model = weights::from_bytes(&bytes, Some(ModelKind::MnistAnyOrder), &device()).unwrap();
+    let seqs = sequences_tensor(&digits.pixels, digits.count, 784, &device());
+    let scores = order_agnostic_scores(&model, seqs, 2, &mut Rng::new(1));
+    let (nats, _) = mean_and_standard_error(&scores);
+    let bits = autoregress::metrics::bits_per_dim(nats);
+    assert!(bits < 1.4, "order-agnostic estimate {bits} bits/dim on the page's digits");
+
+    let toy = std::fs::read(format!("{root}/web/weights/toy-any-order.bpk")).unwrap();
+    let model = weights::from_bytes(&toy, Some(ModelKind::ToyAnyOrder), &device()).unwrap();
+    let test = autoregress::data::toy::toy_dataset(2, 100, 32);
+    let nll: f32 = nll_sum(&model, &model.shortcut(), sequences_tensor(&test, 100, 32, &device())).into_scalar();
+    let nats = nll as f64 / 3200.0;
+    assert!(nats < 0.65, "toy: {nats} nats/position left to right");
+}

@@ -13,7 +13,7 @@
 //!  7x7   conv3 64->64, then three residual conv3 64->64, dilation 1, 2, 3
 //! ```
 //! Every output sees every input pixel: at 7x7 the dilated convolutions alone span the grid.
-//! About 0.3M parameters and 47M multiply-adds a 28x28 image (a quarter of them in the head).
+//! About 0.27M parameters and 47M multiply-adds a 28x28 image (a seventh of them in the head).
 
 use super::SpecError;
 use burn::module::Module;

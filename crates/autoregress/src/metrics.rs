@@ -141,7 +141,8 @@ pub fn region_nll_sum(model: &ArModel, shortcut: &Shortcut, sequences: Tensor<2,
 /// sequences: for each sequence and each of `draws` draws, a count `t` uniform in `0..L` and a
 /// uniformly random set of `t` known positions, scored by the mean cross-entropy over the unknown
 /// ones. Its expectation is the NLL under a uniformly random visiting order (Uria et al. 2014).
-/// Returns every draw's score, `K * draws` values, for a mean and a standard error.
+/// Returns each sequence's mean score over its draws, `K` values: independent, for a mean and a
+/// standard error (the draws of one sequence are not).
 ///
 /// # Panics
 /// For a lecture model, which cannot condition on arbitrary sets.
@@ -149,13 +150,15 @@ pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: 
     use crate::batch::{MaskMix, training_mask, unknown_cross_entropy};
     let [k, len] = sequences.dims();
     let device = sequences.device();
-    let mut scores = Vec::with_capacity(k * draws);
+    let mut scores = vec![0.0; k];
     for _ in 0..draws {
         let masks: Vec<f32> = (0..k).flat_map(|_| training_mask(rng, 1, len, &MaskMix::UNIFORM)).collect();
         let mask = Tensor::<2>::from_data(TensorData::new(masks, [k, len]), &device);
         let logits = model.all_logits(sequences.clone(), mask.clone());
         let per: Vec<f32> = unknown_cross_entropy(logits, sequences.clone(), mask).into_data().convert::<f32>().try_to_vec().expect("float data");
-        scores.extend(per.into_iter().map(f64::from));
+        for (total, score) in scores.iter_mut().zip(per) {
+            *total += score as f64 / draws as f64;
+        }
     }
     scores
 }

@@ -360,6 +360,10 @@ fn earlier_runs(init: &Path) -> Vec<serde_json::Value> {
     runs
 }
 
+fn checkpoint_dir_of(a: &TrainArgs, run_dir: &Path) -> PathBuf {
+    a.checkpoint_dir.clone().unwrap_or_else(|| run_dir.join("checkpoint"))
+}
+
 fn parse_mask_mix(text: &str) -> Result<MaskMix> {
     let parts: Vec<f64> = text.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>()
         .map_err(|_| anyhow::anyhow!("--mask-mix {text}: give three numbers, UNIFORM,PREFIX,REGION, e.g. 0.4,0.35,0.25"))?;
@@ -385,6 +389,7 @@ static PHASE: AtomicU8 = AtomicU8::new(TRAINING);
 const TRAINING: u8 = 0;
 const FINISHING: u8 = 1;
 const WRITING: u8 = 2;
+const DONE: u8 = 3;
 static QUIT_AFTER_WRITE: AtomicBool = AtomicBool::new(false);
 static CHECKPOINT_DIR: OnceLock<PathBuf> = OnceLock::new();
 
@@ -392,6 +397,12 @@ fn on_ctrl_c() {
     match PHASE.load(Ordering::SeqCst) {
         TRAINING => {
             if STOP.swap(true, Ordering::SeqCst) {
+                if train::SAVING.load(Ordering::SeqCst) {
+                    // Quitting mid-save would leave a checkpoint whose parts disagree.
+                    train::QUIT_AFTER_SAVE.store(true, Ordering::SeqCst);
+                    eprintln!("\nfinishing the checkpoint being saved, then quitting");
+                    return;
+                }
                 std::process::exit(130);
             }
             eprintln!("\nstopping: saving a checkpoint (Ctrl-C again to quit at once)");
@@ -404,9 +415,13 @@ fn on_ctrl_c() {
             );
             std::process::exit(130);
         }
-        _ => {
+        WRITING => {
             QUIT_AFTER_WRITE.store(true, Ordering::SeqCst);
             eprintln!("\nfinishing the write of the weights and metrics, then quitting");
+        }
+        _ => {
+            eprintln!("\ninterrupted: the weights and metrics are written; only the samples and pictures were cut short");
+            std::process::exit(130);
         }
     }
 }
@@ -433,6 +448,7 @@ fn train_command(a: TrainArgs) -> Result<()> {
         files::check_writable(path)?;
     }
     files::check_writable(&run_dir.join("samples.png"))?;
+    files::check_writable(&checkpoint_dir_of(&a, &run_dir).join("state.json"))?;
     if a.out.is_none() {
         eprintln!("no --out: the trained weights will replace {}", out.display());
     }
@@ -443,7 +459,8 @@ fn train_command(a: TrainArgs) -> Result<()> {
         check_positive("--train-size", a.train_size)?;
         let len = a.data.len;
         ModelSpec::for_kind(kind, 1, len, 0.0, 1.0).validate().map_err(|e| anyhow::anyhow!("--len {len}: {e}"))?;
-        let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ a.seed, a.train_size, len);
+        // The low byte stays TOY_TRAIN_SEED's: no --seed gives the test set's seed.
+        let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ (a.seed << 8), a.train_size, len);
         let (mean, std) = mean_std(seqs.iter().map(|&v| v as f64));
         (seqs, a.train_size, ModelSpec::for_kind(kind, 1, len, mean, std), None)
     } else {
@@ -479,7 +496,7 @@ fn train_command(a: TrainArgs) -> Result<()> {
         batch_size: a.batch_size,
         lr: a.lr,
         seed: a.seed,
-        checkpoint_dir: a.checkpoint_dir.clone().unwrap_or_else(|| run_dir.join("checkpoint")),
+        checkpoint_dir: checkpoint_dir_of(&a, &run_dir),
         checkpoint_every: Duration::from_secs(a.checkpoint_every),
         resume: a.resume,
         log_every: 20,
@@ -538,7 +555,12 @@ fn train_command(a: TrainArgs) -> Result<()> {
         metrics["training"]["init"] = json!(path.display().to_string());
         metrics["earlier_runs"] = json!(earlier);
     }
-    files::check_figures(&metrics, "the metrics")?;
+    // This run's figures only: earlier runs' records are copied as they were.
+    let mut own = metrics.clone();
+    own.as_object_mut().map(|m| m.remove("earlier_runs"));
+    files::check_figures(&own, "the metrics").map_err(|e| {
+        e.context(format!("nothing written; the trained model is in the checkpoint {}", opts.checkpoint_dir.display()))
+    })?;
     // Weights and metrics belong together: both are written, or neither.
     PHASE.store(WRITING, Ordering::SeqCst);
     let written = files::write_pair(
@@ -555,7 +577,7 @@ fn train_command(a: TrainArgs) -> Result<()> {
         eprintln!("weights written to {} and metrics to {}; quitting", out.display(), metrics_path.display());
         std::process::exit(130);
     }
-    PHASE.store(FINISHING, Ordering::SeqCst);
+    PHASE.store(DONE, Ordering::SeqCst);
     println!("{}", serde_json::to_string_pretty(&metrics)?);
     eprintln!("weights written to {}, metrics to {}", out.display(), metrics_path.display());
 
@@ -619,6 +641,10 @@ fn sample_command(a: SampleArgs) -> Result<()> {
     let count = a.count.unwrap_or(if a.model.is_image() { 48 } else { 25 });
     check_positive("--count", count)?;
     let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("samples"));
+    let suffixes: &[&str] = if a.model.is_image() { &[".png", ".idx3-ubyte"] } else { &[".txt", ".png"] };
+    for suffix in suffixes {
+        files::check_writable(&files::with_suffix(&out, suffix))?;
+    }
     let (order, per_step) = a.order.resolve(a.model)?;
     let options = GenerateOptions { seed: a.seed, temperature: a.temperature, order, per_step, ..GenerateOptions::new(count) };
     let values = sample::run(&model, &options, &chosen.device, false)?;
@@ -794,12 +820,15 @@ fn inpaint_command(a: InpaintArgs) -> Result<()> {
             (0..images.count).map(|_| region.erased(h, w, &mut rng)).collect()
         }
     };
-    let settings = sample::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
-    let completions = sample::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
     let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("inpainting"));
-    let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
     let idx_path = files::with_suffix(&out, ".idx3-ubyte");
     let png_path = files::with_suffix(&out, ".png");
+    for path in [&idx_path, &png_path] {
+        files::check_writable(path)?;
+    }
+    let settings = sample::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
+    let completions = sample::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
+    let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
     files::write(&idx_path, &sample::as_images(&model, &flat).to_idx())?;
     let originals: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
     let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();

@@ -74,6 +74,11 @@ pub fn ensure_same_shape(found: &ModelSpec, run: &ModelSpec) -> Result<()> {
     Ok(())
 }
 
+/// Set while a checkpoint is being written (Ctrl-C then waits for it to finish).
+pub static SAVING: AtomicBool = AtomicBool::new(false);
+/// Set by a second Ctrl-C during a save: quit once the checkpoint is whole.
+pub static QUIT_AFTER_SAVE: AtomicBool = AtomicBool::new(false);
+
 /// FNV-1a, 64 bits: a checksum tying a checkpoint's parts together.
 fn fnv64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
@@ -130,7 +135,13 @@ impl Checkpoint<'_> {
         let bytes = files::read(&dir.join("model.bpk"))?;
         let optim_bytes = files::read(&dir.join("optim.bpk"))?;
         for (part, bytes, key) in [("model.bpk", &bytes, "model_fnv64"), ("optim.bpk", &optim_bytes, "optim_fnv64")] {
-            let stored = field(key)?.as_str().unwrap_or_default();
+            let stored = state.get(key).and_then(|v| v.as_str()).with_context(|| {
+                format!(
+                    "the checkpoint in {} predates checksums of its parts ({key} missing in state.json): \
+                     it cannot be checked, so it is not resumed; start again without --resume",
+                    dir.display()
+                )
+            })?;
             if stored != format!("{:016x}", fnv64(bytes)) {
                 bail!(
                     "the checkpoint in {}: {part} is not the one state.json was written with (a write cut short?): \
@@ -259,7 +270,14 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
             let due = last_checkpoint.elapsed() >= opts.checkpoint_every;
             if due || stopping || step == total {
                 let elapsed = elapsed_before + started.elapsed().as_secs_f64();
-                checkpoint.save(&model, &optim, step, &opts, elapsed)?;
+                SAVING.store(true, Ordering::SeqCst);
+                let saved = checkpoint.save(&model, &optim, step, &opts, elapsed);
+                SAVING.store(false, Ordering::SeqCst);
+                saved?;
+                if QUIT_AFTER_SAVE.load(Ordering::SeqCst) {
+                    eprintln!("checkpoint saved in {}; quitting", opts.checkpoint_dir.display());
+                    std::process::exit(130);
+                }
                 last_checkpoint = Instant::now();
             }
             if stopping {

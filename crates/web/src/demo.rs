@@ -33,6 +33,9 @@ struct State {
     run: Option<Run>,
 }
 
+/// The side of the digits the page draws, edits and ships (web/assets/test-digits.idx).
+const PAGE_SIDE: usize = 28;
+
 fn kind_of(name: &str) -> Result<ModelKind, JsError> {
     match name {
         "toy" => Ok(ModelKind::Toy),
@@ -135,6 +138,13 @@ impl Demo {
         let spec = weights::read_spec(bytes).map_err(|e| JsError::new(&e.to_string()))?;
         if spec.kind != kind {
             return Err(JsError::new(&weights::WeightsError::WrongModel { expected: kind, found: spec.kind }.to_string()));
+        }
+        if kind.is_image() && (spec.height(), spec.width) != (PAGE_SIDE, PAGE_SIDE) {
+            return Err(JsError::new(&format!(
+                "these weights are for {}x{} images; the page draws and in-paints {PAGE_SIDE}x{PAGE_SIDE} digits",
+                spec.height(),
+                spec.width
+            )));
         }
         let mut s = self.state.borrow_mut();
         s.loaded.retain(|l| l.kind != kind);

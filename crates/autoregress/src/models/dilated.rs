@@ -3,7 +3,7 @@
 //!
 //! Input `[N, 3, T]`: mask, normalized values (0 where unknown), position scaled to [-1, 1].
 //! Output logits `[N, C, T]`. Kernel 3 with dilations 1, 2, 4, 8, 16, 1, 2: the receptive field
-//! is 69 positions wide, so every output sees the whole sequence for `T <= 34`; longer
+//! is 69 positions wide, so every output sees the whole sequence for `T <= 35`; longer
 //! sequences are refused by [`check_len`].
 
 use super::SpecError;

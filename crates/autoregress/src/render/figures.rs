@@ -65,7 +65,8 @@ pub fn digit_grid(images: &[&[u8]], cols: usize, rows: usize, columns: usize, sc
     r
 }
 
-/// In-painting: per digit, the original, the rows kept (the rest a gray patch) and completions.
+/// In-painting: per digit, the original, what was kept (`erased[i]` pixels as gray patches) and
+/// the completions.
 pub fn inpainting(originals: &[&[u8]], erased: &[Vec<bool>], completions: &[Vec<&[u8]>], cols: usize, rows: usize, scale: usize) -> Raster {
     let (w, h) = (cols * scale, rows * scale);
     let per = 2 + completions.first().map_or(0, |c| c.len());

@@ -6,7 +6,7 @@
 use crate::device::Chosen;
 use autoregress::batch::{MaskMix, any_order_batch, random_positions, sequences_tensor, training_batch, training_mask};
 use autoregress::burn::optim::{AdamConfig, GradientsParams};
-use autoregress::burn::tensor::Tensor;
+use autoregress::burn::tensor::{Device, Int, Tensor};
 use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec, VisitingOrder, generate};
 use serde_json::{Value, json};
@@ -24,23 +24,24 @@ fn images(count: usize, rng: &mut Rng) -> Vec<u8> {
     (0..count * 784).map(|_| if rng.below(5) == 0 { 255 } else { 0 }).collect()
 }
 
-pub fn run(backend: &Chosen, opts: &BenchOptions) -> Value {
-    let device = &backend.device;
-    let spec = ModelSpec::mnist(28, 28, 33.3, 78.6);
-    let batch = 100;
-    let mut rng = Rng::new(1);
-    let data = sequences_tensor(&images(batch, &mut rng), batch, 784, device);
-
-    // Training: forward + backward + Adam, synchronized by reading the loss at the end.
+/// Training images per second of a fresh `spec` model: forward, backward (`loss`) and Adam at
+/// `batch`, over `steps` steps, each synchronized by reading its loss.
+fn training_images_per_s(
+    spec: &ModelSpec,
+    device: &Device,
+    steps: usize,
+    batch: usize,
+    rng: &mut Rng,
+    loss: impl Fn(&ArModel, Tensor<2, Int>, &mut Rng) -> Tensor<1>,
+) -> f64 {
     let ad = device.clone().autodiff();
     let mut model = ArModel::new(spec.clone(), &ad).expect("valid spec");
     let mut optim = AdamConfig::new().init();
-    let ad_data = sequences_tensor(&images(batch, &mut rng), batch, 784, &ad);
+    let data = sequences_tensor(&images(batch, rng), batch, 784, &ad);
     let mut timed = 0.0;
-    for step in 0..opts.train_steps + 1 {
+    for step in 0..steps + 1 {
         let start = Instant::now();
-        let positions = random_positions(&mut rng, batch, 784);
-        let loss = training_batch(ad_data.clone(), &positions).loss(&model);
+        let loss = loss(&model, data.clone(), rng);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(1e-3, model, grads);
         let _: f32 = loss.into_scalar();
@@ -49,7 +50,19 @@ pub fn run(backend: &Chosen, opts: &BenchOptions) -> Value {
             timed += start.elapsed().as_secs_f64();
         }
     }
-    let train_ips = (opts.train_steps * batch) as f64 / timed;
+    (steps * batch) as f64 / timed
+}
+
+pub fn run(backend: &Chosen, opts: &BenchOptions) -> Value {
+    let device = &backend.device;
+    let spec = ModelSpec::mnist(28, 28, 33.3, 78.6);
+    let batch = 100;
+    let mut rng = Rng::new(1);
+    let data = sequences_tensor(&images(batch, &mut rng), batch, 784, device);
+
+    let train_ips = training_images_per_s(&spec, device, opts.train_steps, batch, &mut rng, |model, data, rng| {
+        training_batch(data, &random_positions(rng, batch, 784)).loss(model)
+    });
 
     // Forward passes at batch 100.
     let model = ArModel::new(spec, device).expect("valid spec");
@@ -83,25 +96,12 @@ pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> Value {
     let spec = ModelSpec::for_kind(ModelKind::MnistAnyOrder, 28, 28, 33.3, 78.6);
     let batch = 100;
     let mut rng = Rng::new(2);
-    let ad = device.clone().autodiff();
-    let mut model = ArModel::new(spec.clone(), &ad).expect("valid spec");
-    let mut optim = AdamConfig::new().init();
-    let ad_data = sequences_tensor(&images(batch, &mut rng), batch, 784, &ad);
     let mix = MaskMix::default_for(ModelKind::MnistAnyOrder);
     let steps = opts.train_steps.div_ceil(4).max(1);
-    let mut timed = 0.0;
-    for step in 0..steps + 1 {
-        let start = Instant::now();
-        let masks = (0..batch).flat_map(|_| training_mask(&mut rng, 28, 28, &mix)).collect();
-        let loss = any_order_batch(ad_data.clone(), masks).loss(&model);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(1e-3, model, grads);
-        let _: f32 = loss.into_scalar();
-        if step > 0 {
-            timed += start.elapsed().as_secs_f64();
-        }
-    }
-    let train_ips = (steps * batch) as f64 / timed;
+    let train_ips = training_images_per_s(&spec, device, steps, batch, &mut rng, |model, data, rng| {
+        let masks = (0..batch).flat_map(|_| training_mask(rng, 28, 28, &mix)).collect();
+        any_order_batch(data, masks).loss(model)
+    });
 
     let model = ArModel::new(spec, device).expect("valid spec");
     let mut generation = Vec::new();

@@ -687,11 +687,8 @@ fn mnist_pictures(model: &ArModel, m: &data::Mnist, device: &autoregress::burn::
         let erased: Vec<Vec<bool>> = vec![region.erased(test.rows, test.cols, &mut Rng::new(0)); test.count];
         let settings = sample::InpaintSettings { completions: 2, order: order.clone(), per_step, temperature: 1.0, seed };
         let completions = sample::inpaint(model, &test, &erased, &settings, device, false)?;
-        let originals: Vec<&[u8]> = (0..test.count).map(|i| test.image(i)).collect();
-        let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();
-        let picture = pictures::inpainting(&originals, &erased, &refs, test.cols, test.rows, 2);
         let name = if region == Region::BottomHalf { "inpainting.png".to_string() } else { format!("inpainting-{}.png", region.name()) };
-        files::write(&dir.join(name), &files::png(&picture))?;
+        files::write(&dir.join(name), &sample::inpainting_png(&test, &erased, &completions))?;
     }
 
     let len = model.spec.seq_len;
@@ -830,9 +827,7 @@ fn inpaint_command(a: InpaintArgs) -> Result<()> {
     let completions = sample::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
     let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
     files::write(&idx_path, &sample::as_images(&model, &flat).to_idx())?;
-    let originals: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
-    let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();
-    files::write(&png_path, &files::png(&pictures::inpainting(&originals, &erased, &refs, w, h, 2)))?;
+    files::write(&png_path, &sample::inpainting_png(&images, &erased, &completions))?;
     eprintln!("wrote {} ({} completions, image-major) and {}", idx_path.display(), flat.len() / (h * w), png_path.display());
     Ok(())
 }

@@ -21,13 +21,22 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Writes through a temporary file and a rename, so a crash never leaves half a file.
-pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `path`'s temporary file (creating the folder), ready to be renamed into place.
+fn stage(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
     }
     let tmp = with_suffix(path, ".partial");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
+    Ok(tmp)
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a file.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = stage(path, bytes)?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -77,22 +86,11 @@ pub fn check_figures(value: &serde_json::Value, what: &str) -> Result<()> {
 /// Writes two files that belong together, all or nothing: both go to temporary files first and
 /// are renamed only once both are complete.
 pub fn write_pair(a: (&Path, &[u8]), b: (&Path, &[u8])) -> Result<()> {
-    let mut staged = Vec::new();
-    for (path, bytes) in [a, b] {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
-        }
-        let tmp = with_suffix(path, ".partial");
-        if let Err(e) = std::fs::write(&tmp, bytes) {
-            for (_, t) in &staged {
-                let _ = std::fs::remove_file(t);
-            }
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e).with_context(|| format!("cannot write {}", path.display()));
-        }
-        staged.push((path, tmp));
-    }
-    for (path, tmp) in staged {
+    let first = stage(a.0, a.1)?;
+    let second = stage(b.0, b.1).inspect_err(|_| {
+        let _ = std::fs::remove_file(&first);
+    })?;
+    for (tmp, path) in [(first, a.0), (second, b.0)] {
         std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())

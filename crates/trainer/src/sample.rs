@@ -98,6 +98,14 @@ pub fn inpaint(model: &ArModel, images: &Images, erased: &[Vec<bool>], settings:
     Ok((0..images.count).map(|i| (0..per).map(|a| out.image(i * per + a).to_vec()).collect()).collect())
 }
 
+/// The in-painting picture as PNG bytes: per image the original, what was kept (erased pixels
+/// gray) and the completions.
+pub fn inpainting_png(images: &Images, erased: &[Vec<bool>], completions: &[Vec<Vec<u8>>]) -> Vec<u8> {
+    let originals: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
+    let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();
+    files::png(&pictures::inpainting(&originals, erased, &refs, images.cols, images.rows, 2))
+}
+
 /// The posterior picture of one generation, at the given positions.
 pub fn posterior_panels(model: &ArModel, positions: &[usize], seed: u64, device: &Device) -> Result<Vec<PosteriorPanel>> {
     let options = GenerateOptions { seed, ..GenerateOptions::new(1) };

@@ -1,283 +1,709 @@
-// The page's wiring: buttons, the pen, and the loop that advances a generation a chunk at a time
-// (yielding to the browser in between). Models, sampling and drawing are in the wasm crate.
+// The page's main thread: controls, the pen and the canvases. The models run in a Web Worker
+// (worker.js, which runs the wasm crate): this thread only sends requests and draws what comes
+// back, so it never waits on a model.
 
 const $ = (id) => document.getElementById(id);
-const SIDE = 28;
-const PIXELS = SIDE * SIDE;
+const params = new URLSearchParams(location.search);
 
-function showError(message) {
-  const box = $("error");
+const MODELS = {
+  toy: "Toy weights (lecture)",
+  "toy-any-order": "Toy weights (any-order)",
+  mnist: "MNIST weights (lecture)",
+  "mnist-any-order": "MNIST weights (any-order)",
+};
+
+// What the browser tests read.
+window.__test = { maxStall: 0, runs: 0 };
+
+const errorText = (e) => (e && e.message ? e.message : String(e));
+
+/** Adds `message` to the error box `box` (the header's by default) and shows it. */
+function showError(message, box = $("error")) {
   box.textContent = box.hidden ? message : `${box.textContent}\n${message}`;
   box.hidden = false;
 }
 
-function errorText(e) {
-  return e && e.message ? e.message : String(e);
+function clearError(box) {
+  box.textContent = "";
+  box.hidden = true;
 }
 
-async function fetchBytes(url, what) {
-  let response;
+/**
+ * The number in field `id`, within `lo..hi` (an integer when `integer`). A value out of range or
+ * not a number is replaced in the field by the one used, and `notes` gets a line saying so.
+ */
+function readNumber(id, lo, hi, notes, { integer = true, fallback = lo } = {}) {
+  const field = $(id);
+  const raw = Number(field.value);
+  let v = Number.isFinite(raw) && field.value.trim() !== "" ? raw : fallback;
+  if (integer) v = Math.round(v);
+  v = Math.min(hi, Math.max(lo, v));
+  const given = field.value.trim() !== "" && Number.isFinite(raw);
+  if (!given || v !== raw) {
+    const label = field.closest("label")?.textContent.trim() || id;
+    const why = !given ? "is not a number" : raw < lo || raw > hi ? `is outside ${lo}..${hi}` : "is not a whole number";
+    notes.push(`${label}: ${JSON.stringify(field.value)} ${why}, using ${v}`);
+    field.value = String(v);
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker and its messages.
+
+let models = null; // { worker, call }
+const runners = {}; // panel name -> Runner
+
+function startWorker(backend) {
+  const worker = new Worker("worker.js", { type: "module" });
+  const pending = new Map();
+  let next = 0;
+  worker.onmessage = (event) => {
+    const m = event.data;
+    if (m.type === "reply") {
+      const p = pending.get(m.replyTo);
+      pending.delete(m.replyTo);
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.value);
+    } else if (m.type === "fatal") {
+      for (const p of pending.values()) p.reject(new Error(m.message));
+      pending.clear();
+      restartOnCpu(`The models stopped on an internal error (${m.message})`);
+    } else if (m.type === "backendChanged") {
+      showBackend(m);
+    } else if (runners[m.panel]) {
+      runners[m.panel].receive(m);
+    }
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    restartOnCpu(`The models' worker failed (${event.message || "unknown error"})`);
+  };
+  const call = (type, payload = {}) =>
+    new Promise((resolve, reject) => {
+      const replyTo = next++;
+      pending.set(replyTo, { resolve, reject });
+      worker.postMessage({ type, replyTo, ...payload });
+    });
+  return { worker, call, backend };
+}
+
+let restarting = false;
+/** A trapped module or a dead worker: a fresh worker on the CPU, and the runs again. */
+async function restartOnCpu(reason) {
+  if (restarting) return;
+  restarting = true;
+  models.worker.terminate();
+  $("backend-note").textContent = `${reason}: restarted on the CPU.`;
   try {
-    response = await fetch(url);
+    await connect("cpu");
+    for (const runner of Object.values(runners)) runner.resume();
   } catch (e) {
-    throw new Error(`${what} (${url}) could not be fetched: ${errorText(e)}`);
+    showError(`The models could not restart: ${errorText(e)}`);
+  } finally {
+    restarting = false;
   }
-  if (!response.ok) {
-    throw new Error(`${what} (${url}) is missing (HTTP ${response.status}): build the page with the committed weights, or train them (see README)`);
-  }
-  return new Uint8Array(await response.arrayBuffer());
 }
 
-function intValue(id, lo, hi) {
-  const v = Math.round(Number($(id).value));
-  return Math.min(hi, Math.max(lo, Number.isFinite(v) ? v : lo));
+/** Starts the worker, which fetches every model's weights and the test digits. */
+async function connect(backend) {
+  models = startWorker(backend);
+  const weights = {};
+  for (const [kind, what] of Object.entries(MODELS)) weights[kind] = { url: params.get(kind) || `weights/${kind}.bpk`, what };
+  const ready = await models.call("init", { backend, weights, digits: "assets/test-digits.idx" });
+  for (const message of ready.errors) showError(message);
+  showBackend(ready);
+  return ready;
 }
 
-function numberValue(id, lo, hi) {
-  const v = Number($(id).value);
-  return Math.min(hi, Math.max(lo, Number.isFinite(v) ? v : lo));
-}
+// ---------------------------------------------------------------------------------------------
+// The backend line.
 
-const nextFrame = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-async function main() {
-  const w = window.wasmBindings;
-  const params = new URLSearchParams(location.search);
-  const demo = await w.Demo.create(params.get("backend") !== "cpu");
-  window.demo = demo;
+function showBackend(state) {
   const select = $("backend-select");
+  $("backend").textContent = state.gpu && state.adapterLabel ? `WebGPU (${state.adapterLabel})` : state.backend;
+  select.value = state.gpu ? "gpu" : "cpu";
+  if (state.note) $("backend-note").textContent = state.note;
+  select.querySelector('option[value="gpu"]').disabled = !state.gpuAvailable;
+  select.disabled = false;
+  document.body.dataset.backend = select.value;
+  window.__test.backend = state.backend;
+}
 
-  // Browsers hide the adapter's name from wgpu; ask WebGPU itself for what it will tell.
-  let adapterLabel = "";
-  if (demo.gpu_available() && navigator.gpu) {
+function setupBackend() {
+  const select = $("backend-select");
+  select.addEventListener("change", async () => {
+    for (const runner of Object.values(runners)) runner.stop();
     try {
-      const adapter = await navigator.gpu.requestAdapter();
-      const info = adapter && adapter.info;
-      if (info) adapterLabel = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(" ");
-    } catch (_) { /* the label is only cosmetic */ }
-  }
-
-  function showBackend() {
-    const name = demo.backend_name();
-    $("backend").textContent = name.startsWith("WebGPU") && adapterLabel ? `WebGPU (${adapterLabel})` : name;
-    select.value = name.startsWith("WebGPU") ? "gpu" : "cpu";
-    $("backend-note").textContent = demo.gpu_note() || "";
-    select.querySelector('option[value="gpu"]').disabled = !demo.gpu_available();
-    select.disabled = false;
-    document.body.dataset.backend = select.value;
-  }
-  showBackend();
-  select.addEventListener("change", () => {
-    stopRun();
-    try {
-      demo.use_gpu(select.value === "gpu");
+      showBackend({ ...(await models.call("backend", { gpu: select.value === "gpu" })), note: "" });
     } catch (e) {
       showError(`Cannot switch backend: ${errorText(e)}`);
     }
-    showBackend();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs: one per panel; a newer run replaces an older one, whose late messages are ignored.
+
+let nextRunId = 1;
+
+class Runner {
+  constructor(panel, { status, stop, errors, onProgress }) {
+    Object.assign(this, { panel, status, errorBox: errors, onProgress });
+    this.current = null; // { id, request, t0, settle }
+    stop.addEventListener("click", () => this.stop());
+    this.stopButton = stop;
+    runners[panel] = this;
+  }
+
+  /** Starts `request` in this panel; resolves with the last progress message, or null if stopped. */
+  run(request, notes = []) {
+    this.cancel();
+    clearError(this.errorBox);
+    const id = nextRunId++;
+    return new Promise((settle) => {
+      this.current = { id, request, t0: performance.now(), settle, notes };
+      this.stopButton.disabled = false;
+      this.status.textContent = ["starting…", ...notes].join(" · ");
+      models.worker.postMessage({ type: "start", panel: this.panel, id, ...request });
+      window.__test.runs++;
+    });
+  }
+
+  /** Messages from the worker for this panel: only the current run's count. */
+  receive(m) {
+    const run = this.current;
+    if (!run || m.id !== run.id) return;
+    if (m.type === "runError") {
+      this.finish(null);
+      showError(m.message, this.errorBox);
+      this.status.textContent = "";
+    } else if (m.type === "started" && m.total === 0) {
+      this.status.textContent = "nothing to generate";
+    } else if (m.type === "progress") {
+      const secs = (performance.now() - run.t0) / 1000;
+      this.onProgress(m, run.request);
+      const extra = run.notes.length ? ` · ${run.notes.join(" · ")}` : "";
+      this.status.textContent = m.done
+        ? `done in ${secs.toFixed(2)} s on ${m.backend} (${m.total} steps)${extra}`
+        : `step ${m.step}/${m.total}, ${secs.toFixed(1)} s${extra}`;
+      if (m.done) this.finish({ ...m, secs });
+    }
+  }
+
+  finish(result) {
+    const run = this.current;
+    this.current = null;
+    this.stopButton.disabled = true;
+    run.settle(result);
+  }
+
+  /** Drops the current run (its late messages are ignored from now on). */
+  cancel() {
+    if (!this.current) return;
+    models.worker.postMessage({ type: "stop", panel: this.panel });
+    this.finish(null);
+  }
+
+  stop() {
+    if (!this.current) return;
+    this.cancel();
+    this.status.textContent += " (stopped)";
+  }
+
+  /** After a worker restart: the run in progress again, from the start. */
+  resume() {
+    const run = this.current;
+    if (!run) return;
+    this.current = null;
+    this.run(run.request, run.notes).then(run.settle);
+  }
+}
+
+/** Puts a picture from the worker (RGBA bytes) on `canvas`; CSS scales it, crisply. */
+function putPicture(canvas, picture) {
+  canvas.width = picture.width;
+  canvas.height = picture.height;
+  canvas.style.width = `${picture.width}px`;
+  canvas.style.height = "auto";
+  const image = new ImageData(new Uint8ClampedArray(picture.rgba.buffer, picture.rgba.byteOffset, picture.rgba.byteLength), picture.width, picture.height);
+  canvas.getContext("2d").putImageData(image, 0, 0);
+}
+
+/** A canvas sized for the screen's pixel density: draw in CSS pixels on the returned context. */
+function hiDpiContext(canvas, cssWidth, cssHeight) {
+  const dpr = window.devicePixelRatio || 1;
+  canvas.style.width = `${cssWidth}px`;
+  canvas.style.height = `${cssHeight}px`;
+  canvas.width = Math.round(cssWidth * dpr);
+  canvas.height = Math.round(cssHeight * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
+/** A prompt written on an empty canvas, so that no panel opens on a blank box. */
+function prompt(canvas, text, width = 400, height = 120) {
+  const ctx = hiDpiContext(canvas, width, height);
+  ctx.fillStyle = "#eee";
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = "#666";
+  ctx.font = "14px system-ui, sans-serif";
+  ctx.textAlign = "center";
+  ctx.fillText(text, width / 2, height / 2);
+}
+
+function temperatureNote(t) {
+  return t === 0 ? "temperature 0: each value is the most likely one" : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Toy sequences: pins, and 25 sequences drawn through them.
+
+const PLOT = { w: 120, h: 80, gap: 8, left: 30, bottom: 26 };
+
+/** Plots of `sequences` (arrays of values in 0..numValues), 5 a row, with axes and the pins. */
+function drawSequences(canvas, sequences, numValues, pins) {
+  const len = sequences[0]?.length || 1;
+  const rows = Math.max(1, Math.ceil(sequences.length / 5));
+  const W = PLOT.left + 5 * (PLOT.w + PLOT.gap);
+  const H = rows * (PLOT.h + PLOT.gap) + PLOT.bottom;
+  const ctx = hiDpiContext(canvas, W, H);
+  ctx.fillStyle = "#e1e1e1";
+  ctx.fillRect(0, 0, W, H);
+  ctx.font = "10px system-ui, sans-serif";
+  const x = (x0, k) => x0 + 4 + (k * (PLOT.w - 9)) / Math.max(1, len - 1);
+  const y = (y0, v) => y0 + PLOT.h - 5 - (v * (PLOT.h - 9)) / (numValues - 1);
+  sequences.forEach((seq, i) => {
+    const x0 = PLOT.left + (i % 5) * (PLOT.w + PLOT.gap);
+    const y0 = Math.floor(i / 5) * (PLOT.h + PLOT.gap);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(x0, y0, PLOT.w, PLOT.h);
+    ctx.strokeStyle = "#999";
+    ctx.strokeRect(x0 + 0.5, y0 + 0.5, PLOT.w - 1, PLOT.h - 1);
+    ctx.fillStyle = "#e1e1e1";
+    ctx.fillRect(x0 + 1, Math.round(y(y0, numValues / 2)), PLOT.w - 2, 1);
+    ctx.fillStyle = "#2850c8";
+    seq.forEach((v, k) => ctx.fillRect(x(x0, k) - 1.5, y(y0, v) - 1.5, 3, 3));
+    ctx.strokeStyle = "#d01e1e";
+    for (const [k, v] of pins) {
+      ctx.beginPath();
+      ctx.arc(x(x0, k), y(y0, v), 3.5, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+    // Axes: values on the left column, positions on the bottom row.
+    ctx.fillStyle = "#444";
+    if (i % 5 === 0) {
+      ctx.textAlign = "right";
+      ctx.fillText(String(numValues - 1), x0 - 3, y(y0, numValues - 1) + 3);
+      ctx.fillText("0", x0 - 3, y(y0, 0) + 3);
+    }
+    if (Math.floor(i / 5) === rows - 1) {
+      ctx.textAlign = "center";
+      ctx.fillText("1", x(x0, 0), y0 + PLOT.h + 11);
+      ctx.fillText(String(len), x(x0, len - 1), y0 + PLOT.h + 11);
+    }
+  });
+  ctx.fillStyle = "#444";
+  ctx.textAlign = "center";
+  ctx.fillText("position →", PLOT.left + (5 * (PLOT.w + PLOT.gap)) / 2, H - 3);
+  ctx.save();
+  ctx.translate(9, (rows * (PLOT.h + PLOT.gap)) / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText("value →", 0, 0);
+  ctx.restore();
+}
+
+function setupToy(ready) {
+  const canvas = $("toy-canvas");
+  const pinCanvas = $("pin-canvas");
+  const pins = new Map(); // position -> value
+  const kinds = ["toy-any-order", "toy"].filter((k) => ready.loaded[k]);
+  if (kinds.length === 0) return;
+  const [len, , numValues] = ready.loaded[kinds[0]].shape;
+  const model = $("toy-model");
+  for (const option of model.options) option.disabled = !ready.loaded[option.value];
+  if (!ready.loaded[model.value]) model.value = kinds[0];
+
+  // The pin editor: one large plot; a click pins the value under the pointer at that position.
+  const P = { w: 480, h: 200, left: 34, bottom: 28, top: 8 };
+  const px = (k) => P.left + ((k + 0.5) * (P.w - P.left - 8)) / len;
+  const py = (v) => P.top + ((numValues - 0.5 - v) * (P.h - P.top - P.bottom)) / numValues;
+  function drawPins() {
+    const ctx = hiDpiContext(pinCanvas, P.w, P.h);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, P.w, P.h);
+    ctx.strokeStyle = "#eee";
+    for (let k = 0; k < len; k++) {
+      ctx.beginPath();
+      ctx.moveTo(px(k), P.top);
+      ctx.lineTo(px(k), P.h - P.bottom);
+      ctx.stroke();
+    }
+    ctx.strokeStyle = "#ccc";
+    ctx.beginPath();
+    ctx.moveTo(P.left, py(len));
+    ctx.lineTo(P.w - 8, py(len));
+    ctx.stroke();
+    ctx.fillStyle = "#444";
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    for (const k of [0, Math.floor(len / 2) - 1, len - 1]) ctx.fillText(String(k + 1), px(k), P.h - P.bottom + 13);
+    ctx.fillText("position", (P.left + P.w) / 2, P.h - 3);
+    ctx.textAlign = "right";
+    for (const v of [0, len, numValues - 1]) ctx.fillText(String(v), P.left - 4, py(v) + 4);
+    ctx.fillStyle = "#d01e1e";
+    for (const [k, v] of pins) {
+      ctx.beginPath();
+      ctx.arc(px(k), py(v), 4, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    $("pin-count").textContent = pins.size ? `${pins.size} pinned: ${[...pins].sort((a, b) => a[0] - b[0]).map(([k, v]) => `x${k + 1}=${v}`).join(", ")}` : "no pins";
+  }
+  pinCanvas.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0) return;
+    const rect = pinCanvas.getBoundingClientRect();
+    const cx = ((e.clientX - rect.left) / rect.width) * P.w;
+    const cy = ((e.clientY - rect.top) / rect.height) * P.h;
+    const k = Math.round(((cx - P.left) * len) / (P.w - P.left - 8) - 0.5);
+    const v = Math.round(numValues - 0.5 - ((cy - P.top) * numValues) / (P.h - P.top - P.bottom));
+    if (k < 0 || k >= len || v < 0 || v >= numValues) return;
+    if (pins.get(k) === v) pins.delete(k);
+    else pins.set(k, v);
+    drawPins();
+  });
+  $("pins-clear").addEventListener("click", () => { pins.clear(); drawPins(); });
+  drawPins();
+  window.__test.pins = pins;
+
+  const runner = new Runner("toy", {
+    status: $("toy-status"),
+    stop: $("toy-stop"),
+    errors: $("toy-error"),
+    onProgress: (m, request) => {
+      const seqs = [];
+      for (let s = 0; s < request.count; s++) seqs.push(Array.from(m.values.subarray(s * len, (s + 1) * len)));
+      drawSequences(canvas, seqs, numValues, request.known ? pins : new Map());
+      if (m.done) {
+        window.__test.lastToy = { values: Array.from(m.values), len, pins: [...pins], kind: request.kind };
+        canvas.dataset.count = String(request.count);
+      }
+    },
   });
 
-  // Weights and test digits. Each failure is shown; the rest of the page keeps working.
-  const loaded = {};
-  for (const [kind, what] of [["toy", "Toy weights"], ["mnist", "MNIST weights"]]) {
-    const url = params.get(kind) || `weights/${kind}.bpk`;
-    try {
-      demo.load_weights(kind, await fetchBytes(url, what));
-      loaded[kind] = true;
-    } catch (e) {
-      showError(`${what} (${url}): ${errorText(e)}`);
+  async function generate() {
+    const notes = [];
+    const seed = readNumber("toy-seed", 0, 2 ** 31 - 1, notes);
+    const temperature = readNumber("toy-temp", 0, 10, notes, { integer: false, fallback: 1 });
+    const kind = model.value;
+    const anyOrder = kind === "toy-any-order";
+    if (!anyOrder && pins.size) notes.push("the lecture's model draws left to right and cannot use pins: 25 plain sequences");
+    const t = temperatureNote(temperature);
+    if (t) notes.push(t);
+    let known = null;
+    if (anyOrder && pins.size) {
+      known = new Int32Array(25 * len).fill(-1);
+      for (let s = 0; s < 25; s++) for (const [k, v] of pins) known[s * len + k] = v;
     }
-  }
-  let testDigits = 0;
-  try {
-    testDigits = demo.load_test_digits(await fetchBytes("assets/test-digits.idx", "Test digits"));
-  } catch (e) {
-    showError(errorText(e));
-  }
-
-  // 1. Toy sequences.
-  async function generateToy() {
+    delete canvas.dataset.count;
     const t0 = performance.now();
-    $("toy-status").textContent = "generating…";
-    try {
-      const values = await demo.toy_sample(25, intValue("toy-seed", 0, 2 ** 31), numberValue("toy-temp", 0, 10));
-      const [len, , numValues] = demo.shape("toy");
-      w.draw_sequences($("toy-canvas"), values, len, numValues);
-      window.lastToy = { values: Array.from(values), len };
-      const ms = performance.now() - t0;
-      $("toy-status").textContent = `25 sequences in ${ms.toFixed(0)} ms`;
-      $("toy-canvas").dataset.count = "25";
-      return ms;
-    } catch (e) {
-      $("toy-status").textContent = "";
-      showError(`Toy sequences: ${errorText(e)}`);
-      return null;
-    }
+    const result = await runner.run({ kind, count: 25, seed, temperature, order: "raster", perStep: 1, known, image: false }, notes);
+    return result ? performance.now() - t0 : null;
   }
-  if (loaded.toy) {
-    $("toy-go").disabled = false;
-    $("toy-go").addEventListener("click", generateToy);
-    await generateToy();
-    // performance.now() counts from the start of navigation: download, compile, weights, sample.
-    const first = performance.now();
-    window.timeToFirstSample = first;
-    $("toy-status").textContent += ` (first sample ${(first / 1000).toFixed(2)} s after the page opened)`;
-  }
+  $("toy-go").disabled = false;
+  $("toy-go").addEventListener("click", generate);
+  return generate;
+}
 
-  // 2 and 3 share one generation loop: a chunk of steps, one read-back, a redraw, a yield.
-  let run = null;
-  function stopRun() {
-    if (run) run.stopped = true;
-    run = null;
-    demo.stop();
-    $("digits-stop").disabled = true;
-  }
+// ---------------------------------------------------------------------------------------------
+// 2. Digits, with the posterior view and the map of the visiting order.
 
-  async function generate({ count, seed, temperature, known, canvas, columns, status, onDone }) {
-    stopRun();
-    const token = { stopped: false };
-    run = token;
-    $("digits-stop").disabled = false;
-    demo.start_digits(count, seed, temperature, known);
-    const t0 = performance.now();
-    let steps = 8;
-    const watch = intValue("watch", 0, count - 1);
-    while (!token.stopped) {
-      const tc = performance.now();
-      const r = await demo.advance(steps, watch);
-      if (token.stopped) break;
-      w.draw_digits(canvas, r.pixels, SIDE, SIDE, columns, 3);
-      if (r.log_probs && r.position !== null) {
-        w.draw_posterior($("posterior-canvas"), r.pixels.subarray(watch * PIXELS, (watch + 1) * PIXELS), r.position, r.log_probs, SIDE, SIDE);
-      }
-      const secs = (performance.now() - t0) / 1000;
-      status.textContent = `${r.step}/${r.total} pixels, ${secs.toFixed(1)} s`;
-      if (r.done) {
-        status.textContent = `${count} done in ${secs.toFixed(2)} s on ${demo.backend_name()}`;
-        canvas.dataset.done = "true";
-        run = null;
-        $("digits-stop").disabled = true;
-        onDone && onDone(r.pixels, secs);
-        return;
-      }
-      // Aim at about 80 ms of work a chunk so the page stays responsive.
-      const dt = performance.now() - tc;
-      steps = Math.max(1, Math.min(196, Math.round(steps * (80 / Math.max(dt, 1)))));
-      await nextFrame();
-    }
-    status.textContent += " (stopped)";
-  }
-
-  if (loaded.mnist) {
-    $("digits-go").disabled = false;
-    $("digits-go").addEventListener("click", async () => {
-      const count = intValue("digits-count", 1, 96);
-      const canvas = $("digits-canvas");
-      delete canvas.dataset.done;
-      try {
-        await generate({
-          count,
-          seed: intValue("digits-seed", 0, 2 ** 31),
-          temperature: numberValue("digits-temp", 0, 10),
-          known: undefined,
-          canvas,
-          columns: Math.min(count, 16),
-          status: $("digits-status"),
-          onDone: (pixels, secs) => { window.lastDigits = { pixels: Array.from(pixels), count, secs }; },
-        });
-      } catch (e) {
-        showError(`Digits: ${errorText(e)}`);
-      }
-    });
-    $("digits-stop").addEventListener("click", stopRun);
-  }
-
-  // 3. The in-painting editor.
-  const editor = $("editor");
-  const pixels = new Uint8Array(PIXELS);
-  const drawn = new Uint8Array(PIXELS); // 1 where the user gave the pixel (pen or eraser)
-  const known = () => {
-    const keep = intValue("keep-rows", 0, SIDE) * SIDE;
-    return Uint8Array.from(drawn, (d, i) => (i < keep || d ? 1 : 0));
+/** Enables the order and positions-per-step fields only for the any-order model. */
+function linkOrderFields(modelSelect, orderSelect, perStepField) {
+  const sync = () => {
+    const anyOrder = modelSelect.value.endsWith("any-order");
+    orderSelect.disabled = !anyOrder;
+    perStepField.disabled = !anyOrder;
   };
-  const redraw = () => w.draw_editor(editor, pixels, known(), SIDE, 10);
-  window.editor = { pixels, drawn, known };
-  redraw();
-  $("keep-rows").addEventListener("input", redraw);
-  $("editor-clear").addEventListener("click", () => { pixels.fill(0); drawn.fill(0); redraw(); });
+  modelSelect.addEventListener("change", sync);
+  sync();
+}
 
-  let painting = false;
-  function paint(event) {
-    const rect = editor.getBoundingClientRect();
-    const x = Math.floor(((event.clientX - rect.left) / rect.width) * SIDE);
-    const y = Math.floor(((event.clientY - rect.top) / rect.height) * SIDE);
-    const tool = document.querySelector('input[name="tool"]:checked').value;
-    const level = intValue("pen-level", 0, 255);
-    // A soft round pen, about two pixels wide.
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
-        const xx = x + dx, yy = y + dy;
-        if (xx < 0 || yy < 0 || xx >= SIDE || yy >= SIDE) continue;
-        const i = yy * SIDE + xx;
-        const edge = dx !== 0 && dy !== 0;
-        if (tool === "pen") {
-          pixels[i] = Math.max(pixels[i], edge ? Math.round(level / 3) : level);
-          drawn[i] = 1;
-        } else if (!edge) {
-          pixels[i] = 0;
-          drawn[i] = tool === "eraser" ? 1 : 0;
-        }
+function generationOptions(prefix, notes) {
+  const kind = $(`${prefix}-model`).value;
+  const anyOrder = kind.endsWith("any-order");
+  return {
+    kind,
+    seed: readNumber(`${prefix}-seed`, 0, 2 ** 31 - 1, notes),
+    temperature: readNumber(`${prefix}-temp`, 0, 10, notes, { integer: false, fallback: 1 }),
+    order: anyOrder ? $(`${prefix}-order`).value : "raster",
+    perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, 784, notes, { fallback: 16 }) : 1,
+  };
+}
+
+function setupDigits(ready) {
+  const canvas = $("digits-canvas");
+  const model = $("digits-model");
+  for (const option of model.options) option.disabled = !ready.loaded[option.value];
+  if (!ready.loaded[model.value]) model.value = ready.loaded.mnist ? "mnist" : model.value;
+  linkOrderFields(model, $("digits-order"), $("digits-per-step"));
+  prompt(canvas, "Press Generate: the digits fill in here as they are drawn.", 500, 120);
+  prompt($("order-canvas"), "visiting order", 112, 112);
+  prompt($("posterior-canvas"), "what the model sees and predicts", 560, 130);
+  if (!ready.loaded.mnist && !ready.loaded["mnist-any-order"]) return;
+
+  const runner = new Runner("digits", {
+    status: $("digits-status"),
+    stop: $("digits-stop"),
+    errors: $("digits-error"),
+    onProgress: (m) => {
+      putPicture(canvas, m.pictures.grid);
+      if (m.pictures.order) putPicture($("order-canvas"), m.pictures.order);
+      if (m.pictures.posterior) putPicture($("posterior-canvas"), m.pictures.posterior);
+      if (m.done) canvas.dataset.done = "true";
+    },
+  });
+  $("digits-go").disabled = false;
+  $("digits-go").addEventListener("click", async () => {
+    const notes = [];
+    const count = readNumber("digits-count", 1, 96, notes, { fallback: 16 });
+    const options = generationOptions("digits", notes);
+    const watch = readNumber("watch", 0, count - 1, notes, { fallback: 0 });
+    const t = temperatureNote(options.temperature);
+    if (t) notes.push(t);
+    delete canvas.dataset.done;
+    const result = await runner.run({ ...options, count, known: null, image: true, side: 28, columns: Math.min(count, 16), scale: 3, watch }, notes);
+    if (result) window.__test.lastDigits = { pixels: Array.from(result.values), count, secs: result.secs, kind: options.kind, order: options.order, perStep: options.perStep };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. The in-painting editor and its completions.
+
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
+
+/** The editor's picture: gray levels, and which pixels are given (1) or to generate (0). */
+const editor = { pixels: new Uint8Array(PIXELS), known: new Uint8Array(PIXELS).fill(1) };
+window.__test.editor = editor;
+
+function drawEditor(canvas, lecture) {
+  const css = Math.min(280, Math.max(168, Math.floor(canvas.parentElement.clientWidth || 280)));
+  const ctx = hiDpiContext(canvas, css, css);
+  const s = css / SIDE;
+  const firstUnknown = editor.known.indexOf(0);
+  for (let i = 0; i < PIXELS; i++) {
+    const x = (i % SIDE) * s, y = Math.floor(i / SIDE) * s;
+    if (!editor.known[i]) {
+      ctx.fillStyle = "#ffb4b4"; // to generate
+    } else {
+      const ink = 255 - editor.pixels[i];
+      // The raster model reaches given pixels after the first unknown one too late to use them.
+      ctx.fillStyle = lecture && firstUnknown >= 0 && i > firstUnknown ? `rgb(${Math.round(ink * 0.75 + 30)},${Math.round(ink * 0.75 + 40)},${Math.round(ink * 0.75 + 64)})` : `rgb(${ink},${ink},${ink})`;
+    }
+    ctx.fillRect(x, y, s + 0.5, s + 0.5);
+  }
+  ctx.strokeStyle = "rgba(0,0,0,0.08)";
+  ctx.lineWidth = 1;
+  for (let k = 1; k < SIDE; k++) {
+    ctx.beginPath();
+    ctx.moveTo(k * s, 0);
+    ctx.lineTo(k * s, css);
+    ctx.moveTo(0, k * s);
+    ctx.lineTo(css, k * s);
+    ctx.stroke();
+  }
+}
+
+/** Paints the brush at pixel coordinates (x, y) (continuous, pixel units). */
+function stamp(x, y, tool, size, level) {
+  const r = size / 2;
+  for (let yy = Math.floor(y - r - 1); yy <= Math.ceil(y + r + 1); yy++) {
+    for (let xx = Math.floor(x - r - 1); xx <= Math.ceil(x + r + 1); xx++) {
+      if (xx < 0 || yy < 0 || xx >= SIDE || yy >= SIDE) continue;
+      const d = Math.hypot(xx + 0.5 - x, yy + 0.5 - y);
+      const cover = Math.min(1, Math.max(0, r + 0.5 - d));
+      if (cover <= 0) continue;
+      const i = yy * SIDE + xx;
+      if (tool === "pen") {
+        const v = Math.round(level * cover);
+        editor.pixels[i] = editor.known[i] ? Math.max(editor.pixels[i], v) : v;
+        editor.known[i] = 1;
+      } else if (cover >= 0.5) {
+        editor.pixels[i] = 0;
+        editor.known[i] = tool === "eraser" ? 1 : 0;
       }
+    }
+  }
+}
+
+/** The pen: pointer events (mouse, touch, stylus), primary button only, continuous strokes. */
+function setupPen(canvas, redraw) {
+  let stroke = null; // { id, x, y }
+  const at = (e) => {
+    const rect = canvas.getBoundingClientRect();
+    return [((e.clientX - rect.left) / rect.width) * SIDE, ((e.clientY - rect.top) / rect.height) * SIDE];
+  };
+  const brush = () => [document.querySelector('input[name="tool"]:checked').value, Number($("pen-size").value), Number($("pen-level").value)];
+  canvas.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0 || stroke) return;
+    e.preventDefault();
+    try {
+      canvas.setPointerCapture(e.pointerId);
+    } catch (_) {
+      // A pointer the browser no longer tracks: the stroke still ends on pointerup or cancel.
+    }
+    const [x, y] = at(e);
+    stroke = { id: e.pointerId, x, y };
+    stamp(x, y, ...brush());
+    redraw();
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (!stroke || e.pointerId !== stroke.id) return;
+    if (e.pointerType === "mouse" && (e.buttons & 1) === 0) {
+      stroke = null; // the button was released outside the page
+      return;
+    }
+    const [tool, size, level] = brush();
+    const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+    for (const ev of events.length ? events : [e]) {
+      const [x, y] = at(ev);
+      // Stamps a quarter pixel apart: continuous at any pointer speed.
+      const n = Math.max(1, Math.ceil(Math.hypot(x - stroke.x, y - stroke.y) * 4));
+      for (let k = 1; k <= n; k++) stamp(stroke.x + ((x - stroke.x) * k) / n, stroke.y + ((y - stroke.y) * k) / n, tool, size, level);
+      stroke.x = x;
+      stroke.y = y;
     }
     redraw();
+  });
+  for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
+    canvas.addEventListener(type, (e) => {
+      if (stroke && e.pointerId === stroke.id) stroke = null;
+    });
   }
-  editor.addEventListener("pointerdown", (e) => { painting = true; editor.setPointerCapture(e.pointerId); paint(e); });
-  editor.addEventListener("pointermove", (e) => { if (painting) paint(e); });
-  editor.addEventListener("pointerup", () => { painting = false; });
+  canvas.addEventListener("contextmenu", (e) => e.preventDefault());
+}
 
-  if (testDigits > 0) {
-    let next = 0;
-    $("editor-test").disabled = false;
-    $("editor-test").addEventListener("click", () => {
-      pixels.set(demo.test_digit(next % testDigits));
-      drawn.fill(0);
-      next += 1;
+/** The erase presets: the region becomes unknown, the rest stays as it is. */
+const REGIONS = {
+  top: (r) => r < SIDE / 2,
+  bottom: (r) => r >= SIDE / 2,
+  left: (_, c) => c < SIDE / 2,
+  right: (_, c) => c >= SIDE / 2,
+  centre: (r, c) => r >= 7 && r < 21 && c >= 7 && c < 21,
+};
+
+function setupInpainting(ready) {
+  const canvas = $("editor");
+  const model = $("inpaint-model");
+  for (const option of model.options) option.disabled = !ready.loaded[option.value];
+  if (!ready.loaded[model.value]) model.value = ready.loaded.mnist ? "mnist" : model.value;
+  const redraw = () => drawEditor(canvas, model.value === "mnist");
+  model.addEventListener("change", redraw);
+  linkOrderFields(model, $("inpaint-order"), $("inpaint-per-step"));
+  setupPen(canvas, redraw);
+  addEventListener("resize", redraw);
+
+  for (const [name, inRegion] of Object.entries(REGIONS)) {
+    $(`erase-${name}`).addEventListener("click", () => {
+      for (let i = 0; i < PIXELS; i++) {
+        if (inRegion(Math.floor(i / SIDE), i % SIDE)) {
+          editor.known[i] = 0;
+          editor.pixels[i] = 0;
+        }
+      }
       redraw();
     });
   }
-
-  if (loaded.mnist) {
-    $("complete").disabled = false;
-    $("complete").addEventListener("click", async () => {
-      const alternatives = intValue("alternatives", 1, 16);
-      const k = known();
-      const one = Int32Array.from(pixels, (v, i) => (k[i] ? v : -1));
-      const all = new Int32Array(alternatives * PIXELS);
-      for (let a = 0; a < alternatives; a++) all.set(one, a * PIXELS);
-      const canvas = $("completions");
-      delete canvas.dataset.done;
-      try {
-        await generate({
-          count: alternatives,
-          seed: intValue("inpaint-seed", 0, 2 ** 31),
-          temperature: 1,
-          known: all,
-          canvas,
-          columns: Math.min(alternatives, 4),
-          status: $("inpaint-status"),
-          onDone: (out) => { window.lastCompletion = { known: Array.from(all), pixels: Array.from(out) }; },
-        });
-      } catch (e) {
-        showError(`In-painting: ${errorText(e)}`);
-      }
+  $("editor-clear").addEventListener("click", () => {
+    editor.pixels.fill(0);
+    editor.known.fill(1);
+    redraw();
+  });
+  let nextDigit = 0;
+  async function loadTestDigit() {
+    const pixels = await models.call("testDigit", { index: nextDigit++ % ready.testDigits });
+    editor.pixels.set(pixels);
+    editor.known.fill(1);
+    window.__test.digitsLoaded = (window.__test.digitsLoaded || 0) + 1;
+  }
+  if (ready.testDigits > 0) {
+    $("editor-test").disabled = false;
+    $("editor-test").addEventListener("click", async () => {
+      await loadTestDigit();
+      redraw();
     });
   }
+  redraw();
+
+  const completions = $("completions");
+  prompt(completions, "Erase part of the digit, then press Complete.", 400, 120);
+  if (!ready.loaded.mnist && !ready.loaded["mnist-any-order"]) return;
+  const runner = new Runner("inpaint", {
+    status: $("inpaint-status"),
+    stop: $("inpaint-stop"),
+    errors: $("inpaint-error"),
+    onProgress: (m) => {
+      putPicture(completions, m.pictures.grid);
+      if (m.done) completions.dataset.done = "true";
+    },
+  });
+  $("complete").disabled = false;
+  $("complete").addEventListener("click", async () => {
+    const notes = [];
+    const count = readNumber("alternatives", 1, 16, notes, { fallback: 6 });
+    const options = generationOptions("inpaint", notes);
+    const t = temperatureNote(options.temperature);
+    if (t) notes.push(t);
+    const unknown = editor.known.reduce((n, k) => n + (k ? 0 : 1), 0);
+    if (unknown === 0) {
+      clearError($("inpaint-error"));
+      showError("Nothing to generate: every pixel is given. Mark pixels to generate with the Unknown brush or an Erase button.", $("inpaint-error"));
+      return;
+    }
+    const one = Int32Array.from(editor.pixels, (v, i) => (editor.known[i] ? v : -1));
+    const known = new Int32Array(count * PIXELS);
+    for (let a = 0; a < count; a++) known.set(one, a * PIXELS);
+    delete completions.dataset.done;
+    const result = await runner.run({ ...options, count, known, image: true, side: SIDE, columns: Math.min(count, 6), scale: 3, watch: 0 }, notes);
+    if (result) window.__test.lastCompletion = { known: Array.from(known), pixels: Array.from(result.values), kind: options.kind, steps: result.total };
+  });
+  return { loadTestDigit, redraw };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Measures the longest gap between timer ticks on this thread: the page's worst stall. */
+function watchStalls() {
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    window.__test.maxStall = Math.max(window.__test.maxStall, now - last - 20);
+    last = now;
+  }, 20);
+}
+
+async function main() {
+  watchStalls();
+  setupBackend();
+  const ready = await connect(params.get("backend") || "auto");
+  window.__test.ready = ready;
+  window.__test.call = (type, payload) => models.call(type, payload);
+  const generateToy = setupToy(ready);
+  setupDigits(ready);
+  const editorApi = setupInpainting(ready);
+  if (editorApi && ready.testDigits > 0) {
+    // First view: a test digit with its bottom half to complete.
+    await editorApi.loadTestDigit();
+    $("erase-bottom").click();
+  }
   document.body.dataset.ready = "true";
+  if (generateToy) {
+    await generateToy();
+    // performance.now() counts from the start of navigation: download, compile, weights, sample.
+    window.timeToFirstSample = performance.now();
+    $("toy-status").textContent += ` (first sample ${(window.timeToFirstSample / 1000).toFixed(2)} s after the page opened)`;
+  }
 }
 
-function start() {
-  main().catch((e) => showError(`The demo could not start: ${errorText(e)}`));
-}
-
-if (window.wasmBindings) start();
-else addEventListener("TrunkApplicationStarted", start);
+main().catch((e) => showError(`The demo could not start: ${errorText(e)}`));

@@ -1,67 +1,30 @@
 // Browser tests: the built page (dist/, from `trunk build --release`) served on loopback and
 // driven in headless Chromium, as a user would. Screenshots of each panel go to tests/artifacts/.
-import { createRequire } from "node:module";
-import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { root, dist, serve, launch, openPage as open, generateDigits } from "./harness.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const require = createRequire(path.join(root, "scripts/package.json"));
-const { chromium } = require("playwright-core");
-const dist = path.join(root, "dist");
 const artifacts = path.join(root, "tests/artifacts");
 fs.mkdirSync(artifacts, { recursive: true });
-
-const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
-
-function serve() {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, "http://localhost");
-    const file = path.join(dist, decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname));
-    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      res.writeHead(404).end("not found");
-      return;
-    }
-    res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
-    fs.createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
 
 function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-const server = await serve();
-const base = `http://127.0.0.1:${server.address().port}/`;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox", "--enable-unsafe-webgpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
-  ],
-});
+const { server, base } = await serve();
+const browser = await launch();
+const openPage = (query = "", options = {}) => open(browser, base, query, options);
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
 
-async function openPage(query = "", setup = async () => {}) {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await setup(page);
-  await page.goto(base + query);
-  await page.waitForFunction(() => document.body.dataset.ready === "true" || !document.getElementById("error").hidden, null, { timeout: 180_000 });
-  page.jsErrors = errors;
-  return page;
-}
-
-// Share of a canvas's pixels that are not the light background (R=G=B=225) nor white.
+// Share of a canvas's pixels that are neither the light background (R=G=B=225 or 238) nor white.
 async function inkShare(page, id) {
   return page.evaluate((id) => {
     const c = document.getElementById(id);
     const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
     let ink = 0;
     for (let i = 0; i < d.length; i += 4) {
-      const bg = d[i] === d[i + 1] && d[i + 1] === d[i + 2] && (d[i] === 225 || d[i] === 255);
+      const bg = d[i] === d[i + 1] && d[i + 1] === d[i + 2] && (d[i] === 225 || d[i] === 255 || d[i] === 238);
       if (!bg) ink++;
     }
     return ink / (d.length / 4);
@@ -69,134 +32,325 @@ async function inkShare(page, id) {
 }
 
 const noErrorBox = async (page) => {
-  const text = await page.evaluate(() => { const e = document.getElementById("error"); return e.hidden ? "" : e.textContent; });
+  const text = await page.evaluate(() => [...document.querySelectorAll(".error")].filter((e) => !e.hidden).map((e) => e.textContent).join("\n"));
   assert(text === "", `the page shows an error: ${text}`);
   assert(page.jsErrors.length === 0, `JavaScript errors: ${page.jsErrors.join("; ")}`);
 };
 
+const editorState = (page) => page.evaluate(() => ({ pixels: Array.from(window.__test.editor.pixels), known: Array.from(window.__test.editor.known) }));
+
+/** A pen stroke on the editor through `points` (canvas fractions 0..1), `steps` moves a segment. */
+async function stroke(page, points, { steps = 8, button = "left" } = {}) {
+  const box = await page.locator("#editor").boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  await page.mouse.move(...at(points[0]));
+  await page.mouse.down({ button });
+  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps });
+  await page.mouse.up({ button });
+}
+
+/** Completes the editor's picture with the page's controls; resolves to window.__test.lastCompletion. */
+async function complete(page, { model = "mnist-any-order", order = "adaptive", perStep = 16, count = 2, seed = 0 } = {}) {
+  await page.selectOption("#inpaint-model", model);
+  if (model.endsWith("any-order")) {
+    await page.selectOption("#inpaint-order", order);
+    await page.fill("#inpaint-per-step", String(perStep));
+  }
+  await page.fill("#alternatives", String(count));
+  await page.fill("#inpaint-seed", String(seed));
+  await page.evaluate(() => { delete window.__test.lastCompletion; });
+  await page.click("#complete");
+  await page.waitForSelector('#completions[data-done="true"]', { timeout: 300_000 });
+  return page.evaluate(() => window.__test.lastCompletion);
+}
+
+/** Every known pixel kept in every completion; returns the completions' pixels, image by image. */
+function checkKept(completion) {
+  const { known, pixels } = completion;
+  for (let i = 0; i < known.length; i++) {
+    if (known[i] >= 0) assert(pixels[i] === known[i], `known pixel ${i % PIXELS} of completion ${Math.floor(i / PIXELS)} changed`);
+  }
+  const images = [];
+  for (let a = 0; a < pixels.length / PIXELS; a++) images.push(pixels.slice(a * PIXELS, (a + 1) * PIXELS));
+  return images;
+}
+
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
-test("the page draws 25 toy sequences that start at T (CPU)", async () => {
+test("the page opens with the toy sequences drawn and a prompt in every other panel (CPU)", async () => {
   const page = await openPage("?backend=cpu");
   await noErrorBox(page);
   await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 60_000 });
-  const toy = await page.evaluate(() => window.lastToy);
+  const toy = await page.evaluate(() => window.__test.lastToy);
   assert(toy.values.length === 25 * toy.len, `${toy.values.length} values`);
   for (let s = 0; s < 25; s++) assert(toy.values[s * toy.len] === toy.len, `sequence ${s} starts at ${toy.values[s * toy.len]}`);
-  assert((await inkShare(page, "toy-canvas")) > 0.01, "the toy canvas is empty");
+  for (const id of ["toy-canvas", "pin-canvas", "digits-canvas", "order-canvas", "posterior-canvas", "editor", "completions"]) {
+    assert((await inkShare(page, id)) > 0.005, `the ${id} canvas opens blank`);
+  }
   assert((await page.textContent("#backend")).includes("CPU"), "the page does not say it runs on the CPU");
   await page.locator("#toy").screenshot({ path: path.join(artifacts, "toy.png") });
   await page.close();
 });
 
-test("digits are generated on the CPU, with the posterior view", async () => {
+test("toy: every sequence drawn by the any-order model passes through every pin", async () => {
   const page = await openPage("?backend=cpu");
-  await page.fill("#digits-count", "4");
-  await page.click("#digits-go");
-  await page.waitForSelector('#digits-canvas[data-done="true"]', { timeout: 300_000 });
+  await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 60_000 });
+  const box = await page.locator("#pin-canvas").boundingBox();
+  // Three clicks: positions near 8, 20 and 28; a fourth click on the same spot removes a pin.
+  for (const [fx, fy] of [[0.28, 0.3], [0.62, 0.6], [0.85, 0.45], [0.85, 0.45], [0.85, 0.4]]) {
+    await page.mouse.click(box.x + fx * box.width, box.y + fy * box.height);
+  }
+  const pins = await page.evaluate(() => [...window.__test.pins]);
+  assert(pins.length === 3, `${pins.length} pins after clicking three places and removing one: ${JSON.stringify(pins)}`);
+  await page.selectOption("#toy-model", "toy-any-order");
+  await page.evaluate(() => { delete document.getElementById("toy-canvas").dataset.count; });
+  await page.click("#toy-go");
+  await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 60_000 });
   await noErrorBox(page);
-  const digits = await page.evaluate(() => window.lastDigits);
-  assert(digits.count === 4 && digits.pixels.length === 4 * 784, "wrong number of pixels");
-  const inked = digits.pixels.filter((v) => v > 128).length;
-  assert(inked > 4 * 20, `only ${inked} dark pixels in 4 digits`);
-  assert((await inkShare(page, "digits-canvas")) > 0.02, "the digits canvas is empty");
-  assert((await inkShare(page, "posterior-canvas")) > 0.01, "the posterior view is empty");
-  console.log(`   4 digits on the CPU in ${digits.secs.toFixed(2)} s`);
-  await page.locator("#digits").screenshot({ path: path.join(artifacts, "digits.png") });
+  const toy = await page.evaluate(() => window.__test.lastToy);
+  for (let s = 0; s < 25; s++) {
+    for (const [k, v] of pins) assert(toy.values[s * toy.len + k] === v, `sequence ${s} has ${toy.values[s * toy.len + k]} at pinned position ${k}, not ${v}`);
+  }
+  await page.locator("#toy").screenshot({ path: path.join(artifacts, "toy-pins.png") });
+  // The lecture's model cannot use pins and says so.
+  await page.selectOption("#toy-model", "toy");
+  await page.click("#toy-go");
+  await page.waitForFunction(() => document.getElementById("toy-status").textContent.includes("done"));
+  assert((await page.textContent("#toy-status")).includes("cannot use pins"), "the lecture model's run does not say it ignores the pins");
+  await page.close();
+});
+
+test("digits: any-order and lecture models on the CPU, the posterior view and the order map; the main thread never stalls", async () => {
+  const page = await openPage("?backend=cpu");
+  const anyOrder = await generateDigits(page, { count: 8, perStep: 16, order: "adaptive" });
+  await noErrorBox(page);
+  assert(anyOrder.pixels.length === 8 * PIXELS, "wrong number of pixels");
+  const inked = anyOrder.pixels.filter((v) => v > 128).length;
+  assert(inked > 8 * 40, `only ${inked} dark pixels in 8 digits`);
+  for (const id of ["digits-canvas", "posterior-canvas", "order-canvas"]) assert((await inkShare(page, id)) > 0.02, `the ${id} canvas is empty`);
+  assert(anyOrder.maxStall < 100, `the main thread stalled ${anyOrder.maxStall.toFixed(0)} ms during a generation`);
+  console.log(`   8 digits, any-order, adaptive, 16 per step, CPU: ${anyOrder.secs.toFixed(2)} s; longest main-thread stall ${anyOrder.maxStall.toFixed(0)} ms`);
+  await page.locator("#digits").screenshot({ path: path.join(artifacts, "digits-any-order.png") });
+  const lecture = await generateDigits(page, { model: "mnist", count: 2 });
+  assert(lecture.pixels.filter((v) => v > 128).length > 2 * 40, "the lecture model's digits are blank");
+  assert(lecture.maxStall < 100, `the main thread stalled ${lecture.maxStall.toFixed(0)} ms during a lecture generation`);
+  assert(await page.isDisabled("#digits-order"), "the order can be chosen for the lecture model");
   // Stop halts a longer generation part-way: the picture stays unfinished.
   await page.fill("#digits-count", "32");
   await page.click("#digits-go");
-  await page.waitForFunction(() => /^\d+\/784 pixels/.test(document.getElementById("digits-status").textContent));
+  await page.waitForFunction(() => /^step \d+\/784/.test(document.getElementById("digits-status").textContent));
   await page.click("#digits-stop");
-  await page.waitForFunction(() => document.getElementById("digits-status").textContent.includes("(stopped)"), null, { timeout: 30_000 });
   const status = await page.textContent("#digits-status");
-  const step = Number(status.split("/")[0]);
-  assert(step < 784, `stopped at ${step}`);
+  assert(status.includes("(stopped)"), `status after Stop: ${status}`);
   assert((await page.getAttribute("#digits-canvas", "data-done")) === null, "a stopped generation says done");
+  assert(await page.isDisabled("#digits-stop"), "Stop stays enabled after stopping");
+  await page.waitForTimeout(500);
+  assert((await page.textContent("#digits-status")) === status, "a stopped run still updates the status");
   await noErrorBox(page);
   await page.close();
 });
 
-test("in-painting keeps every known pixel and fills the others", async () => {
+test("a newer run survives an older one; each panel keeps its own run", async () => {
   const page = await openPage("?backend=cpu");
-  await page.click("#editor-test");
-  await page.fill("#keep-rows", "18");
-  await page.dispatchEvent("#keep-rows", "input");
-  await page.check('input[name="tool"][value="pen"]');
-  // A stroke across rows 21-22, below the kept rows: these pixels become known too.
-  const box = await page.locator("#editor").boundingBox();
-  await page.mouse.move(box.x + 60, box.y + 215);
-  await page.mouse.down();
-  await page.mouse.move(box.x + 220, box.y + 225, { steps: 12 });
-  await page.mouse.up();
-  const drawn = await page.evaluate(() => Array.from(window.editor.drawn).reduce((a, b) => a + b, 0));
-  assert(drawn > 10, `the stroke marked only ${drawn} pixels`);
-  await page.fill("#alternatives", "2");
+  // Two quick starts in the digits panel: only the second run's pictures and result count.
+  await page.selectOption("#digits-model", "mnist-any-order");
+  await page.fill("#digits-per-step", "16");
+  await page.fill("#digits-count", "6");
+  await page.click("#digits-go");
+  await page.fill("#digits-count", "3");
+  await page.click("#digits-go");
+  // Meanwhile the in-painting panel runs its own completion.
   await page.click("#complete");
+  await page.waitForSelector('#digits-canvas[data-done="true"]', { timeout: 300_000 });
   await page.waitForSelector('#completions[data-done="true"]', { timeout: 300_000 });
+  await page.waitForTimeout(1000); // room for any late message of the first run
+  const digits = await page.evaluate(() => window.__test.lastDigits);
+  assert(digits.count === 3 && digits.pixels.length === 3 * PIXELS, `the older run's result won: ${digits.count} digits`);
+  const width = await page.evaluate(() => document.getElementById("digits-canvas").width);
+  assert(width < 6 * 28 * 3, `the digits canvas shows the older run's 6 digits (width ${width})`);
+  assert((await page.textContent("#digits-status")).startsWith("done"), "the newer run's status was overwritten");
+  assert(await page.isDisabled("#digits-stop"), "Stop enabled after the run finished");
   await noErrorBox(page);
-  const { known, pixels } = await page.evaluate(() => window.lastCompletion);
-  let unknown = 0, filled = 0;
-  for (let i = 0; i < known.length; i++) {
-    if (known[i] >= 0) assert(pixels[i] === known[i], `known pixel ${i % 784} of completion ${Math.floor(i / 784)} changed`);
-    else { unknown++; if (pixels[i] > 0) filled++; }
+  await page.close();
+});
+
+test("in-painting: strokes in the bottom half shape the completed top half; known pixels kept", async () => {
+  const page = await openPage("?backend=cpu");
+  await page.click("#editor-clear");
+  await page.check('input[name="tool"][value="pen"]');
+  // A vertical stroke and a curve, both in the bottom half.
+  await stroke(page, [[0.5, 0.55], [0.5, 0.9]]);
+  await stroke(page, [[0.3, 0.6], [0.45, 0.75], [0.65, 0.8]]);
+  const drawn = await editorState(page);
+  const inkBottom = drawn.pixels.filter((v, i) => i >= PIXELS / 2 && v > 0).length;
+  assert(inkBottom > 10 && drawn.pixels.slice(0, PIXELS / 2).every((v) => v === 0), `strokes: ${inkBottom} inked pixels below, some above`);
+  await page.click("#erase-top");
+  const withStrokes = await complete(page, { count: 3, seed: 5 });
+  await noErrorBox(page);
+  const images = checkKept(withStrokes);
+  for (const image of images) {
+    assert(image.slice(0, PIXELS / 2).some((v) => v > 128), "a completion left the top half blank");
   }
-  assert(unknown > 2 * 100, `only ${unknown} unknown pixels`);
-  assert(filled > 0, "no unknown pixel was filled with ink");
-  await page.locator("#inpaint").screenshot({ path: path.join(artifacts, "inpainting.png") });
+  await page.locator("#inpaint").screenshot({ path: path.join(artifacts, "inpainting-strokes.png") });
+  // The same seed on an empty canvas (top half erased, bottom half white): different tops.
+  await page.click("#editor-clear");
+  await page.click("#erase-top");
+  const empty = await complete(page, { count: 3, seed: 5 });
+  const emptyImages = checkKept(empty);
+  const differ = images.filter((im, a) => im.slice(0, PIXELS / 2).some((v, i) => v !== emptyImages[a][i])).length;
+  assert(differ === 3, `only ${differ} of 3 completions changed when strokes were drawn below`);
   await page.close();
 });
 
-test("WebGPU and the CPU give the same logits, and the backend switch works", async () => {
-  const page = await openPage();
+test("in-painting: an erased centre square is filled and nothing else changes; the lecture model too", async () => {
+  const page = await openPage("?backend=cpu");
+  const loads = await page.evaluate(() => window.__test.digitsLoaded);
+  await page.click("#editor-test");
+  await page.waitForFunction((n) => window.__test.digitsLoaded > n, loads);
+  const original = await editorState(page);
+  await page.click("#erase-centre");
+  const state = await editorState(page);
+  const unknown = state.known.filter((k) => k === 0).length;
+  assert(unknown === 14 * 14, `the centre preset marked ${unknown} pixels`);
+  for (const model of ["mnist-any-order", "mnist"]) {
+    const done = await complete(page, { model, count: 2, seed: 1 });
+    const images = checkKept(done);
+    for (const image of images) {
+      for (let i = 0; i < PIXELS; i++) {
+        if (state.known[i]) assert(image[i] === original.pixels[i], `${model}: pixel ${i} outside the centre changed`);
+      }
+      const centreInk = image.filter((v, i) => !state.known[i] && v > 128).length;
+      assert(centreInk > 0, `${model}: nothing drawn in the centre`);
+    }
+    // Steps go only to the pixels to generate.
+    const expected = model === "mnist" ? 14 * 14 : Math.ceil((14 * 14) / 16);
+    assert(done.steps === expected, `${model}: ${done.steps} steps for ${14 * 14} pixels (expected ${expected})`);
+  }
+  await page.locator("#inpaint").screenshot({ path: path.join(artifacts, "inpainting-centre.png") });
+  // Nothing to generate: a clear message, no run.
+  await page.click("#editor-clear");
+  await page.click("#complete");
+  const text = await page.textContent("#inpaint-error");
+  assert(text.includes("Nothing to generate"), `no message when every pixel is given: ${text}`);
+  await page.close();
+});
+
+test("the pen: fast strokes are continuous, the right button draws nothing, pointercancel ends a stroke", async () => {
+  const page = await openPage("?backend=cpu", { viewport: { width: 400, height: 900 } });
+  await page.click("#editor-clear");
+  const box = await page.locator("#editor").boundingBox();
+  assert(box.x >= 0 && box.x + box.width <= 400, `the editor does not fit a 400 px viewport (${box.x}..${box.x + box.width})`);
+  // A fast stroke: three pointer moves across most of the width, along row 14.
+  const y = box.y + box.height * (14.5 / 28);
+  const x0 = box.x + box.width * 0.1, x1 = box.x + box.width * 0.9;
+  await page.mouse.move(x0, y);
+  await page.mouse.down();
+  await page.mouse.move(x1, y, { steps: 3 });
+  await page.mouse.up();
+  const fast = await editorState(page);
+  const c0 = Math.floor(0.1 * 28) + 1, c1 = Math.floor(0.9 * 28) - 1;
+  for (let c = c0; c <= c1; c++) assert(fast.pixels[14 * 28 + c] > 0, `the fast stroke skipped column ${c}`);
+  // A right-button drag.
+  await page.click("#editor-clear");
+  await stroke(page, [[0.2, 0.3], [0.8, 0.3]], { button: "right" });
+  assert((await editorState(page)).pixels.every((v) => v === 0), "a right-button drag drew");
+  // A touch stroke cancelled by the browser; later moves of the same pointer draw nothing.
+  const inked = await page.evaluate(() => {
+    const c = document.getElementById("editor");
+    const r = c.getBoundingClientRect();
+    const ev = (type, fx, fy, buttons) => new PointerEvent(type, { pointerId: 7, pointerType: "touch", isPrimary: true, button: type === "pointermove" ? -1 : 0, buttons, clientX: r.left + fx * r.width, clientY: r.top + fy * r.height, bubbles: true });
+    c.dispatchEvent(ev("pointerdown", 0.2, 0.2, 1));
+    c.dispatchEvent(ev("pointermove", 0.3, 0.2, 1));
+    c.dispatchEvent(ev("pointercancel", 0.3, 0.2, 0));
+    c.dispatchEvent(ev("pointermove", 0.8, 0.8, 1));
+    const p = window.__test.editor.pixels;
+    return { before: p.slice(0, 14 * 28).filter((v) => v > 0).length, after: p.slice(14 * 28).filter((v) => v > 0).length };
+  });
+  assert(inked.before > 0, "the touch stroke drew nothing before the cancel");
+  assert(inked.after === 0, `moves after pointercancel drew ${inked.after} pixels`);
+  await page.screenshot({ path: path.join(artifacts, "narrow-viewport.png"), fullPage: true });
   await noErrorBox(page);
-  const gpu = await page.evaluate(() => window.demo.gpu_available());
-  assert(gpu, `no WebGPU adapter: ${await page.textContent("#backend-note")}`);
-  assert((await page.textContent("#backend")).startsWith("WebGPU"), "the page does not name the WebGPU adapter");
-  const diff = await page.evaluate(async () => {
-    const a = await window.demo.probe_logits(false);
-    const b = await window.demo.probe_logits(true);
-    // Each holds the plain logits, then the row-skipping ones (what generation uses).
-    let m = 0, skip = 0;
-    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-    for (let i = 0; i < 256; i++) skip = Math.max(skip, Math.abs(a[i] - a[256 + i]), Math.abs(b[i] - b[256 + i]));
-    return { m, skip, n: a.length };
-  });
-  assert(diff.n === 512, `${diff.n} logits`);
-  assert(diff.m < 1e-3, `CPU and WebGPU logits differ by ${diff.m}`);
-  assert(diff.skip < 1e-3, `skipping the empty rows changes the logits by ${diff.skip}`);
-  console.log(`   max |CPU - WebGPU| logit difference: ${diff.m.toExponential(2)}`);
-  await page.selectOption("#backend-select", "cpu");
-  assert((await page.textContent("#backend")).includes("CPU"), "switching to the CPU did not take");
-  await page.locator("header").screenshot({ path: path.join(artifacts, "backend.png") });
   await page.close();
 });
 
-test("corrupt or wrong weights give a clear message in the page", async () => {
-  const weights = fs.readFileSync(path.join(dist, "weights/mnist.bpk"));
-  const toy = fs.readFileSync(path.join(dist, "weights/toy.bpk"));
-  const page = await openPage("?backend=cpu", async (p) => {
-    await p.route("**/weights/mnist.bpk", (route) => route.fulfill({ status: 200, body: weights.subarray(0, weights.length >> 1) }));
-  });
-  const text = await page.textContent("#error");
-  assert(!(await page.locator("#error").isHidden()), "no error shown for truncated weights");
-  assert(text.includes("MNIST weights"), `the message does not name the weights: ${text}`);
-  assert(await page.isDisabled("#digits-go"), "digits can still be generated without weights");
-  await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 60_000 });
-  await page.locator("header").screenshot({ path: path.join(artifacts, "corrupt-weights.png") });
+test("values out of range are corrected in their fields and said; temperature 0 is explained", async () => {
+  const page = await openPage("?backend=cpu");
+  await page.fill("#digits-count", "500");
+  await page.fill("#digits-temp", "0");
+  await page.fill("#digits-per-step", "784");
+  await page.click("#digits-go");
+  assert((await page.inputValue("#digits-count")) === "96", "the count field was not corrected");
+  const status = await page.textContent("#digits-status");
+  assert(status.includes("outside 1..96") && status.includes("most likely"), `status: ${status}`);
+  await page.click("#digits-stop");
   await page.close();
+});
 
-  const swapped = await openPage("?backend=cpu", async (p) => {
-    await p.route("**/weights/mnist.bpk", (route) => route.fulfill({ status: 200, body: toy }));
-  });
-  const swappedText = await swapped.textContent("#error");
-  assert(swappedText.includes("toy-conv1d"), `wrong-model weights not explained: ${swappedText}`);
-  await swapped.close();
+test("WebGPU: SwiftShader is not the default; CPU and WebGPU logits agree; a lost device falls back to the CPU", async () => {
+  const auto = await openPage();
+  await noErrorBox(auto);
+  const ready = await auto.evaluate(() => window.__test.ready);
+  assert(ready.gpuAvailable, `no WebGPU adapter: ${ready.note}`);
+  assert((await auto.textContent("#backend")).includes("CPU"), "a software WebGPU adapter was made the default");
+  assert((await auto.textContent("#backend-note")).includes("software"), `the page does not say why it runs on the CPU: ${await auto.textContent("#backend-note")}`);
+  await auto.close();
+
+  const page = await openPage("?backend=gpu");
+  await noErrorBox(page);
+  assert((await page.textContent("#backend")).startsWith("WebGPU"), "asked for WebGPU, the page does not use it");
+  for (const kind of ["mnist-any-order", "mnist"]) {
+    const diff = await page.evaluate(async (kind) => {
+      const a = await window.__test.call("probe", { kind, gpu: false });
+      const b = await window.__test.call("probe", { kind, gpu: true });
+      const c = a.length / 2;
+      let m = 0, other = 0;
+      for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+      for (let i = 0; i < c; i++) other = Math.max(other, Math.abs(a[i] - a[c + i]), Math.abs(b[i] - b[c + i]));
+      return { m, other, n: a.length };
+    }, kind);
+    assert(diff.n === 512, `${kind}: ${diff.n} logits`);
+    assert(diff.m < 1e-3, `${kind}: CPU and WebGPU logits differ by ${diff.m}`);
+    assert(diff.other < 1e-3, `${kind}: the generation's pass differs from the plain one by ${diff.other}`);
+    console.log(`   ${kind}: max |CPU - WebGPU| logit difference ${diff.m.toExponential(2)}`);
+  }
+  await page.locator("header").screenshot({ path: path.join(artifacts, "backend.png") });
+  // A device lost during a run: the run finishes on the CPU, and the page says so.
+  await page.evaluate(() => window.__test.call("simulateDeviceLoss"));
+  const digits = await generateDigits(page, { count: 2, perStep: 64 });
+  assert(digits.pixels.length === 2 * PIXELS, "the run did not finish after the device loss");
+  assert((await page.textContent("#backend")).includes("CPU"), "the page did not fall back to the CPU");
+  assert((await page.textContent("#backend-note")).includes("WebGPU failed"), `the fallback is not explained: ${await page.textContent("#backend-note")}`);
+  await page.close();
+});
+
+test("bad weights give a clear message naming the URL; the rest of the page works", async () => {
+  const weights = fs.readFileSync(path.join(dist, "weights/mnist-any-order.bpk"));
+  const toy = fs.readFileSync(path.join(dist, "weights/toy.bpk"));
+  const cases = [
+    ["truncated", weights.subarray(0, weights.length >> 1), "MNIST weights (any-order)"],
+    ["an HTML page", Buffer.from("<!doctype html><html><body>Not found</body></html>"), "HTML page"],
+    ["an empty file", Buffer.alloc(0), "empty file"],
+    ["another model's", toy, "toy-conv1d"],
+  ];
+  for (const [what, body, expected] of cases) {
+    const page = await openPage("?backend=cpu", {
+      setup: async (p) => p.route("**/weights/mnist-any-order.bpk", (route) => route.fulfill({ status: 200, body, contentType: what === "an HTML page" ? "text/html" : "application/octet-stream" })),
+    });
+    const text = await page.textContent("#error");
+    assert(!(await page.locator("#error").isHidden()), `no error shown for ${what} weights`);
+    assert(text.includes(expected) && text.includes("weights/mnist-any-order.bpk"), `${what}: the message does not name the weights and the problem: ${text}`);
+    assert(await page.evaluate(() => document.querySelector('#digits-model option[value="mnist-any-order"]').disabled), `${what}: the broken model can still be chosen`);
+    await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 60_000 });
+    if (what === "truncated") await page.locator("header").screenshot({ path: path.join(artifacts, "corrupt-weights.png") });
+    await page.close();
+  }
 });
 
 let passed = 0, failed = 0;
+const only = process.env.PAGE_TEST;
 for (const t of tests) {
+  if (only && !t.name.includes(only)) continue;
   const start = Date.now();
   try {
     await t.fn();

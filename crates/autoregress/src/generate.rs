@@ -113,8 +113,6 @@ pub struct Generation {
     visited: Tensor<2>,
     /// `[N, L]` the step (from 0) at which each position was generated, -1 where known or not yet.
     visit_steps: Tensor<2>,
-    /// Per position: is it known in every sequence (then no step is spent on it)?
-    known_everywhere: Vec<bool>,
     /// Per position: is it known in some sequence?
     known_somewhere: Vec<bool>,
     known_mask: Option<Tensor<2, Bool>>,
@@ -196,8 +194,22 @@ impl Generation {
         };
         let k = options.per_step;
         let fixed = |order: Vec<usize>| {
+            if next_value_only {
+                // One step per position to generate: a run of positions every sample knows
+                // joins the step of the next position to generate (nothing left to generate
+                // after it: no step).
+                let mut steps = Vec::new();
+                let mut group = Vec::new();
+                for p in order {
+                    group.push(p);
+                    if !known_everywhere[p] {
+                        steps.push(std::mem::take(&mut group));
+                    }
+                }
+                return Plan::Fixed(steps);
+            }
             // An any-order model spends no step on positions every sample knows.
-            let todo: Vec<usize> = order.into_iter().filter(|&p| next_value_only || !known_everywhere[p]).collect();
+            let todo: Vec<usize> = order.into_iter().filter(|&p| !known_everywhere[p]).collect();
             Plan::Fixed(todo.chunks(k).map(<[usize]>::to_vec).collect())
         };
         let plan = match &options.order {
@@ -235,7 +247,6 @@ impl Generation {
             values,
             visited,
             visit_steps: Tensor::full([n, len], -1.0, device),
-            known_everywhere,
             known_somewhere,
             known_mask,
             shortcut: model.shortcut(),
@@ -252,9 +263,12 @@ impl Generation {
         }
     }
 
-    /// The first position the next step fills; see [`Generation::positions`].
+    /// The position whose value the next step draws first; see [`Generation::positions`]. For
+    /// the lecture's models, the one raster position it draws (the known positions before it,
+    /// which join its step, are only marked visited).
     pub fn position(&self) -> Option<usize> {
-        self.positions().and_then(|p| p.first().copied())
+        let positions = self.positions()?;
+        if self.next_value_only { positions.last().copied() } else { positions.first().copied() }
     }
 
     pub fn steps_done(&self) -> usize {
@@ -287,12 +301,18 @@ impl Generation {
         true
     }
 
-    /// The lecture's step: the next raster position, from the logits of the next value (the
-    /// model is not run where every sequence knows it).
+    /// The lecture's step: the positions every sequence knows up to the next one to generate are
+    /// marked visited, then that one is drawn from the logits of the next value.
     fn next_value_step(&mut self, model: &ArModel) {
         let p = self.position().expect("a step is left");
+        let first = self.positions().and_then(|g| g.first().copied()).expect("a step is left");
         let n = self.count;
-        if !self.known_everywhere[p] {
+        if first < p {
+            let ones = Tensor::ones([n, p - first], &self.visited.device());
+            self.visited = self.visited.clone().slice_assign([0..n, first..p], ones);
+            self.visited_end = self.visited_end.max(p);
+        }
+        {
             let logits = model.logits_before(&self.shortcut, self.values.clone(), self.visited.clone(), self.visited_end);
             let mut drawn = sample_rows(logits, self.temperature).reshape([n, 1]);
             if self.known_somewhere[p] {

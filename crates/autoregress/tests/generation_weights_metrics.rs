@@ -40,7 +40,10 @@ fn in_painting_never_changes_a_known_value_and_fills_the_rest() {
     options.known = Some(known.clone());
     options.seed = 5;
     let mut generation = Generation::new(&model, &options, &device()).unwrap();
-    assert!(generation.run(&model, len) == len);
+    // One step per position some sample does not know: the 56 known to both take none.
+    let known_to_both = (0..len).filter(|&p| p < 14 * 28 && p % 7 == 3).count();
+    assert_eq!(known_to_both, 56);
+    assert_eq!(generation.run(&model, len), len - known_to_both);
     assert!(generation.is_done());
     let v = ints(generation.values());
     for (i, (&k, &got)) in known.iter().zip(&v).enumerate() {
@@ -51,6 +54,33 @@ fn in_painting_never_changes_a_known_value_and_fills_the_rest() {
     assert!(v.iter().all(|&x| (0..256).contains(&x)));
     let visited = floats(generation.visited());
     assert!(visited.iter().all(|&m| m == 1.0));
+}
+
+#[test]
+fn lecture_in_painting_spends_steps_only_on_the_positions_to_generate() {
+    let model = mnist_model();
+    let len = 28 * 28;
+    // Everything known but two pixels, one in the middle and the last.
+    let holes = [400, len - 1];
+    let known: Vec<i32> = (0..len).map(|p| if holes.contains(&p) { -1 } else { ((p * 11) % 256) as i32 }).collect();
+    let options = GenerateOptions { known: Some(known.clone()), seed: 2, ..GenerateOptions::new(1) };
+    let mut generation = Generation::new(&model, &options, &device()).unwrap();
+    assert_eq!(generation.steps_total(), 2);
+    assert_eq!(generation.position(), Some(400));
+    assert!(generation.step(&model));
+    assert_eq!(generation.position(), Some(len - 1));
+    assert!(generation.step(&model));
+    assert!(!generation.step(&model));
+    let v = ints(generation.values());
+    for p in (0..len).filter(|p| !holes.contains(p)) {
+        assert_eq!(v[p], known[p] as i64, "known value at {p} changed");
+    }
+    // Each hole drawn at its own step; every other position known (-1).
+    let steps = floats(generation.visit_steps());
+    assert_eq!((steps[400], steps[len - 1]), (0.0, 1.0));
+    assert!(steps.iter().enumerate().all(|(p, &s)| holes.contains(&p) || s == -1.0));
+    // The model conditioned on the known pixels: everything is visited at the end.
+    assert!(floats(generation.visited()).iter().all(|&m| m == 1.0));
 }
 
 #[test]

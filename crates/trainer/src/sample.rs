@@ -118,7 +118,7 @@ pub fn posterior_panels(model: &ArModel, positions: &[usize], seed: u64, device:
         let logits = model.logits(generation.values(), generation.visited());
         let log_probs: Vec<f32> = log_softmax(logits, 1).into_data().try_to_vec().expect("float data");
         let pixels = to_host(generation.values()).iter().map(|&v| v as u8).collect();
-        panels.push(PosteriorPanel { pixels, position, log_probs });
+        panels.push(PosteriorPanel { pixels, known: (0..model.spec.seq_len).map(|k| k < position).collect(), position, log_probs });
     }
     Ok(panels)
 }

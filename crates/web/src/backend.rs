@@ -1,5 +1,5 @@
 //! Compute devices in the browser: WebGPU when the browser has an adapter (set up
-//! asynchronously, as the browser requires), and the CPU always.
+//! asynchronously, as the browser requires), and the CPU always. Runs in a window or a worker.
 
 use autoregress::burn::tensor::Device;
 use wasm_bindgen::JsValue;
@@ -12,10 +12,12 @@ pub struct Backends {
     pub gpu_note: Option<String>,
 }
 
+/// `navigator.gpu` of the global scope (a window's or a worker's navigator).
 fn browser_has_webgpu() -> bool {
-    web_sys::window()
-        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("gpu")).ok())
-        .is_some_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")))
+        .is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
 pub async fn init(try_gpu: bool) -> Backends {

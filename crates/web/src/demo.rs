@@ -1,14 +1,15 @@
-//! The `Demo` object the page drives. It keeps the loaded weights, a model per device, and the
-//! generation in progress, which the page advances a chunk of steps at a time so that the
-//! browser stays responsive and the picture fills in progressively.
+//! The `Demo` object the worker drives. It keeps the loaded weights, a model per device, and one
+//! generation per panel of the page ("toy", "digits", "inpaint"), which the worker advances a
+//! chunk of steps at a time, so that the pictures fill in progressively and Stop takes effect
+//! between chunks. Starting a run in a panel replaces that panel's run only.
 
 use crate::backend::{self, Backends};
 use autoregress::burn::tensor::activation::log_softmax;
 use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
 use autoregress::data::idx::Images;
-use autoregress::{ArModel, GenerateOptions, Generation, ModelKind, weights};
-use js_sys::{Float32Array, Int32Array, Object, Reflect, Uint8Array};
+use autoregress::{ArModel, GenerateOptions, Generation, ModelKind, VisitingOrder, weights};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -23,6 +24,9 @@ struct Loaded {
 struct Run {
     generation: Generation,
     model: ArModel,
+    /// Bumped by every `advance`: a read-back that finishes after a newer advance (or a newer
+    /// run) started is stale.
+    id: u32,
 }
 
 struct State {
@@ -30,17 +34,32 @@ struct State {
     use_gpu: bool,
     loaded: Vec<Loaded>,
     test_digits: Option<Images>,
-    run: Option<Run>,
+    runs: HashMap<String, Run>,
+    next_run: u32,
 }
 
 /// The side of the digits the page draws, edits and ships (web/assets/test-digits.idx).
 const PAGE_SIDE: usize = 28;
 
+/// A model by its name; the page also calls the lecture's two by their weights' file names.
 fn kind_of(name: &str) -> Result<ModelKind, JsError> {
+    let page_name = match name {
+        "toy" => Some(ModelKind::Toy),
+        "mnist" => Some(ModelKind::Mnist),
+        _ => None,
+    };
+    page_name.or_else(|| ModelKind::from_name(name)).ok_or_else(|| {
+        let names: Vec<&str> = ModelKind::ALL.iter().map(|k| k.name()).collect();
+        JsError::new(&format!("unknown model {name:?}: use one of {}", names.join(", ")))
+    })
+}
+
+fn order_of(name: &str) -> Result<VisitingOrder, JsError> {
     match name {
-        "toy" => Ok(ModelKind::Toy),
-        "mnist" => Ok(ModelKind::Mnist),
-        other => Err(JsError::new(&format!("unknown model {other:?}: use \"toy\" or \"mnist\""))),
+        "raster" => Ok(VisitingOrder::Raster),
+        "random" => Ok(VisitingOrder::Random),
+        "adaptive" => Ok(VisitingOrder::ADAPTIVE),
+        other => Err(JsError::new(&format!("unknown visiting order {other:?}: use raster, random or adaptive"))),
     }
 }
 
@@ -74,18 +93,38 @@ fn js_err(e: impl std::fmt::Display) -> JsValue {
     JsError::new(&e.to_string()).into()
 }
 
-async fn read_ints(t: Tensor<2, Int>) -> Result<Vec<i32>, JsValue> {
+async fn read_ints<const D: usize>(t: Tensor<D, Int>) -> Result<Vec<i32>, JsValue> {
     let data = t.into_data_async().await.map_err(|e| js_err(format!("reading results failed: {e:?}")))?;
     data.convert::<i32>().try_to_vec::<i32>().map_err(|e| js_err(format!("{e:?}")))
 }
 
-async fn read_floats(t: Tensor<2>) -> Result<Vec<f32>, JsValue> {
+async fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, JsValue> {
     let data = t.into_data_async().await.map_err(|e| js_err(format!("reading results failed: {e:?}")))?;
     data.convert::<f32>().try_to_vec::<f32>().map_err(|e| js_err(format!("{e:?}")))
 }
 
-fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    Reflect::set(obj, &JsValue::from_str(key), &value.into()).expect("setting a field of a plain object");
+/// What one chunk of a run produced.
+#[wasm_bindgen(getter_with_clone)]
+pub struct Progress {
+    pub done: bool,
+    /// Steps done and in all.
+    pub step: u32,
+    pub total: u32,
+    /// `[N, L]` values so far, row-major (0 where not drawn yet).
+    pub values: Vec<i32>,
+    /// `[N, L]` the step at which each position was drawn; -1 where given or not drawn yet.
+    pub visit_steps: Vec<f32>,
+    /// The watched sample: where the model conditions on a value now (1) ...
+    pub known: Vec<u8>,
+    /// ... the position it draws next (-1 when done) ...
+    pub position: i32,
+    /// ... and the log-probabilities of its values there (empty when done).
+    pub log_probs: Vec<f32>,
+}
+
+/// Why a run could not advance.
+fn no_run(panel: &str) -> JsValue {
+    js_err(format!("no generation in progress in the {panel} panel"))
 }
 
 #[wasm_bindgen]
@@ -96,10 +135,12 @@ pub struct Demo {
 #[wasm_bindgen]
 impl Demo {
     /// Sets up the devices: WebGPU when `try_gpu` and the browser offers an adapter, and the CPU.
-    pub async fn create(try_gpu: bool) -> Demo {
+    /// WebGPU is in use when `prefer_gpu` and it started.
+    pub async fn create(try_gpu: bool, prefer_gpu: bool) -> Demo {
         let backends = backend::init(try_gpu).await;
-        let use_gpu = backends.gpu.is_some();
-        Demo { state: Rc::new(RefCell::new(State { backends, use_gpu, loaded: Vec::new(), test_digits: None, run: None })) }
+        let use_gpu = prefer_gpu && backends.gpu.is_some();
+        let state = State { backends, use_gpu, loaded: Vec::new(), test_digits: None, runs: HashMap::new(), next_run: 0 };
+        Demo { state: Rc::new(RefCell::new(state)) }
     }
 
     /// What runs the models now: the WebGPU adapter's name, or the CPU.
@@ -120,19 +161,31 @@ impl Demo {
         self.state.borrow().backends.gpu_note.clone()
     }
 
-    /// Switches between WebGPU and the CPU.
+    /// Switches between WebGPU and the CPU; the runs in progress are dropped.
     pub fn use_gpu(&self, on: bool) -> Result<(), JsError> {
         let mut s = self.state.borrow_mut();
         if on && s.backends.gpu.is_none() {
             return Err(JsError::new(s.backends.gpu_note.as_deref().unwrap_or("no WebGPU device")));
         }
         s.use_gpu = on;
-        s.run = None;
+        s.runs.clear();
         Ok(())
     }
 
-    /// Loads weights (`kind` is "toy" or "mnist"); a clear error if they are not usable.
-    /// Returns a short description of the model.
+    /// Gives up WebGPU for good (after a fault), with the reason to show; the CPU runs from now.
+    pub fn drop_gpu(&self, reason: &str) {
+        let mut s = self.state.borrow_mut();
+        s.backends.gpu = None;
+        s.backends.gpu_note = Some(reason.to_string());
+        s.use_gpu = false;
+        s.runs.clear();
+        for l in &mut s.loaded {
+            l.on_gpu = None;
+        }
+    }
+
+    /// Loads weights of model `kind` ("toy", "mnist", "toy-any-order", "mnist-any-order"); a
+    /// clear error if they are not usable. Returns a short description of the model.
     pub fn load_weights(&self, kind: &str, bytes: &[u8]) -> Result<String, JsError> {
         let kind = kind_of(kind)?;
         let spec = weights::read_spec(bytes).map_err(|e| JsError::new(&e.to_string()))?;
@@ -169,6 +222,9 @@ impl Demo {
     /// Test digits shipped with the page (an IDX image file); returns how many.
     pub fn load_test_digits(&self, bytes: &[u8]) -> Result<usize, JsError> {
         let images = Images::from_idx(bytes).map_err(|e| JsError::new(&format!("test digits: {e}")))?;
+        if (images.rows, images.cols) != (PAGE_SIDE, PAGE_SIDE) {
+            return Err(JsError::new(&format!("test digits: {}x{} images, the page needs {PAGE_SIDE}x{PAGE_SIDE}", images.rows, images.cols)));
+        }
         let n = images.count;
         self.state.borrow_mut().test_digits = Some(images);
         Ok(n)
@@ -183,83 +239,94 @@ impl Demo {
         Ok(images.image(index).to_vec())
     }
 
-    /// Generates `count` toy sequences; resolves to an Int32Array, row-major.
-    pub fn toy_sample(&self, count: usize, seed: u32, temperature: f64) -> js_sys::Promise {
-        let state = self.state.clone();
-        future_to_promise(async move {
-            let (model, device) = {
-                let mut s = state.borrow_mut();
-                (s.model(ModelKind::Toy).map_err(js_err)?, s.device())
-            };
-            let options = GenerateOptions { seed: seed as u64, temperature, ..GenerateOptions::new(count) };
-            let values = autoregress::generate(&model, &options, &device).map_err(js_err)?;
-            Ok(Int32Array::from(&read_ints(values).await?[..]).into())
-        })
-    }
-
-    /// Starts generating `count` digits; `known` (count x 784, -1 where unknown) in-paints.
-    pub fn start_digits(&self, count: usize, seed: u32, temperature: f64, known: Option<Vec<i32>>) -> Result<(), JsError> {
+    /// Starts generating `count` sequences with model `kind` in `panel`, replacing that panel's
+    /// run: visiting `order` ("raster", "random", "adaptive"), `per_step` positions a step;
+    /// `known` (`count x L`, -1 where unknown) in-paints. Returns the number of steps.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        &self,
+        panel: &str,
+        kind: &str,
+        count: usize,
+        seed: u32,
+        temperature: f64,
+        order: &str,
+        per_step: usize,
+        known: Option<Vec<i32>>,
+    ) -> Result<u32, JsError> {
+        let kind = kind_of(kind)?;
+        let order = order_of(order)?;
         let mut s = self.state.borrow_mut();
-        s.run = None;
-        let model = s.model(ModelKind::Mnist).map_err(|e| JsError::new(&e))?;
-        let options = GenerateOptions { seed: seed as u64, temperature, known, ..GenerateOptions::new(count) };
+        s.runs.remove(panel);
+        let model = s.model(kind).map_err(|e| JsError::new(&e))?;
+        let options = GenerateOptions { count, order, per_step, known, temperature, seed: seed as u64 };
         let generation = Generation::new(&model, &options, &s.device()).map_err(|e| JsError::new(&e.to_string()))?;
-        s.run = Some(Run { generation, model });
-        Ok(())
+        let total = generation.steps_total() as u32;
+        s.next_run += 1;
+        let id = s.next_run;
+        s.runs.insert(panel.to_string(), Run { generation, model, id });
+        Ok(total)
     }
 
-    /// Drops the generation in progress.
-    pub fn stop(&self) {
-        self.state.borrow_mut().run = None;
+    /// Drops the generation in progress in `panel`.
+    pub fn stop(&self, panel: &str) {
+        self.state.borrow_mut().runs.remove(panel);
     }
 
-    /// Runs up to `steps` steps of the digits in progress and reads the pixels back once.
-    /// Resolves to `{done, step, total, pixels, position, log_probs}`: the pixels so far, and
-    /// the predicted log-distribution of the next pixel of sample `watch`.
-    pub fn advance(&self, steps: usize, watch: usize) -> js_sys::Promise {
+    /// Runs up to `steps` steps of `panel`'s generation, then reads its state back once: a
+    /// [`Progress`], with the next position and its distribution for sample `watch`. Rejects if
+    /// the run was stopped or replaced while the results were read.
+    pub fn advance(&self, panel: String, steps: usize, watch: usize) -> js_sys::Promise {
         let state = self.state.clone();
         future_to_promise(async move {
-            let (values, watched, done, step, total, position) = {
-                let mut s = state.borrow_mut();
-                let run = s.run.as_mut().ok_or_else(|| js_err("no generation in progress"))?;
+            let (values, visit_steps, watched, done, step, total, id) = {
+                let mut guard = state.borrow_mut();
+                let s = &mut *guard;
+                s.next_run += 1;
+                let id = s.next_run;
+                let device = s.device();
+                let run = s.runs.get_mut(&panel).ok_or_else(|| no_run(&panel))?;
+                run.id = id;
                 run.generation.run(&run.model, steps);
                 let g = &run.generation;
-                let values = g.values();
-                let [n, len] = values.dims();
-                let watch = watch.min(n - 1);
-                let watched = g.position().map(|p| {
-                    let logits = run.model.logits(
-                        values.clone().slice([watch..watch + 1, 0..len]),
-                        g.visited().slice([watch..watch + 1, 0..len]),
-                    );
-                    (p, log_softmax(logits, 1))
-                });
-                (values, watched, g.is_done(), g.steps_done(), g.steps_total(), g.position())
+                let [n, _] = g.values().dims();
+                let watched = next_distribution(&run.model, g, watch.min(n - 1), &device);
+                (g.values(), g.visit_steps(), watched, g.is_done(), g.steps_done(), g.steps_total(), id)
             };
-            let pixels: Vec<u8> = read_ints(values).await?.iter().map(|&v| v.clamp(0, 255) as u8).collect();
-            let out = Object::new();
-            set(&out, "done", done);
-            set(&out, "step", step as u32);
-            set(&out, "total", total as u32);
-            set(&out, "pixels", Uint8Array::from(&pixels[..]));
-            set(&out, "position", position.map_or(JsValue::NULL, |p| JsValue::from(p as u32)));
-            match watched {
-                Some((_, log_probs)) => set(&out, "log_probs", Float32Array::from(&read_floats(log_probs).await?[..])),
-                None => set(&out, "log_probs", JsValue::NULL),
+            let values = read_ints(values).await?;
+            let visit_steps = read_floats(visit_steps).await?;
+            let (known, position, log_probs) = match watched {
+                Some((known, position, log_probs)) => {
+                    let known = read_floats(known).await?.iter().map(|&k| (k > 0.5) as u8).collect();
+                    let position = read_ints(position).await?[0];
+                    (known, position, read_floats(log_probs).await?)
+                }
+                None => (Vec::new(), -1, Vec::new()),
+            };
+            {
+                let mut s = state.borrow_mut();
+                if s.runs.get(&panel).map(|r| r.id) != Some(id) {
+                    return Err(js_err(format!("the {panel} run was stopped or replaced")));
+                }
+                if done {
+                    s.runs.remove(&panel);
+                }
             }
-            if done {
-                state.borrow_mut().run = None;
-            }
-            Ok(out.into())
+            let progress = Progress { done, step: step as u32, total: total as u32, values, visit_steps, known, position, log_probs };
+            Ok(progress.into())
         })
     }
 
-    /// The MNIST model's logits for one fixed input (the first half of a synthetic image known),
-    /// on WebGPU (`gpu`) or the CPU, twice: `[1, 512]`, the plain pass then the row-skipping one.
-    /// All four must agree, since both backends run the same model.
-    pub fn probe_logits(&self, gpu: bool) -> js_sys::Promise {
+    /// The logits of model `kind` for one fixed input (the first half of a synthetic sequence
+    /// known), on WebGPU (`gpu`) or the CPU, twice: `[1, C]` then `[1, C]`, the plain pass then the
+    /// one generation uses (for the lecture's MNIST model, the row-skipping one; for an
+    /// any-order model, every position's logits, read at the first unknown one). Both backends
+    /// run the same model, so all four must agree.
+    pub fn probe_logits(&self, kind: &str, gpu: bool) -> js_sys::Promise {
         let state = self.state.clone();
+        let kind = kind_of(kind);
         future_to_promise(async move {
+            let kind = kind.map_err(JsValue::from)?;
             let (model, device) = {
                 let mut s = state.borrow_mut();
                 let before = s.use_gpu;
@@ -267,21 +334,54 @@ impl Demo {
                     return Err(js_err("no WebGPU device"));
                 }
                 s.use_gpu = gpu;
-                let picked = s.model(ModelKind::Mnist).map(|m| (m, s.device()));
+                let picked = s.model(kind).map(|m| (m, s.device()));
                 s.use_gpu = before;
                 picked.map_err(js_err)?
             };
             let len = model.spec.seq_len;
-            let values: Vec<i64> = (0..len).map(|i| ((i * 37) % 256) as i64).collect();
+            let c = model.spec.num_values;
+            let values: Vec<i64> = (0..len).map(|i| ((i * 37) % c) as i64).collect();
             let mask = autoregress::event::prefix_mask(len / 2, len);
             let values = Tensor::<2, Int>::from_data(TensorData::new(values, [1, len]), &device);
             let mask = Tensor::<2>::from_data(TensorData::new(mask, [1, len]), &device);
-            // Both ways of computing them: the plain pass, and the one generation uses, which
-            // skips the rows nothing is known of.
             let plain = model.logits(values.clone(), mask.clone());
-            let skipping = model.logits_before(&model.shortcut(), values, mask, len / 2);
-            let logits = read_floats(Tensor::cat(vec![plain, skipping], 1)).await?;
-            Ok(Float32Array::from(&logits[..]).into())
+            let other = if kind.is_any_order() {
+                model.all_logits(values, mask).slice([0..1, 0..c, len / 2..len / 2 + 1]).reshape([1, c])
+            } else {
+                model.logits_before(&model.shortcut(), values, mask, len / 2)
+            };
+            Ok(js_sys::Float32Array::from(&read_floats(Tensor::cat(vec![plain, other], 1)).await?[..]).into())
         })
     }
+}
+
+/// For sample `w` of a generation in progress: where the model conditions now `[1, L]`, the
+/// position it draws next `[1]`, and that position's log-probabilities `[1, C]`. The next
+/// position: the lecture's next raster position; the first of the next step in a fixed order;
+/// in the adaptive order, the most certain unfilled position (the rule without its noise).
+/// `None` when the generation is done.
+fn next_distribution(model: &ArModel, g: &Generation, w: usize, device: &Device) -> Option<(Tensor<2>, Tensor<1, Int>, Tensor<2>)> {
+    if g.is_done() {
+        return None;
+    }
+    let len = model.spec.seq_len;
+    let c = model.spec.num_values;
+    let values = g.values().slice([w..w + 1, 0..len]);
+    if !model.spec.kind.is_any_order() {
+        let p = g.position()?;
+        let known = Tensor::<2>::from_data(TensorData::new(autoregress::event::prefix_mask(p, len), [1, len]), device);
+        let log_probs = log_softmax(model.logits(values, known.clone()), 1);
+        return Some((known, Tensor::from_data(TensorData::new(vec![p as i64], [1]), device), log_probs));
+    }
+    let known = g.visited().slice([w..w + 1, 0..len]);
+    let log_probs = log_softmax(model.all_logits(values, known.clone()), 1).reshape([c, len]);
+    let position = match g.position() {
+        Some(p) => Tensor::<1, Int>::from_data(TensorData::new(vec![p as i64], [1]), device),
+        None => {
+            let certainty = log_probs.clone().max_dim(0).reshape([1, len]);
+            certainty.mask_fill(known.clone().greater_elem(0.5), -1e30).argmax(1).reshape([1])
+        }
+    };
+    let picked = log_probs.select(1, position.clone()).reshape([1, c]);
+    Some((known, position, picked))
 }

@@ -1,32 +1,23 @@
-//! The browser demo. The page (index.html, web/app.js) handles buttons and the pen; this crate
-//! runs the models with the same `autoregress` code as the trainer, on WebGPU when the browser
-//! offers an adapter and on the CPU (Burn's flex backend) otherwise, and draws on canvases.
+//! The browser demo. The page (index.html, web/app.js) handles the controls, the pen and the
+//! canvases on the main thread; a Web Worker (web/worker.js) runs this crate, which runs the
+//! models with the same `autoregress` code as the trainer, on WebGPU when the browser offers a
+//! hardware adapter and on the CPU (Burn's flex backend) otherwise, and renders the figures.
 //!
 //! | module | what |
 //! | --- | --- |
 //! | [`backend`] | WebGPU set-up with a CPU fallback |
-//! | [`demo`] | the `Demo` object the page drives: weights, sampling, in-painting, posterior |
-//! | [`draw`] | rasters from `autoregress::render` onto HTML canvases |
+//! | [`demo`] | the `Demo` object the worker drives: weights, runs per panel (sampling, in-painting), posterior |
+//! | [`picture`] | the figures of `autoregress::render` as RGBA pictures for the page's canvases |
 
 pub mod backend;
 pub mod demo;
-pub mod draw;
+pub mod picture;
 
 use wasm_bindgen::prelude::*;
 
-/// Shows `message` in the page's error box (`#error`), so failures never pass silently.
-pub fn show_error(message: &str) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    if let Some(el) = document.get_element_by_id("error") {
-        el.set_text_content(Some(message));
-        let _ = el.remove_attribute("hidden");
-    }
-}
-
 #[wasm_bindgen(start)]
 pub fn start() {
-    std::panic::set_hook(Box::new(|info| {
-        console_error_panic_hook::hook(info);
-        show_error(&format!("The demo stopped on an internal error: {info}. Reload the page to start again."));
-    }));
+    // A panic traps the module (panic = "abort"): the worker reports it and the page starts a
+    // fresh worker, so the message only needs to reach the console.
+    console_error_panic_hook::set_once();
 }

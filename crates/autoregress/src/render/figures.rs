@@ -118,6 +118,9 @@ pub fn order_map(steps: &[f32], cols: usize, rows: usize, scale: usize) -> Raste
 pub struct PosteriorPanel {
     /// The pixels so far (0 where not generated yet).
     pub pixels: Vec<u8>,
+    /// Where the model conditions on a value (given or generated already); in raster order, the
+    /// pixels before `position`.
+    pub known: Vec<bool>,
     /// The position about to be generated.
     pub position: usize,
     /// log-probabilities of the 256 gray levels there.
@@ -134,11 +137,12 @@ pub fn posterior(panels: &[PosteriorPanel], cols: usize, rows: usize, scale: usi
     for (i, p) in panels.iter().enumerate() {
         let x0 = (GAP + (i % 2) * group_w) as i64;
         let y0 = (GAP + (i / 2) * (h + 2 * GAP)) as i64;
-        let mask: Vec<u8> = (0..cols * rows).map(|k| if k < p.position { 255 } else { 0 }).collect();
+        let known = |k: usize| p.known.get(k).copied().unwrap_or(false);
+        let mask: Vec<u8> = (0..cols * rows).map(|k| if known(k) { 255 } else { 0 }).collect();
         r.gray(x0, y0, &mask, cols, scale);
         r.frame(x0, y0, w as i64, h as i64, GRAY);
         let x1 = x0 + (w + GAP) as i64;
-        let so_far: Vec<u8> = (0..cols * rows).map(|k| if k < p.position { p.pixels[k] } else { 0 }).collect();
+        let so_far: Vec<u8> = (0..cols * rows).map(|k| if known(k) { p.pixels[k] } else { 0 }).collect();
         r.gray(x1, y0, &so_far, cols, scale);
         r.frame(x1, y0, w as i64, h as i64, GRAY);
         let (py, px) = ((p.position / cols) as i64, (p.position % cols) as i64);

@@ -1,0 +1,66 @@
+// What the page tests and scripts/measure-page.mjs share: dist/ served on loopback, headless
+// Chromium with WebGPU (SwiftShader where there is no GPU), and a page opened until it is ready.
+import { createRequire } from "node:module";
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const dist = path.join(root, "dist");
+const require = createRequire(path.join(root, "scripts/package.json"));
+const { chromium } = require("playwright-core");
+
+const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
+
+/** Serves dist/ on a free loopback port; resolves to { server, base }. */
+export function serve() {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://localhost");
+    const file = path.join(dist, decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname));
+    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404).end("not found");
+      return;
+    }
+    res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, base: `http://127.0.0.1:${server.address().port}/` })));
+}
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox", "--enable-unsafe-webgpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-quic",
+    ],
+  });
+}
+
+/** Opens `base + query` and waits until the page is ready or shows an error. */
+export async function openPage(browser, base, query = "", { setup = async () => {}, viewport = { width: 1200, height: 1000 } } = {}) {
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await setup(page);
+  await page.goto(base + query);
+  await page.waitForFunction(() => document.body.dataset.ready === "true" || !document.getElementById("error").hidden, null, { timeout: 180_000 });
+  page.jsErrors = errors;
+  return page;
+}
+
+/** Generates `count` digits through the page's controls; resolves to window.__test.lastDigits. */
+export async function generateDigits(page, { model = "mnist-any-order", order = "adaptive", perStep = 16, count = 48, seed = 0 } = {}) {
+  await page.selectOption("#digits-model", model);
+  if (model.endsWith("any-order")) {
+    await page.selectOption("#digits-order", order);
+    await page.fill("#digits-per-step", String(perStep));
+  }
+  await page.fill("#digits-count", String(count));
+  await page.fill("#digits-seed", String(seed));
+  await page.evaluate(() => { delete window.__test.lastDigits; window.__test.maxStall = 0; });
+  await page.click("#digits-go");
+  await page.waitForSelector('#digits-canvas[data-done="true"]', { timeout: 600_000 });
+  return page.evaluate(() => ({ ...window.__test.lastDigits, maxStall: window.__test.maxStall }));
+}

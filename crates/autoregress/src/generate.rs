@@ -338,16 +338,15 @@ impl Generation {
     fn any_order_step(&mut self, model: &ArModel) {
         let n = self.count;
         let device = self.visited.device();
-        let logits = model.all_logits(self.values.clone(), self.visited.clone());
-        let [_, c, len] = logits.dims();
+        let (c, len) = (model.spec.num_values, model.spec.seq_len);
+        let logits_at = |positions: Tensor<2, Int>| model.logits_at(self.values.clone(), self.visited.clone(), positions);
         let (positions, logits) = match &self.plan {
             Plan::Fixed(steps) => {
                 let step = &steps[self.next];
                 let idx: Vec<i64> = step.iter().map(|&p| p as i64).collect();
                 let k = idx.len();
-                let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [k]), &device);
-                let picked = logits.select(2, idx.clone());
-                (idx.reshape([1, k]).expand([n, k]), picked)
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [k]), &device).reshape([1, k]).expand([n, k]);
+                (idx.clone(), logits_at(idx))
             }
             Plan::Adaptive { noise, window, .. } => {
                 let (k, w) = (self.per_step.min(len), *window);
@@ -362,7 +361,7 @@ impl Generation {
                 } else {
                     Tensor::<1, Int>::arange(0..len as i64, &device).reshape([1, len]).expand([n, len])
                 };
-                let logits = logits.gather(2, candidates.clone().reshape([n, 1, w]).expand([n, c, w]));
+                let logits = logits_at(candidates.clone());
                 // max_v log p(v) = -log sum_v exp(l_v - max l): one exp pass, no log_softmax.
                 let max = logits.clone().max_dim(1);
                 let mut score: Tensor<2> = (logits.clone() - max).exp().sum_dim(1).log().neg().reshape([n, w]);

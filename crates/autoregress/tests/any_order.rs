@@ -43,6 +43,27 @@ fn hidden_values_never_reach_the_outputs() {
 }
 
 #[test]
+fn logits_at_some_positions_are_all_logits_read_there() {
+    for model in [toy_any_order_model(32), mnist_any_order_model()] {
+        let (len, c) = (model.spec.seq_len, model.spec.num_values);
+        let seqs = sequences_tensor(&random_ints(2 * len, c, 4), 2, len, &device());
+        let mask: Vec<f32> = (0..2 * len).map(|i| (i % 5 == 1) as u8 as f32).collect();
+        let mask = Tensor::<2>::from_data(TensorData::new(mask, [2, len]), &device());
+        // Different positions per row, one repeated.
+        let positions: Vec<i64> = vec![0, 3, len as i64 - 1, 3, 7, 2, 2, 0];
+        let at = floats(model.logits_at(seqs.clone(), mask.clone(), Tensor::<2, Int>::from_data(TensorData::new(positions.clone(), [2, 4]), &device())));
+        let all = floats(model.all_logits(seqs, mask));
+        for (j, &p) in positions.iter().enumerate() {
+            let (row, slot) = (j / 4, j % 4);
+            for v in 0..c {
+                let (a, b) = (at[(row * c + v) * 4 + slot], all[(row * c + v) * len + p as usize]);
+                assert!((a - b).abs() < 1e-4, "{}: row {row} position {p} value {v}: {a} vs {b}", model.spec.kind.name());
+            }
+        }
+    }
+}
+
+#[test]
 fn every_output_sees_the_farthest_input() {
     // The receptive field covers the whole sequence or image: the first output depends on the
     // last known value.

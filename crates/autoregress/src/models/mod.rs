@@ -243,18 +243,40 @@ impl ArModel {
                 let position = self.coordinate(len, mask.device()).reshape([1, len]).expand([n, len]);
                 net.forward(Tensor::stack(vec![mask, values, position], 1))
             }
-            Net::MnistAnyOrder(net) => {
-                let (h, w) = (self.spec.height(), self.spec.width);
-                let device = mask.device();
-                let rows = self.coordinate(h, device.clone()).reshape([1, 1, h, 1]).expand([n, 1, h, w]);
-                let cols = self.coordinate(w, device).reshape([1, 1, 1, w]).expand([n, 1, h, w]);
-                let input = Tensor::cat(vec![self.image(mask, values), rows, cols], 1);
-                net.forward(input).reshape([n, c, len])
-            }
+            Net::MnistAnyOrder(net) => net.forward(self.any_order_image(mask, values)).reshape([n, c, len]),
             Net::Toy(_) | Net::Mnist(_) => {
                 panic!("the {} model predicts only the next value, not every position", self.spec.kind.name())
             }
         }
+    }
+
+    /// Logits `[N, C, K]` at `positions` `[N, K]` only, for integer sequences `[N, L]` known
+    /// where `mask` is 1: [`ArModel::all_logits`] read at those positions. The image network then
+    /// computes its head at those `K` pixels only (a seventh of its work at `K = L`).
+    ///
+    /// # Panics
+    /// For a lecture model (see [`ArModel::forward_all`]).
+    pub fn logits_at(&self, sequences: Tensor<2, Int>, mask: Tensor<2>, positions: Tensor<2, Int>) -> Tensor<3> {
+        let values = self.normalize(sequences, mask.clone());
+        match &self.net {
+            Net::MnistAnyOrder(net) => net.head_at(net.features(self.any_order_image(mask, values)), positions),
+            _ => {
+                let all = self.forward_all(mask, values);
+                let [n, c, _] = all.dims();
+                let [_, k] = positions.dims();
+                all.gather(2, positions.reshape([n, 1, k]).expand([n, c, k]))
+            }
+        }
+    }
+
+    /// The image network's input `[N, 4, H, W]`: mask, values, row and column coordinates.
+    fn any_order_image(&self, mask: Tensor<2>, values: Tensor<2>) -> Tensor<4> {
+        let [n, _] = mask.dims();
+        let (h, w) = (self.spec.height(), self.spec.width);
+        let device = mask.device();
+        let rows = self.coordinate(h, device.clone()).reshape([1, 1, h, 1]).expand([n, 1, h, w]);
+        let cols = self.coordinate(w, device).reshape([1, 1, 1, w]).expand([n, 1, h, w]);
+        Tensor::cat(vec![self.image(mask, values), rows, cols], 1)
     }
 
     /// `0..size` scaled to [-1, 1], `[size]`: the position channels of the any-order networks.

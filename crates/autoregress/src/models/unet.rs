@@ -21,7 +21,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 
 /// Channels at full, half and quarter resolution.
 const WIDTHS: [usize; 3] = [32, 64, 64];
@@ -89,6 +89,24 @@ impl UNet {
 
     /// `[N, 4, H, W]` (mask, values, row, column) to logits `[N, C, H, W]`.
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        self.head.forward(self.features(input))
+    }
+
+    /// The logits at `K` positions per image only: `features` `[N, 32, H, W]` from
+    /// [`UNet::features`], `positions` `[N, K]` (raster indices) to `[N, C, K]`. The head is a 1x1
+    /// convolution, so this equals [`UNet::forward`] read at those positions, without computing
+    /// (and writing) the logits of every other pixel.
+    pub fn head_at(&self, features: Tensor<4>, positions: Tensor<2, Int>) -> Tensor<3> {
+        let [n, a, h, w] = features.dims();
+        let [_, k] = positions.dims();
+        let picked = features.reshape([n, a, h * w]).gather(2, positions.reshape([n, 1, k]).expand([n, a, k]));
+        let logits = self.head.forward(picked.reshape([n, a, k, 1]));
+        let [_, c, _, _] = logits.dims();
+        logits.reshape([n, c, k])
+    }
+
+    /// Everything but the head: `[N, 4, H, W]` to features `[N, 32, H, W]`.
+    pub fn features(&self, input: Tensor<4>) -> Tensor<4> {
         let e1 = relu(self.enc1[1].forward(relu(self.enc1[0].forward(input))));
         let x = self.pool.forward(e1.clone());
         let e2 = relu(self.enc2[1].forward(relu(self.enc2[0].forward(x))));
@@ -98,7 +116,6 @@ impl UNet {
         }
         let x = relu(self.dec2.forward(upsample2(x) + e2));
         let x = relu(self.narrow.forward(x));
-        let x = relu(self.dec1.forward(upsample2(x) + e1));
-        self.head.forward(x)
+        relu(self.dec1.forward(upsample2(x) + e1))
     }
 }

@@ -133,7 +133,8 @@ pub fn posterior(panels: &[PosteriorPanel], cols: usize, rows: usize, scale: usi
     let (w, h) = (cols * scale, rows * scale);
     let plot_w = 256usize;
     let group_w = 2 * (w + GAP) + plot_w + 3 * GAP;
-    let mut r = Raster::new(2 * group_w + GAP, panels.len().div_ceil(2) * (h + 2 * GAP) + GAP, LIGHT);
+    let columns = panels.len().clamp(1, 2);
+    let mut r = Raster::new(columns * group_w + GAP, panels.len().div_ceil(2) * (h + 2 * GAP) + GAP, LIGHT);
     for (i, p) in panels.iter().enumerate() {
         let x0 = (GAP + (i % 2) * group_w) as i64;
         let y0 = (GAP + (i / 2) * (h + 2 * GAP)) as i64;

@@ -41,8 +41,8 @@ function readNumber(id, lo, hi, notes, { integer = true, fallback = lo } = {}) {
   const given = field.value.trim() !== "" && Number.isFinite(raw);
   if (!given || v !== raw) {
     const label = field.closest("label")?.textContent.trim() || id;
-    const why = !given ? "is not a number" : raw < lo || raw > hi ? `is outside ${lo}..${hi}` : "is not a whole number";
-    notes.push(`${label}: ${JSON.stringify(field.value)} ${why}, using ${v}`);
+    const why = !given ? "empty or not a number" : raw < lo || raw > hi ? `${JSON.stringify(field.value)} is outside ${lo}..${hi}` : `${JSON.stringify(field.value)} is not a whole number`;
+    notes.push(`${label}: ${why}, using ${v}`);
     field.value = String(v);
   }
   return v;
@@ -119,11 +119,15 @@ async function connect(backend) {
 // ---------------------------------------------------------------------------------------------
 // The backend line.
 
+let adapterLabel = "";
+
+/** The backend line: what runs the models, and why (`state.note`). */
 function showBackend(state) {
   const select = $("backend-select");
-  $("backend").textContent = state.gpu && state.adapterLabel ? `WebGPU (${state.adapterLabel})` : state.backend;
+  if (state.adapterLabel) adapterLabel = state.adapterLabel;
+  $("backend").textContent = state.gpu && adapterLabel ? `WebGPU (${adapterLabel})` : state.backend;
   select.value = state.gpu ? "gpu" : "cpu";
-  if (state.note) $("backend-note").textContent = state.note;
+  $("backend-note").textContent = state.note || "";
   select.querySelector('option[value="gpu"]').disabled = !state.gpuAvailable;
   select.disabled = false;
   document.body.dataset.backend = select.value;
@@ -133,9 +137,9 @@ function showBackend(state) {
 function setupBackend() {
   const select = $("backend-select");
   select.addEventListener("change", async () => {
-    for (const runner of Object.values(runners)) runner.stop();
+    for (const runner of Object.values(runners)) runner.stop("backend changed: press the button again");
     try {
-      showBackend({ ...(await models.call("backend", { gpu: select.value === "gpu" })), note: "" });
+      showBackend(await models.call("backend", { gpu: select.value === "gpu" }));
     } catch (e) {
       showError(`Cannot switch backend: ${errorText(e)}`);
     }
@@ -152,6 +156,7 @@ class Runner {
     Object.assign(this, { panel, status, errorBox: errors, onProgress });
     this.current = null; // { id, request, t0, settle }
     stop.addEventListener("click", () => this.stop());
+    this.clearStatus = () => { this.status.textContent = ""; };
     this.stopButton = stop;
     runners[panel] = this;
   }
@@ -205,10 +210,10 @@ class Runner {
     this.finish(null);
   }
 
-  stop() {
+  stop(why = "") {
     if (!this.current) return;
     this.cancel();
-    this.status.textContent += " (stopped)";
+    this.status.textContent += why ? ` (stopped: ${why})` : " (stopped)";
   }
 
   /** After a worker restart: the run in progress again, from the start. */
@@ -233,8 +238,9 @@ function putPicture(canvas, picture) {
 /** A canvas sized for the screen's pixel density: draw in CSS pixels on the returned context. */
 function hiDpiContext(canvas, cssWidth, cssHeight) {
   const dpr = window.devicePixelRatio || 1;
+  // A width and an automatic height: narrowed by max-width, the canvas keeps its shape.
   canvas.style.width = `${cssWidth}px`;
-  canvas.style.height = `${cssHeight}px`;
+  canvas.style.height = "auto";
   canvas.width = Math.round(cssWidth * dpr);
   canvas.height = Math.round(cssHeight * dpr);
   const ctx = canvas.getContext("2d");
@@ -260,14 +266,14 @@ function temperatureNote(t) {
 // ---------------------------------------------------------------------------------------------
 // 1. Toy sequences: pins, and 25 sequences drawn through them.
 
-const PLOT = { w: 120, h: 80, gap: 8, left: 30, bottom: 26 };
+const PLOT = { w: 120, h: 80, gap: 8, left: 30, bottom: 26, top: 8 };
 
 /** Plots of `sequences` (arrays of values in 0..numValues), 5 a row, with axes and the pins. */
 function drawSequences(canvas, sequences, numValues, pins) {
   const len = sequences[0]?.length || 1;
   const rows = Math.max(1, Math.ceil(sequences.length / 5));
   const W = PLOT.left + 5 * (PLOT.w + PLOT.gap);
-  const H = rows * (PLOT.h + PLOT.gap) + PLOT.bottom;
+  const H = PLOT.top + rows * (PLOT.h + PLOT.gap) + PLOT.bottom;
   const ctx = hiDpiContext(canvas, W, H);
   ctx.fillStyle = "#e1e1e1";
   ctx.fillRect(0, 0, W, H);
@@ -276,7 +282,7 @@ function drawSequences(canvas, sequences, numValues, pins) {
   const y = (y0, v) => y0 + PLOT.h - 5 - (v * (PLOT.h - 9)) / (numValues - 1);
   sequences.forEach((seq, i) => {
     const x0 = PLOT.left + (i % 5) * (PLOT.w + PLOT.gap);
-    const y0 = Math.floor(i / 5) * (PLOT.h + PLOT.gap);
+    const y0 = PLOT.top + Math.floor(i / 5) * (PLOT.h + PLOT.gap);
     ctx.fillStyle = "#fff";
     ctx.fillRect(x0, y0, PLOT.w, PLOT.h);
     ctx.strokeStyle = "#999";
@@ -318,6 +324,7 @@ function setupToy(ready) {
   const canvas = $("toy-canvas");
   const pinCanvas = $("pin-canvas");
   const pins = new Map(); // position -> value
+  prompt(canvas, "25 sequences appear here.", 670, 466);
   const kinds = ["toy-any-order", "toy"].filter((k) => ready.loaded[k]);
   if (kinds.length === 0) return;
   const [len, , numValues] = ready.loaded[kinds[0]].shape;
@@ -368,7 +375,8 @@ function setupToy(ready) {
     const k = Math.round(((cx - P.left) * len) / (P.w - P.left - 8) - 0.5);
     const v = Math.round(numValues - 0.5 - ((cy - P.top) * numValues) / (P.h - P.top - P.bottom));
     if (k < 0 || k >= len || v < 0 || v >= numValues) return;
-    if (pins.get(k) === v) pins.delete(k);
+    // A click on (or within a few pixels of) a pin removes it; elsewhere it pins that value.
+    if (pins.has(k) && Math.abs(py(pins.get(k)) - cy) <= 6) pins.delete(k);
     else pins.set(k, v);
     drawPins();
   });
@@ -418,14 +426,20 @@ function setupToy(ready) {
 // ---------------------------------------------------------------------------------------------
 // 2. Digits, with the posterior view and the map of the visiting order.
 
-/** Enables the order and positions-per-step fields only for the any-order model. */
-function linkOrderFields(modelSelect, orderSelect, perStepField) {
+/**
+ * Enables the order and positions-per-step fields only for the any-order model; a change of
+ * model stops the panel's run (its picture would no longer match the controls).
+ */
+function linkOrderFields(modelSelect, orderSelect, perStepField, panel) {
   const sync = () => {
     const anyOrder = modelSelect.value.endsWith("any-order");
     orderSelect.disabled = !anyOrder;
     perStepField.disabled = !anyOrder;
   };
-  modelSelect.addEventListener("change", sync);
+  modelSelect.addEventListener("change", () => {
+    sync();
+    runners[panel]?.stop("model changed");
+  });
   sync();
 }
 
@@ -446,7 +460,7 @@ function setupDigits(ready) {
   const model = $("digits-model");
   for (const option of model.options) option.disabled = !ready.loaded[option.value];
   if (!ready.loaded[model.value]) model.value = ready.loaded.mnist ? "mnist" : model.value;
-  linkOrderFields(model, $("digits-order"), $("digits-per-step"));
+  linkOrderFields(model, $("digits-order"), $("digits-per-step"), "digits");
   prompt(canvas, "Press Generate: the digits fill in here as they are drawn.", 500, 120);
   prompt($("order-canvas"), "visiting order", 112, 112);
   prompt($("posterior-canvas"), "what the model sees and predicts", 560, 130);
@@ -472,7 +486,7 @@ function setupDigits(ready) {
     const t = temperatureNote(options.temperature);
     if (t) notes.push(t);
     delete canvas.dataset.done;
-    const result = await runner.run({ ...options, count, known: null, image: true, side: 28, columns: Math.min(count, 16), scale: 3, watch }, notes);
+    const result = await runner.run({ ...options, count, known: null, image: true, side: 28, columns: Math.min(count, 11), scale: 3, watch }, notes);
     if (result) window.__test.lastDigits = { pixels: Array.from(result.values), count, secs: result.secs, kind: options.kind, order: options.order, perStep: options.perStep };
   });
 }
@@ -600,7 +614,7 @@ function setupInpainting(ready) {
   if (!ready.loaded[model.value]) model.value = ready.loaded.mnist ? "mnist" : model.value;
   const redraw = () => drawEditor(canvas, model.value === "mnist");
   model.addEventListener("change", redraw);
-  linkOrderFields(model, $("inpaint-order"), $("inpaint-per-step"));
+  linkOrderFields(model, $("inpaint-order"), $("inpaint-per-step"), "inpaint");
   setupPen(canvas, redraw);
   addEventListener("resize", redraw);
 
@@ -657,6 +671,8 @@ function setupInpainting(ready) {
     if (t) notes.push(t);
     const unknown = editor.known.reduce((n, k) => n + (k ? 0 : 1), 0);
     if (unknown === 0) {
+      runner.stop();
+      $("inpaint-status").textContent = "";
       clearError($("inpaint-error"));
       showError("Nothing to generate: every pixel is given. Mark pixels to generate with the Unknown brush or an Erase button.", $("inpaint-error"));
       return;

@@ -269,6 +269,15 @@ test("the pen: fast strokes are continuous, the right button draws nothing, poin
   });
   assert(inked.before > 0, "the touch stroke drew nothing before the cancel");
   assert(inked.after === 0, `moves after pointercancel drew ${inked.after} pixels`);
+  // Narrowed canvases keep their shape (displayed width/height as the bitmap's).
+  const shapes = await page.evaluate(() => [...document.querySelectorAll("canvas")].map((c) => {
+    const r = c.getBoundingClientRect();
+    return { id: c.id, shown: r.width / r.height, bitmap: c.width / c.height, right: r.right };
+  }));
+  for (const c of shapes) {
+    assert(Math.abs(c.shown / c.bitmap - 1) < 0.03, `${c.id} is stretched at 400 px: shown ${c.shown.toFixed(2)}, drawn ${c.bitmap.toFixed(2)}`);
+    assert(c.right <= 400, `${c.id} overflows a 400 px viewport (right edge ${c.right})`);
+  }
   await page.screenshot({ path: path.join(artifacts, "narrow-viewport.png"), fullPage: true });
   await noErrorBox(page);
   await page.close();

@@ -31,6 +31,13 @@ fn the_generators_sequences_are_all_valid() {
     // Both slopes' signs and cuts all over the sequence occur.
     let restarts = data.chunks(len).filter(|s| s[1..].contains(&32)).count();
     assert!(restarts > 500, "{restarts}");
+    let rising = data.chunks(len).filter(|s| s[4] > 33).count();
+    let falling = data.chunks(len).filter(|s| s[4] < 31).count();
+    assert!(rising > 200 && falling > 200, "{rising} rising and {falling} falling first runs of 1000");
+    let last_restart = |s: &[u16]| (1..len).rev().find(|&k| s[k] == 32 && s[k - 1] != 32);
+    let early = data.chunks(len).filter(|s| last_restart(s).is_some_and(|k| k < len / 3)).count();
+    let late = data.chunks(len).filter(|s| last_restart(s).is_some_and(|k| k > 2 * len / 3)).count();
+    assert!(early > 50 && late > 50, "restarts early in {early}, late in {late} sequences");
 }
 
 #[test]

@@ -41,8 +41,8 @@ fn each_bad_file_gives_its_own_error() {
 }
 
 #[test]
-fn the_vendored_mnist_header_announces_its_own_count() {
-    // The vendored training file has 10,000 images: counts come from the header.
+fn the_page_digits_header_announces_its_own_count() {
+    // The page's test digits (48 MNIST test images): the count comes from the header.
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/assets/test-digits.idx")).unwrap();
     let images = Images::from_idx(&bytes).unwrap();
     assert_eq!((images.count, images.rows, images.cols), (48, 28, 28));

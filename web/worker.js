@@ -106,7 +106,10 @@ async function chunk(panel, run) {
     throw new Error("simulated loss of the WebGPU device");
   }
   const p = await demo.advance(panel, run.steps, run.request.watch || 0);
-  if (runs.get(panel) !== run) return; // stopped or replaced meanwhile
+  if (runs.get(panel) !== run) {
+    p.free(); // stopped or replaced meanwhile
+    return;
+  }
   const dt = performance.now() - t0;
   // Aim at about 100 ms a chunk: live pictures, and Stop within a fraction of a second.
   run.steps = Math.max(1, Math.min(256, Math.round(run.steps * (100 / Math.max(dt, 1)))));

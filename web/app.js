@@ -329,8 +329,7 @@ function setupToy(ready) {
   if (kinds.length === 0) return;
   const [len, , numValues] = ready.loaded[kinds[0]].shape;
   const model = $("toy-model");
-  for (const option of model.options) option.disabled = !ready.loaded[option.value];
-  if (!ready.loaded[model.value]) model.value = kinds[0];
+  offerLoadedModels(model, ready);
 
   // The pin editor: one large plot; a click pins the value under the pointer at that position.
   const P = { w: 480, h: 200, left: 34, bottom: 28, top: 8 };
@@ -426,19 +425,27 @@ function setupToy(ready) {
 // ---------------------------------------------------------------------------------------------
 // 2. Digits, with the posterior view and the map of the visiting order.
 
+/** Disables the models whose weights did not load, choosing the first that did if need be. */
+function offerLoadedModels(select, ready) {
+  for (const option of select.options) option.disabled = !ready.loaded[option.value];
+  const first = [...select.options].find((option) => !option.disabled);
+  if (!ready.loaded[select.value] && first) select.value = first.value;
+}
+
 /**
- * Enables the order and positions-per-step fields only for the any-order model; a change of
- * model stops the panel's run (its picture would no longer match the controls).
+ * Panel `prefix`'s order and positions-per-step fields, enabled only for the any-order model; a
+ * change of model stops the panel's run (its picture would no longer match the controls).
  */
-function linkOrderFields(modelSelect, orderSelect, perStepField, panel) {
+function linkOrderFields(prefix) {
+  const model = $(`${prefix}-model`);
   const sync = () => {
-    const anyOrder = modelSelect.value.endsWith("any-order");
-    orderSelect.disabled = !anyOrder;
-    perStepField.disabled = !anyOrder;
+    const anyOrder = model.value.endsWith("any-order");
+    $(`${prefix}-order`).disabled = !anyOrder;
+    $(`${prefix}-per-step`).disabled = !anyOrder;
   };
-  modelSelect.addEventListener("change", () => {
+  model.addEventListener("change", () => {
     sync();
-    runners[panel]?.stop("model changed");
+    runners[prefix]?.stop("model changed");
   });
   sync();
 }
@@ -457,10 +464,8 @@ function generationOptions(prefix, notes) {
 
 function setupDigits(ready) {
   const canvas = $("digits-canvas");
-  const model = $("digits-model");
-  for (const option of model.options) option.disabled = !ready.loaded[option.value];
-  if (!ready.loaded[model.value]) model.value = ready.loaded.mnist ? "mnist" : model.value;
-  linkOrderFields(model, $("digits-order"), $("digits-per-step"), "digits");
+  offerLoadedModels($("digits-model"), ready);
+  linkOrderFields("digits");
   prompt(canvas, "Press Generate: the digits fill in here as they are drawn.", 500, 120);
   prompt($("order-canvas"), "visiting order", 112, 112);
   prompt($("posterior-canvas"), "what the model sees and predicts", 560, 130);
@@ -610,11 +615,10 @@ const REGIONS = {
 function setupInpainting(ready) {
   const canvas = $("editor");
   const model = $("inpaint-model");
-  for (const option of model.options) option.disabled = !ready.loaded[option.value];
-  if (!ready.loaded[model.value]) model.value = ready.loaded.mnist ? "mnist" : model.value;
+  offerLoadedModels(model, ready);
   const redraw = () => drawEditor(canvas, model.value === "mnist");
   model.addEventListener("change", redraw);
-  linkOrderFields(model, $("inpaint-order"), $("inpaint-per-step"), "inpaint");
+  linkOrderFields("inpaint");
   setupPen(canvas, redraw);
   addEventListener("resize", redraw);
 

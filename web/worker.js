@@ -79,7 +79,7 @@ function backendState() {
 }
 
 // Pictures of a chunk: the grid of samples, the order map and the posterior of the watched one.
-function pictures(request, p) {
+function pictures(request, p, values) {
   const out = {};
   const transfer = [];
   const add = (name, pic) => {
@@ -89,7 +89,7 @@ function pictures(request, p) {
   };
   if (request.image) {
     const side = request.side;
-    const pixels = Uint8Array.from(p.values, (v) => v);
+    const pixels = Uint8Array.from(values);
     add("grid", render_digits(pixels, side, side, request.columns, request.scale));
     const w = request.watch;
     const L = side * side;
@@ -113,8 +113,8 @@ async function chunk(panel, run) {
   const dt = performance.now() - t0;
   // Aim at about 100 ms a chunk: live pictures, and Stop within a fraction of a second.
   run.steps = Math.max(1, Math.min(256, Math.round(run.steps * (100 / Math.max(dt, 1)))));
-  const { out, transfer } = pictures(run.request, p);
-  const values = Int32Array.from(p.values);
+  const values = p.values; // one copy out of wasm memory, for the pictures and the page
+  const { out, transfer } = pictures(run.request, p, values);
   transfer.push(values.buffer);
   post({ type: "progress", panel, id: run.id, done: p.done, step: p.step, total: p.total, values, pictures: out, backend: demo.backend_name() }, transfer);
   run.finished = p.done;

@@ -50,15 +50,20 @@ export async function openPage(browser, base, query = "", { setup = async () => 
   return page;
 }
 
+/** Sets panel `prefix`'s model, order and positions per step (any-order models), and seed. */
+export async function fillGenerationFields(page, prefix, { model, order, perStep, seed }) {
+  await page.selectOption(`#${prefix}-model`, model);
+  if (model.endsWith("any-order")) {
+    await page.selectOption(`#${prefix}-order`, order);
+    await page.fill(`#${prefix}-per-step`, String(perStep));
+  }
+  await page.fill(`#${prefix}-seed`, String(seed));
+}
+
 /** Generates `count` digits through the page's controls; resolves to window.__test.lastDigits. */
 export async function generateDigits(page, { model = "mnist-any-order", order = "adaptive", perStep = 16, count = 48, seed = 0 } = {}) {
-  await page.selectOption("#digits-model", model);
-  if (model.endsWith("any-order")) {
-    await page.selectOption("#digits-order", order);
-    await page.fill("#digits-per-step", String(perStep));
-  }
+  await fillGenerationFields(page, "digits", { model, order, perStep, seed });
   await page.fill("#digits-count", String(count));
-  await page.fill("#digits-seed", String(seed));
   await page.evaluate(() => { delete window.__test.lastDigits; window.__test.maxStall = 0; });
   await page.click("#digits-go");
   await page.waitForSelector('#digits-canvas[data-done="true"]', { timeout: 600_000 });

@@ -2,7 +2,7 @@
 // driven in headless Chromium, as a user would. Screenshots of each panel go to tests/artifacts/.
 import fs from "node:fs";
 import path from "node:path";
-import { root, dist, serve, launch, openPage as open, generateDigits } from "./harness.mjs";
+import { root, dist, serve, launch, openPage as open, generateDigits, fillGenerationFields } from "./harness.mjs";
 
 const artifacts = path.join(root, "tests/artifacts");
 fs.mkdirSync(artifacts, { recursive: true });
@@ -51,13 +51,8 @@ async function stroke(page, points, { steps = 8, button = "left" } = {}) {
 
 /** Completes the editor's picture with the page's controls; resolves to window.__test.lastCompletion. */
 async function complete(page, { model = "mnist-any-order", order = "adaptive", perStep = 16, count = 2, seed = 0 } = {}) {
-  await page.selectOption("#inpaint-model", model);
-  if (model.endsWith("any-order")) {
-    await page.selectOption("#inpaint-order", order);
-    await page.fill("#inpaint-per-step", String(perStep));
-  }
+  await fillGenerationFields(page, "inpaint", { model, order, perStep, seed });
   await page.fill("#alternatives", String(count));
-  await page.fill("#inpaint-seed", String(seed));
   await page.evaluate(() => { delete window.__test.lastCompletion; });
   await page.click("#complete");
   await page.waitForSelector('#completions[data-done="true"]', { timeout: 300_000 });

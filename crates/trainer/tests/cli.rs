@@ -187,7 +187,7 @@ fn any_order_models_train_sample_inpaint_and_evaluate() {
     // The toy: fresh sequences every batch; a short run is far below uniform (ln 64 = 4.16 nats).
     let weights = dir.join("toy-any.bpk");
     let out = trainer(&[
-        "train", "toy-any-order", "--device", "flex", "--epochs", "1", "--train-size", "4000", "--batch-size", "50",
+        "train", "toy-any-order", "--device", "flex", "--epochs", "1", "--train-size", "8000", "--batch-size", "50",
         "--lr", "3e-3", "--out", s(&weights), "--report-dir", s(&dir), "--quiet",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -106,6 +106,8 @@ pub struct Generation {
     next: usize,
     count: usize,
     temperature: f64,
+    /// Each step seeds the device's generator from this and its index (see [`Generation::step`]).
+    seed: u64,
     /// `[N, L]` values so far: known values, generated ones, 0 elsewhere.
     values: Tensor<2, Int>,
     /// `[N, L]` 1 at the positions the model conditions on: for an any-order model the known
@@ -236,7 +238,6 @@ impl Generation {
             (Some(mask), false) => Tensor::<2>::zeros([n, len], device).mask_fill(mask.clone(), 1.0),
             _ => Tensor::zeros([n, len], device),
         };
-        device.seed(options.seed);
         Ok(Generation {
             plan,
             next_value_only,
@@ -244,6 +245,7 @@ impl Generation {
             next: 0,
             count: n,
             temperature: options.temperature,
+            seed: options.seed,
             values,
             visited,
             visit_steps: Tensor::full([n, len], -1.0, device),
@@ -292,6 +294,9 @@ impl Generation {
         if self.is_done() {
             return false;
         }
+        // The device's generator is global: seeded per step, a generation draws the same
+        // values however it is chunked and whatever other generations run between its steps.
+        self.values.device().seed(Rng::new(self.seed).nth(self.next as u64));
         if self.next_value_only {
             self.next_value_step(model);
         } else {

@@ -17,6 +17,12 @@ impl Rng {
         z ^ (z >> 31)
     }
 
+    /// The `i`-th value of the stream from this state, without the `i` before it (splitmix64
+    /// steps by a constant, so it can jump).
+    pub fn nth(&self, i: u64) -> u64 {
+        Rng(self.0.wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15))).next_u64()
+    }
+
     /// Uniform in [0, 1).
     pub fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64

@@ -21,7 +21,7 @@ for (const backend of backends) {
   if (backend === "cpu") out.time_to_first_toy_sample_s = (await page.evaluate(() => window.timeToFirstSample)) / 1000;
   for (const run of backend === "cpu" ? runs : runs.slice(0, 1)) {
     const r = await generateDigits(page, { ...run, count: 48 });
-    out.runs.push({ backend: await page.textContent("#backend"), ...run, seconds: r.secs, longest_main_thread_stall_ms: r.maxStall });
+    out.runs.push({ backend: await page.textContent("#backend"), workers: r.workers, ...run, seconds: r.secs, longest_main_thread_stall_ms: r.maxStall });
     console.error(JSON.stringify(out.runs.at(-1)));
   }
   await page.close();

@@ -492,7 +492,7 @@ function setupDigits(ready) {
     if (t) notes.push(t);
     delete canvas.dataset.done;
     const result = await runner.run({ ...options, count, known: null, image: true, side: 28, columns: Math.min(count, 11), scale: 3, watch }, notes);
-    if (result) window.__test.lastDigits = { pixels: Array.from(result.values), count, secs: result.secs, kind: options.kind, order: options.order, perStep: options.perStep };
+    if (result) window.__test.lastDigits = { pixels: Array.from(result.values), count, secs: result.secs, kind: options.kind, order: options.order, perStep: options.perStep, workers: result.workers };
   });
 }
 

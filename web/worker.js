@@ -2,13 +2,24 @@
 // generation per panel, a chunk of steps at a time, posting each chunk's pictures to the page.
 // Messages in: init, start, stop, backend, testDigit, probe, simulateDeviceLoss.
 // Messages out: ready, progress, runError, reply, fatal.
+//
+// On the CPU, wasm runs on one core: an image run is split into blocks of samples, one per
+// worker, and "helper" copies of this worker (worker.js?role=helper, one per further core, up
+// to MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
+// init, start, advance and stop.
 import init, { Demo, render_digits, render_posterior, render_order_map } from "./web.js";
+
+const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
+const MAX_WORKERS = 4;
 
 let demo = null;
 let wasmTrapped = false;
-const runs = new Map(); // panel -> { id, request, steps }
+const runs = new Map(); // panel -> { id, request, steps, team, blocks, mine, ready }
 let pumping = false;
 let failNextGpuChunk = false;
+const helpers = []; // { call, kinds, ready, dead }
+let helpersLoaded = Promise.resolve(); // settles once every helper is ready or dead
+const starting = new Map(); // panel -> id of a run waiting for the helpers to load
 
 const errorText = (e) => (e && e.message ? e.message : String(e));
 const post = (message, transfer = []) => self.postMessage(message, transfer);
@@ -66,11 +77,14 @@ async function initialize({ backend, weights, digits }) {
     }
   }
   let testDigits = 0;
-  try {
-    testDigits = demo.load_test_digits(await fetchBytes(digits, "Test digits"));
-  } catch (e) {
-    errors.push(errorText(e));
+  if (digits) {
+    try {
+      testDigits = demo.load_test_digits(await fetchBytes(digits, "Test digits"));
+    } catch (e) {
+      errors.push(errorText(e));
+    }
   }
+  if (!HELPER) spawnHelpers(weights, loaded);
   return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, errors, testDigits };
 }
 
@@ -79,7 +93,8 @@ function backendState() {
 }
 
 // Pictures of a chunk: the grid of samples, the order map and the posterior of the watched one.
-function pictures(request, p, values) {
+function pictures(run, p, values) {
+  const request = run.request;
   const out = {};
   const transfer = [];
   const add = (name, pic) => {
@@ -93,7 +108,8 @@ function pictures(request, p, values) {
     add("grid", render_digits(pixels, side, side, request.columns, request.scale));
     const w = request.watch;
     const L = side * side;
-    add("order", render_order_map(p.visit_steps.subarray(w * L, (w + 1) * L), side, side, 4));
+    const local = w - run.mine.start; // in this worker's block
+    add("order", render_order_map(p.visit_steps.subarray(local * L, (local + 1) * L), side, side, 4));
     if (p.position >= 0) add("posterior", render_posterior(pixels.subarray(w * L, (w + 1) * L), p.known, p.position, p.log_probs, side, side));
   }
   return { out, transfer };
@@ -105,7 +121,19 @@ async function chunk(panel, run) {
     failNextGpuChunk = false;
     throw new Error("simulated loss of the WebGPU device");
   }
-  const p = await demo.advance(panel, run.steps, run.request.watch || 0);
+  await run.ready;
+  if (runs.get(panel) !== run) return;
+  // The helpers' blocks first, so that they work while this thread works on its own.
+  const asked = run.team.map(({ helper }) => helper.call("advance", { panel, steps: run.steps }));
+  asked.forEach((a) => a.catch(() => {})); // awaited below, or given up with the run
+  const p = await demo.advance(panel, run.steps, (run.request.watch || 0) - run.mine.start);
+  let parts;
+  try {
+    parts = await Promise.all(asked);
+  } catch (e) {
+    p.free();
+    throw e;
+  }
   if (runs.get(panel) !== run) {
     p.free(); // stopped or replaced meanwhile
     return;
@@ -113,12 +141,25 @@ async function chunk(panel, run) {
   const dt = performance.now() - t0;
   // Aim at about 100 ms a chunk: live pictures, and Stop within a fraction of a second.
   run.steps = Math.max(1, Math.min(256, Math.round(run.steps * (100 / Math.max(dt, 1)))));
-  const values = p.values; // one copy out of wasm memory, for the pictures and the page
-  const { out, transfer } = pictures(run.request, p, values);
+  const values = joinBlocks(run, p.values, parts); // one copy out of wasm memory
+  const { out, transfer } = pictures(run, p, values);
   transfer.push(values.buffer);
-  post({ type: "progress", panel, id: run.id, done: p.done, step: p.step, total: p.total, values, pictures: out, backend: demo.backend_name() }, transfer);
-  run.finished = p.done;
+  const done = p.done && parts.every((part) => part.done);
+  const workers = run.team.length + 1;
+  const backend = workers > 1 ? `${demo.backend_name()}, ${workers} workers` : demo.backend_name();
+  post({ type: "progress", panel, id: run.id, done, step: p.step, total: p.total, values, pictures: out, backend, workers }, transfer);
+  run.finished = done;
   p.free();
+}
+
+/** The values of every block, in sample order: this worker's block and the helpers' ones. */
+function joinBlocks(run, own, parts) {
+  if (run.team.length === 0) return own;
+  const L = own.length / run.mine.count;
+  const values = new Int32Array(run.request.count * L);
+  values.set(own, run.mine.start * L);
+  run.team.forEach(({ block }, i) => values.set(parts[i].values, block.start * L));
+  return values;
 }
 
 async function pump() {
@@ -145,7 +186,13 @@ async function pump() {
 // A failed chunk: on WebGPU, give it up and rerun on the CPU; a trapped module: the page restarts us.
 async function failed(panel, run, e) {
   if (runs.get(panel) !== run) return; // a stale run's failure concerns nobody
-  runs.delete(panel);
+  dropRun(panel);
+  if (e && e.helper) {
+    // A helper that failed is left out from now on; the run starts again without it.
+    e.helper.dead = true;
+    start(run.request);
+    return;
+  }
   if (e instanceof WebAssembly.RuntimeError) {
     wasmTrapped = true;
     post({ type: "fatal", message: errorText(e) });
@@ -154,7 +201,7 @@ async function failed(panel, run, e) {
   if (demo.backend_name().startsWith("WebGPU")) {
     // Every run was on the GPU: all of them again, from the start, on the CPU.
     const again = [run.request, ...[...runs.values()].map((r) => r.request)];
-    runs.clear();
+    for (const other of [...runs.keys()]) dropRun(other);
     demo.drop_gpu(`WebGPU failed during a run (${errorText(e)}): switched to the CPU`);
     post({ type: "backendChanged", ...backendState() });
     for (const request of again) start(request);
@@ -163,13 +210,30 @@ async function failed(panel, run, e) {
   post({ type: "runError", panel, id: run.id, message: errorText(e) });
 }
 
-function start(request) {
+async function start(request) {
   const { panel, id, kind, count, seed, temperature, order, perStep, known } = request;
+  dropRun(panel);
+  if (teamFor(request, { loading: true }).length > 0) {
+    // Helpers still loading: waiting for them beats running this image run alone.
+    starting.set(panel, id);
+    await helpersLoaded;
+    if (starting.get(panel) !== id) return; // stopped or replaced meanwhile
+    starting.delete(panel);
+  }
   try {
-    const total = demo.start(panel, kind, count, seed, temperature, order, perStep, known || undefined);
-    const run = { id, request, steps: request.image ? 8 : 4 };
+    const team = teamFor(request);
+    const blocks = splitBlocks(count, team.length + 1);
+    // This worker takes the block holding the watched sample (its posterior and order map).
+    const watch = request.watch || 0;
+    const mine = blocks.find((b) => watch >= b.start && watch < b.start + b.count);
+    const others = blocks.filter((b) => b !== mine);
+    const total = demo.start(panel, kind, mine.count, blockSeed(seed, mine.index), temperature, order, perStep, slice(known, mine, count) || undefined);
+    const run = { id, request, steps: request.image ? 8 : 4, mine, team: others.map((block, i) => ({ block, helper: team[i] })) };
+    run.ready = Promise.all(run.team.map(({ block, helper }) =>
+      helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, known: slice(known, block, count) })));
+    run.ready.catch(() => {}); // chunk awaits it and handles the failure
     runs.set(panel, run);
-    post({ type: "started", panel, id, total });
+    post({ type: "started", panel, id, total, workers: blocks.length });
     pump();
   } catch (e) {
     runs.delete(panel);
@@ -177,18 +241,119 @@ function start(request) {
   }
 }
 
+/** Drops `panel`'s run here and in its helpers. */
+function dropRun(panel) {
+  const run = runs.get(panel);
+  runs.delete(panel);
+  starting.delete(panel);
+  if (demo) demo.stop(panel);
+  if (run) for (const { helper } of run.team) helper.call("stop", { panel }).catch(() => {});
+}
+
+/** The helpers that take part in `request`: image runs on the CPU only (WebGPU is one device). */
+function teamFor(request, { loading = false } = {}) {
+  if (!request.image || request.count < 2 || demo.backend_name().startsWith("WebGPU")) return [];
+  const usable = loading ? (h) => !h.ready && !h.dead : (h) => h.ready && !h.dead && h.kinds.has(request.kind);
+  return helpers.filter(usable).slice(0, request.count - 1);
+}
+
+/** `count` samples in `parts` contiguous blocks, as even as can be. */
+function splitBlocks(count, parts) {
+  const blocks = [];
+  for (let i = 0, start = 0; i < parts; i++) {
+    const size = Math.floor(count / parts) + (i < count % parts ? 1 : 0);
+    blocks.push({ index: i, start, count: size });
+    start += size;
+  }
+  return blocks;
+}
+
+/** Block 0 uses the seed itself; the others seeds derived from it (a run with one block is the
+ *  unsplit run). */
+function blockSeed(seed, index) {
+  return index === 0 ? seed : (seed ^ Math.imul(index, 0x9e3779b1)) >>> 0;
+}
+
+/** The conditioning values (`count x L`) of one block, or null. */
+function slice(known, block, count) {
+  if (!known) return null;
+  const L = known.length / count;
+  return known.slice(block.start * L, (block.start + block.count) * L);
+}
+
+/** One helper worker per further core: they load the image models only, in the background. */
+function spawnHelpers(weights, loaded) {
+  const wanted = Math.min(navigator.hardwareConcurrency || 1, MAX_WORKERS) - 1;
+  const images = Object.fromEntries(Object.entries(weights).filter(([kind]) => loaded[kind] && loaded[kind].shape.length > 1 && loaded[kind].shape[1] > 1));
+  if (Object.keys(images).length === 0) return;
+  for (let i = helpers.length; i < wanted; i++) {
+    const worker = new Worker(new URL("worker.js?role=helper", import.meta.url), { type: "module" });
+    const helper = { kinds: new Set(), ready: false, dead: false };
+    const pending = new Map();
+    let next = 0;
+    const fail = (message) => {
+      helper.dead = true;
+      for (const p of pending.values()) p.reject(Object.assign(new Error(`a helper worker failed (${message})`), { helper }));
+      pending.clear();
+    };
+    worker.onmessage = (event) => {
+      const m = event.data;
+      if (m.type === "fatal") return fail(m.message);
+      if (m.type !== "reply") return;
+      const p = pending.get(m.replyTo);
+      pending.delete(m.replyTo);
+      if (m.error !== undefined) p.reject(Object.assign(new Error(m.error), { helper }));
+      else p.resolve(m.value);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail(event.message || "unknown error");
+    };
+    helper.call = (type, payload = {}) =>
+      helper.dead
+        ? Promise.reject(Object.assign(new Error("a helper worker stopped"), { helper }))
+        : new Promise((resolve, reject) => {
+            const replyTo = next++;
+            pending.set(replyTo, { resolve, reject });
+            worker.postMessage({ type, replyTo, ...payload });
+          });
+    helpers.push(helper);
+    helper.loading = helper
+      .call("init", { backend: "cpu", weights: images, digits: null })
+      .then((ready) => {
+        helper.kinds = new Set(Object.keys(ready.loaded));
+        helper.ready = true;
+      })
+      .catch(() => { helper.dead = true; });
+  }
+  helpersLoaded = Promise.all(helpers.map((h) => h.loading));
+}
+
+/** A helper's block: started here, advanced only when the main worker asks. */
+function helperStart({ panel, kind, count, seed, temperature, order, perStep, known }) {
+  return demo.start(panel, kind, count, seed, temperature, order, perStep, known || undefined);
+}
+
+async function helperAdvance({ panel, steps }) {
+  const p = await demo.advance(panel, steps, 0);
+  const out = { done: p.done, step: p.step, values: p.values };
+  p.free();
+  return out;
+}
+
 async function handle(message) {
   switch (message.type) {
     case "init":
       return initialize(message);
     case "start":
-      return start(message);
+      return HELPER ? helperStart(message) : start(message);
+    case "advance":
+      return helperAdvance(message);
     case "stop":
-      runs.delete(message.panel);
-      demo.stop(message.panel);
+      dropRun(message.panel);
       return null;
     case "backend":
-      runs.clear();
+      for (const panel of [...runs.keys()]) dropRun(panel);
       demo.use_gpu(message.gpu);
       return backendState();
     case "testDigit":

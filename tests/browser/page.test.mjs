@@ -124,6 +124,18 @@ test("digits: any-order and lecture models on the CPU, the posterior view and th
   const inked = anyOrder.pixels.filter((v) => v > 128).length;
   assert(inked > 8 * 40, `only ${inked} dark pixels in 8 digits`);
   for (const id of ["digits-canvas", "posterior-canvas", "order-canvas"]) assert((await inkShare(page, id)) > 0.02, `the ${id} canvas is empty`);
+  // On the CPU the samples are split over one worker per core (up to 4), each its own seed.
+  const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency || 1, 4));
+  assert(anyOrder.workers === cores, `${anyOrder.workers} workers generated the digits on ${cores} cores`);
+  const digitsOf = (d) => Array.from({ length: d.count }, (_, i) => d.pixels.slice(i * PIXELS, (i + 1) * PIXELS).join());
+  assert(new Set(digitsOf(anyOrder)).size === 8, "two of the 8 digits are the same: the workers' blocks share a seed");
+  // The watched sample in the last block: its order map and posterior still show.
+  await page.fill("#watch", "7");
+  await page.evaluate(() => { for (const id of ["posterior-canvas", "order-canvas"]) { const ctx = document.getElementById(id).getContext("2d"); ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, 1e4, 1e4); } });
+  const watched = await generateDigits(page, { count: 8, perStep: 16, order: "adaptive", seed: 3 });
+  assert(watched.pixels.length === 8 * PIXELS, "wrong number of pixels watching sample 7");
+  for (const id of ["posterior-canvas", "order-canvas"]) assert((await inkShare(page, id)) > 0.02, `the ${id} canvas is empty watching sample 7`);
+  await page.fill("#watch", "0");
   assert(anyOrder.maxStall < 100, `the main thread stalled ${anyOrder.maxStall.toFixed(0)} ms during a generation`);
   console.log(`   8 digits, any-order, adaptive, 16 per step, CPU: ${anyOrder.secs.toFixed(2)} s; longest main-thread stall ${anyOrder.maxStall.toFixed(0)} ms`);
   await page.locator("#digits").screenshot({ path: path.join(artifacts, "digits-any-order.png") });

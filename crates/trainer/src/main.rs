@@ -7,6 +7,7 @@ mod data;
 mod device;
 mod eval;
 mod files;
+mod optim;
 mod progress;
 mod sample;
 mod train;

@@ -8,7 +8,8 @@ use anyhow::{Context, Result, bail};
 use autoregress::batch::{MaskMix, any_order_batch, random_positions, sequences_tensor, training_batch, training_mask};
 use autoregress::data::toy::toy_dataset;
 use autoregress::burn::module::Module;
-use autoregress::burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use crate::optim;
+use autoregress::burn::optim::{GradientsParams, ModuleOptimizer};
 use autoregress::burn::store::burn_pack::Bytes;
 use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
 use autoregress::rng::Rng;
@@ -154,8 +155,7 @@ impl Checkpoint<'_> {
             .with_context(|| format!("{}: unusable checkpoint", dir.join("model.bpk").display()))?;
         ensure_same_shape(&loaded.spec, &model.spec)
             .with_context(|| format!("the checkpoint in {}: use another --checkpoint-dir", dir.display()))?;
-        let optim = AdamConfig::new()
-            .init()
+        let optim = optim::adam()
             .from_bytes(Bytes::from_bytes_vec(optim_bytes))
             .map_err(|e| anyhow::anyhow!("{}: unusable optimizer state: {e:?}", dir.join("optim.bpk").display()))?;
         let opts = TrainOptions {
@@ -194,7 +194,7 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
         );
         (m, o, step, elapsed, opts)
     } else {
-        (model, AdamConfig::new().init(), 0, 0.0, opts.clone())
+        (model, optim::adam(), 0, 0.0, opts.clone())
     };
     if opts.batch_size == 0 || opts.epochs == 0 {
         bail!("--batch-size and --epochs must be at least 1");

@@ -1,15 +1,17 @@
-//! Throughput of the MNIST models on each backend: for the lecture's, training (forward,
-//! backward and Adam at batch 100), forward passes, and generating 48 digits (784 sequential
-//! steps); for the any-order U-Net, training, and 48 digits at several positions per step in
-//! raster and adaptive order.
+//! Throughput on each backend: for the lecture's MNIST model, training (forward, backward and
+//! Adam at batch 100; on flex with Burn's Adam too), forward passes, and generating 48 digits
+//! (784 sequential steps); for the lecture's toy model, training at batch 100 (the load of
+//! `shared/bench/pytorch_lecture_models.py`); for the any-order U-Net, training, and 48 digits
+//! at several positions per step in raster and adaptive order.
 
 use crate::device::Chosen;
 use autoregress::batch::{MaskMix, any_order_batch, random_positions, sequences_tensor, training_batch, training_mask};
-use autoregress::burn::optim::{AdamConfig, GradientsParams};
+use crate::optim;
+use autoregress::burn::optim::{GradientsParams, ModuleOptimizer};
 use autoregress::burn::tensor::{Device, Int, Tensor};
 use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec, VisitingOrder, generate};
-use serde_json::{Value, json};
+use serde::Serialize;
 use std::time::Instant;
 
 pub struct BenchOptions {
@@ -24,19 +26,19 @@ fn images(count: usize, rng: &mut Rng) -> Vec<u8> {
     (0..count * 784).map(|_| if rng.below(5) == 0 { 255 } else { 0 }).collect()
 }
 
-/// Training images per second of a fresh `spec` model: forward, backward (`loss`) and Adam at
-/// `batch`, over `steps` steps, each synchronized by reading its loss.
+/// Training images per second of a fresh `spec` model: forward, backward (`loss`) and `optim`
+/// at `batch`, over `steps` steps, each synchronized by reading its loss.
 fn training_images_per_s(
     spec: &ModelSpec,
     device: &Device,
     steps: usize,
     batch: usize,
     rng: &mut Rng,
+    mut optim: ModuleOptimizer,
     loss: impl Fn(&ArModel, Tensor<2, Int>, &mut Rng) -> Tensor<1>,
 ) -> f64 {
     let ad = device.clone().autodiff();
     let mut model = ArModel::new(spec.clone(), &ad).expect("valid spec");
-    let mut optim = AdamConfig::new().init();
     let data = sequences_tensor(&images(batch, rng), batch, 784, &ad);
     let mut timed = 0.0;
     for step in 0..steps + 1 {
@@ -53,16 +55,63 @@ fn training_images_per_s(
     (steps * batch) as f64 / timed
 }
 
-pub fn run(backend: &Chosen, opts: &BenchOptions) -> Value {
+/// The lecture's models on one backend.
+#[derive(Serialize)]
+pub struct LectureRow {
+    pub backend: String,
+    /// MNIST model, forward + backward + the trainer's Adam at batch 100.
+    pub train_images_per_s: f64,
+    /// The same with Burn's own Adam (flex only: elsewhere the trainer uses Burn's).
+    pub train_images_per_s_burn_adam: Option<f64>,
+    /// Toy model (sequences of 32 values in 0..64), forward + backward + Adam at batch 100.
+    pub toy_train_samples_per_s: f64,
+    /// MNIST model, forward passes at batch 100.
+    pub forward_images_per_s: f64,
+    pub digits: usize,
+    /// `digits` digits, 784 steps, read back once.
+    pub generate_seconds: f64,
+}
+
+/// The any-order U-Net on one backend.
+#[derive(Serialize)]
+pub struct AnyOrderRow {
+    pub backend: String,
+    pub model: &'static str,
+    pub train_images_per_s: f64,
+    pub digits: usize,
+    pub generation: Vec<GenerationTime>,
+}
+
+#[derive(Serialize)]
+pub struct GenerationTime {
+    pub order: &'static str,
+    pub per_step: usize,
+    pub seconds: f64,
+}
+
+pub fn run(backend: &Chosen, opts: &BenchOptions) -> LectureRow {
     let device = &backend.device;
     let spec = ModelSpec::mnist(28, 28, 33.3, 78.6);
     let batch = 100;
     let mut rng = Rng::new(1);
     let data = sequences_tensor(&images(batch, &mut rng), batch, 784, device);
 
-    let train_ips = training_images_per_s(&spec, device, opts.train_steps, batch, &mut rng, |model, data, rng| {
-        training_batch(data, &random_positions(rng, batch, 784)).loss(model)
+    let lecture_loss = |model: &ArModel, data, rng: &mut Rng| training_batch(data, &random_positions(rng, batch, 784)).loss(model);
+    let train_ips = training_images_per_s(&spec, device, opts.train_steps, batch, &mut rng, optim::adam(), lecture_loss);
+    let burn_ips = (*device == Device::flex()).then(|| {
+        let burn = ModuleOptimizer::from(optim::burn_adam());
+        training_images_per_s(&spec, device, opts.train_steps, batch, &mut rng, burn, lecture_loss)
     });
+
+    // The toy model: 5x the steps of MNIST, as the PyTorch script does.
+    let (toy_len, toy_values) = (32, 64);
+    let toy_spec = ModelSpec::toy(toy_len, 32.0, 18.0);
+    let toy = |model: &ArModel, images: Tensor<2, Int>, rng: &mut Rng| {
+        let seqs: Vec<u16> = (0..batch * toy_len).map(|_| rng.below(toy_values) as u16).collect();
+        let data = sequences_tensor(&seqs, batch, toy_len, &images.device());
+        training_batch(data, &random_positions(rng, batch, toy_len)).loss(model)
+    };
+    let toy_sps = training_images_per_s(&toy_spec, device, 5 * opts.train_steps, batch, &mut rng, optim::adam(), toy);
 
     // Forward passes at batch 100.
     let model = ArModel::new(spec, device).expect("valid spec");
@@ -80,25 +129,27 @@ pub fn run(backend: &Chosen, opts: &BenchOptions) -> Value {
     let _: Vec<i64> = digits.into_data().convert::<i64>().try_to_vec().expect("ints");
     let generate_s = start.elapsed().as_secs_f64();
 
-    json!({
-        "backend": backend.name,
-        "train_images_per_s": train_ips,
-        "forward_images_per_s": forward_ips,
-        "digits": opts.digits,
-        "generate_seconds": generate_s,
-    })
+    LectureRow {
+        backend: backend.name.clone(),
+        train_images_per_s: train_ips,
+        train_images_per_s_burn_adam: burn_ips,
+        toy_train_samples_per_s: toy_sps,
+        forward_images_per_s: forward_ips,
+        digits: opts.digits,
+        generate_seconds: generate_s,
+    }
 }
 
 /// The any-order U-Net: training at batch 100, then `opts.digits` digits at each positions per
 /// step of `opts.any_order_per_step`, in raster and in adaptive order.
-pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> Value {
+pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> AnyOrderRow {
     let device = &backend.device;
     let spec = ModelSpec::for_kind(ModelKind::MnistAnyOrder, 28, 28, 33.3, 78.6);
     let batch = 100;
     let mut rng = Rng::new(2);
     let mix = MaskMix::default_for(ModelKind::MnistAnyOrder);
     let steps = opts.train_steps.div_ceil(4).max(1);
-    let train_ips = training_images_per_s(&spec, device, steps, batch, &mut rng, |model, data, rng| {
+    let train_ips = training_images_per_s(&spec, device, steps, batch, &mut rng, optim::adam(), |model, data, rng| {
         let masks = (0..batch).flat_map(|_| training_mask(rng, 28, 28, &mix)).collect();
         any_order_batch(data, masks).loss(model)
     });
@@ -111,14 +162,80 @@ pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> Value {
             let start = Instant::now();
             let digits = generate(&model, &options, device).expect("valid options");
             let _: Vec<i64> = digits.into_data().convert::<i64>().try_to_vec().expect("ints");
-            generation.push(json!({ "order": order.name(), "per_step": k, "seconds": start.elapsed().as_secs_f64() }));
+            generation.push(GenerationTime { order: order.name(), per_step: k, seconds: start.elapsed().as_secs_f64() });
         }
     }
-    json!({
-        "backend": backend.name,
-        "model": ModelKind::MnistAnyOrder.name(),
-        "train_images_per_s": train_ips,
-        "digits": opts.digits,
-        "generation": generation,
-    })
+    AnyOrderRow { backend: backend.name.clone(), model: ModelKind::MnistAnyOrder.name(), train_images_per_s: train_ips, digits: opts.digits, generation }
+}
+
+/// One layer of the lecture's MNIST model timed alone at batch 100.
+#[derive(Serialize)]
+pub struct LayerTime {
+    pub layer: &'static str,
+    /// Forward only, no autodiff, result read back.
+    pub forward_ms: f64,
+    /// Forward and backward on the autodiff device: the weight's gradient, and the input's
+    /// where the model needs it (conv2, fc1; conv1's input is data).
+    pub forward_backward_ms: f64,
+}
+
+/// The lecture's MNIST layers one at a time (`bench --layers`): where the time of a training
+/// step goes, to set beside `scripts/pytorch_layers.py` (the same layers in PyTorch).
+pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
+    use autoregress::burn::module::Module;
+    use autoregress::burn::nn::conv::Conv2dConfig;
+    use autoregress::burn::nn::pool::MaxPool2dConfig;
+    use autoregress::burn::nn::LinearConfig;
+    use autoregress::burn::tensor::Distribution;
+    let ad = backend.device.clone().autodiff();
+    let ms = |f: &dyn Fn()| {
+        f();
+        let start = Instant::now();
+        for _ in 0..reps {
+            f();
+        }
+        start.elapsed().as_secs_f64() * 1000.0 / reps as f64
+    };
+    let read = |t: Tensor<4>| {
+        let _: Vec<f32> = t.into_data().try_to_vec().expect("floats");
+    };
+    let conv1 = Conv2dConfig::new([2, 32], [3, 3]).init(&ad);
+    let conv2 = Conv2dConfig::new([32, 64], [5, 5]).init(&ad);
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    let fc1 = LinearConfig::new(64 * 81, 512).init(&ad);
+    let image = Tensor::<4>::random([100, 2, 28, 28], Distribution::Default, &ad);
+    let pooled = Tensor::<4>::random([100, 32, 13, 13], Distribution::Default, &ad).require_grad();
+    let features = Tensor::<2>::random([100, 64 * 81], Distribution::Default, &ad).require_grad();
+    let conv_out = Tensor::<4>::random([100, 32, 26, 26], Distribution::Default, &ad).require_grad();
+    let (c1, c2, f1) = (conv1.valid(), conv2.valid(), fc1.valid());
+    vec![
+        LayerTime {
+            layer: "conv1 (2->32, 3x3, 28x28)",
+            forward_ms: ms(&|| read(c1.forward(image.clone().inner()))),
+            forward_backward_ms: ms(&|| {
+                conv1.forward(image.clone()).sum().backward();
+            }),
+        },
+        LayerTime {
+            layer: "max pool 2x2 (32x26x26)",
+            forward_ms: ms(&|| read(pool.forward(conv_out.clone().inner()))),
+            forward_backward_ms: ms(&|| {
+                pool.forward(conv_out.clone()).sum().backward();
+            }),
+        },
+        LayerTime {
+            layer: "conv2 (32->64, 5x5, 13x13)",
+            forward_ms: ms(&|| read(c2.forward(pooled.clone().inner()))),
+            forward_backward_ms: ms(&|| {
+                conv2.forward(pooled.clone()).sum().backward();
+            }),
+        },
+        LayerTime {
+            layer: "fc1 (5184->512)",
+            forward_ms: ms(&|| read(f1.forward(features.clone().inner()).unsqueeze())),
+            forward_backward_ms: ms(&|| {
+                fc1.forward(features.clone()).sum().backward();
+            }),
+        },
+    ]
 }

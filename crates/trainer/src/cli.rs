@@ -316,6 +316,10 @@ struct BenchArgs {
     /// Positions per step timed for the any-order MNIST model (none: skip it)
     #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 16])]
     any_order_per_step: Vec<usize>,
+    /// Instead: the lecture's MNIST layers one at a time, forward and backward at batch 100
+    /// (compare with scripts/pytorch_layers.py)
+    #[arg(long)]
+    layers: bool,
     #[arg(long)]
     json: bool,
 }
@@ -743,26 +747,39 @@ fn bench_command(a: BenchArgs) -> Result<()> {
         any_order_per_step: a.any_order_per_step.clone(),
     };
     let mut rows = Vec::new();
+    if a.layers {
+        for b in &backends {
+            let times = bench::layers(b, a.forward_reps);
+            if !a.json {
+                for t in &times {
+                    println!("{:<20} {:<28} forward {:>6.2} ms   forward+backward {:>6.2} ms", b.name, t.layer, t.forward_ms, t.forward_backward_ms);
+                }
+            }
+            rows.push(serde_json::json!({ "backend": b.name, "layers": times }));
+        }
+        if a.json {
+            println!("{}", serde_json::to_string(&rows)?);
+        }
+        return Ok(());
+    }
     for b in &backends {
         eprintln!("measuring {} ...", b.name);
         let r = bench::run(b, &opts);
         if !a.json {
+            let burn = r.train_images_per_s_burn_adam.map(|v| format!(" (Burn's Adam {v:.0})")).unwrap_or_default();
             println!(
-                "{:<45} train {:>7.0} img/s   forward {:>7.0} img/s   {} digits in {:>6.2} s",
-                b.name, r["train_images_per_s"].as_f64().unwrap_or(0.0), r["forward_images_per_s"].as_f64().unwrap_or(0.0),
-                opts.digits, r["generate_seconds"].as_f64().unwrap_or(0.0)
+                "{:<45} train {:>7.0} img/s{burn}   toy {:>7.0} seq/s   forward {:>7.0} img/s   {} digits in {:>6.2} s",
+                b.name, r.train_images_per_s, r.toy_train_samples_per_s, r.forward_images_per_s, opts.digits, r.generate_seconds
             );
         }
-        rows.push(r);
+        rows.push(serde_json::to_value(&r)?);
         if !opts.any_order_per_step.is_empty() {
             let r = bench::run_any_order(b, &opts);
             if !a.json {
-                let times: Vec<String> = r["generation"].as_array().into_iter().flatten()
-                    .map(|g| format!("{} K={} {:.2} s", g["order"].as_str().unwrap_or("?"), g["per_step"], g["seconds"].as_f64().unwrap_or(0.0)))
-                    .collect();
-                println!("{:<45} any-order: train {:>6.0} img/s   {} digits: {}", b.name, r["train_images_per_s"].as_f64().unwrap_or(0.0), opts.digits, times.join(", "));
+                let times: Vec<String> = r.generation.iter().map(|g| format!("{} K={} {:.2} s", g.order, g.per_step, g.seconds)).collect();
+                println!("{:<45} any-order: train {:>6.0} img/s   {} digits: {}", b.name, r.train_images_per_s, opts.digits, times.join(", "));
             }
-            rows.push(r);
+            rows.push(serde_json::to_value(&r)?);
         }
     }
     if a.json {

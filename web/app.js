@@ -110,7 +110,8 @@ async function connect(backend) {
   models = startWorker(backend);
   const weights = {};
   for (const [kind, what] of Object.entries(MODELS)) weights[kind] = { url: params.get(kind) || `weights/${kind}.bpk`, what };
-  const ready = await models.call("init", { backend, weights, digits: "assets/test-digits.idx" });
+  const helperTimeout = Number(params.get("helperTimeout")) || 0;
+  const ready = await models.call("init", { backend, weights, digits: "assets/test-digits.idx", helperTimeout });
   for (const message of ready.errors) showError(message);
   showBackend(ready);
   return ready;

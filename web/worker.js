@@ -11,6 +11,9 @@ import init, { Demo, render_digits, render_posterior, render_order_map } from ".
 
 const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
 const MAX_WORKERS = 4;
+// A chunk aims at 100 ms; a helper silent for this long is taken for gone.
+// (?helperTimeout=MS on the page sets it, for tests.)
+let helperTimeoutMs = 15_000;
 
 let demo = null;
 let wasmTrapped = false;
@@ -57,7 +60,8 @@ async function softwareAdapter() {
   }
 }
 
-async function initialize({ backend, weights, digits }) {
+async function initialize({ backend, weights, digits, helperTimeout }) {
+  if (helperTimeout > 0) helperTimeoutMs = helperTimeout;
   await init();
   const adapter = backend === "cpu" ? null : await softwareAdapter();
   // A software adapter is the default only when asked for by name (?backend=gpu).
@@ -124,7 +128,7 @@ async function chunk(panel, run) {
   await run.ready;
   if (runs.get(panel) !== run) return;
   // The helpers' blocks first, so that they work while this thread works on its own.
-  const asked = run.team.map(({ helper }) => helper.call("advance", { panel, steps: run.steps }));
+  const asked = run.team.map(({ helper }) => withTimeout(helper.call("advance", { panel, steps: run.steps }), helperTimeoutMs, helper));
   asked.forEach((a) => a.catch(() => {})); // awaited below, or given up with the run
   const p = await demo.advance(panel, run.steps, (run.request.watch || 0) - run.mine.start);
   let parts;
@@ -150,6 +154,16 @@ async function chunk(panel, run) {
   post({ type: "progress", panel, id: run.id, done, step: p.step, total: p.total, values, pictures: out, backend, workers }, transfer);
   run.finished = done;
   p.free();
+}
+
+/** `promise`, or a helper error after `ms`: a helper that ended silently must not hang every
+ *  panel (the run then starts again without it). */
+function withTimeout(promise, ms, helper) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`a helper worker did not answer in ${ms / 1000} s`), { helper })), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** The values of every block, in sample order: this worker's block and the helpers' ones. */
@@ -190,6 +204,7 @@ async function failed(panel, run, e) {
   if (e && e.helper) {
     // A helper that failed is left out from now on; the run starts again without it.
     e.helper.dead = true;
+    e.helper.worker.terminate();
     start(run.request);
     return;
   }
@@ -228,7 +243,10 @@ async function start(request) {
     const mine = blocks.find((b) => watch >= b.start && watch < b.start + b.count);
     const others = blocks.filter((b) => b !== mine);
     const total = demo.start(panel, kind, mine.count, blockSeed(seed, mine.index), temperature, order, perStep, slice(known, mine, count) || undefined);
-    const run = { id, request, steps: request.image ? 8 : 4, mine, team: others.map((block, i) => ({ block, helper: team[i] })) };
+    // The first chunk: WebGPU runs one step (a software adapter may take seconds a step, and
+    // a GPU chunk cannot be interrupted); the CPU a few. Later chunks aim at 100 ms.
+    const firstSteps = demo.backend_name().startsWith("WebGPU") ? 1 : request.image ? 8 : 4;
+    const run = { id, request, steps: firstSteps, mine, team: others.map((block, i) => ({ block, helper: team[i] })) };
     run.ready = Promise.all(run.team.map(({ block, helper }) =>
       helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, known: slice(known, block, count) })));
     run.ready.catch(() => {}); // chunk awaits it and handles the failure
@@ -288,7 +306,7 @@ function spawnHelpers(weights, loaded) {
   if (Object.keys(images).length === 0) return;
   for (let i = helpers.length; i < wanted; i++) {
     const worker = new Worker(new URL("worker.js?role=helper", import.meta.url), { type: "module" });
-    const helper = { kinds: new Set(), ready: false, dead: false };
+    const helper = { kinds: new Set(), ready: false, dead: false, worker };
     const pending = new Map();
     let next = 0;
     const fail = (message) => {

@@ -182,6 +182,27 @@ test("a newer run survives an older one; each panel keeps its own run", async ()
   await page.close();
 });
 
+test("a helper worker that ends silently mid-run: the run finishes without it, the other panels keep working", async () => {
+  const page = await openPage("?backend=cpu&helperTimeout=2000");
+  const helpers = () => page.workers().filter((w) => w.url().includes("role=helper"));
+  for (let i = 0; i < 100 && helpers().length === 0; i++) await page.waitForTimeout(100);
+  assert(helpers().length > 0, "no helper worker started");
+  await fillGenerationFields(page, "digits", { model: "mnist-any-order", order: "adaptive", perStep: 4, seed: 5 });
+  await page.fill("#digits-count", "8");
+  await page.click("#digits-go");
+  await page.waitForFunction(() => /^step \d+\//.test(document.getElementById("digits-status").textContent));
+  await helpers()[0].evaluate(() => self.close());
+  await page.waitForSelector('#digits-canvas[data-done="true"]', { timeout: 120_000 });
+  const digits = await page.evaluate(() => window.__test.lastDigits);
+  assert(digits.pixels.length === 8 * PIXELS, "the run did not finish after its helper ended");
+  assert(digits.workers < Math.min(await page.evaluate(() => navigator.hardwareConcurrency), 4), `${digits.workers} workers: the ended helper still counted`);
+  await page.evaluate(() => { delete window.__test.lastToy; });
+  await page.click("#toy-go");
+  await page.waitForFunction(() => window.__test.lastToy && document.getElementById("toy-status").textContent.startsWith("done"), null, { timeout: 60_000 });
+  await noErrorBox(page);
+  await page.close();
+});
+
 test("in-painting: strokes in the bottom half shape the completed top half; known pixels kept", async () => {
   const page = await openPage("?backend=cpu");
   await page.click("#editor-clear");

@@ -14,7 +14,7 @@ use autoregress::burn::store::burn_pack::Bytes;
 use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
 use autoregress::rng::Rng;
 use autoregress::{ArModel, ModelSpec, weights};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -93,6 +93,37 @@ struct Checkpoint<'a> {
     dir: &'a PathBuf,
 }
 
+/// A checkpoint's `state.json`. Written last, it names the other parts by checksum (FNV-1a,
+/// 16 hex digits): a checkpoint whose write was cut short is refused, never resumed from
+/// mismatched parts.
+#[derive(Serialize, Deserialize)]
+struct CheckpointState {
+    /// Absent in checkpoints older than the checksums: those are refused.
+    model_fnv64: Option<String>,
+    optim_fnv64: Option<String>,
+    /// The model's name (`ModelKind::name`).
+    model: String,
+    /// Optimizer steps done.
+    step: usize,
+    epochs: usize,
+    batch_size: usize,
+    lr: f64,
+    seed: u64,
+    /// Training seconds so far, over every resumed part of the run.
+    elapsed_s: f64,
+    /// Shares of uniform, prefix and region masks (any-order models; absent: the default).
+    mask_mix: Option<[f64; 3]>,
+}
+
+/// What a checkpoint resumes.
+struct Resumed {
+    model: ArModel,
+    optim: ModuleOptimizer,
+    step: usize,
+    elapsed_s: f64,
+    opts: TrainOptions,
+}
+
 impl Checkpoint<'_> {
     fn save(&self, model: &ArModel, optim: &ModuleOptimizer, step: usize, opts: &TrainOptions, elapsed: f64) -> Result<()> {
         let dir = self.dir;
@@ -100,43 +131,36 @@ impl Checkpoint<'_> {
         files::write(&dir.join("model.bpk"), &model_bytes)?;
         let optim_bytes = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         files::write(&dir.join("optim.bpk"), &optim_bytes)?;
-        // state.json is written last and names its parts by checksum: a checkpoint whose write
-        // was cut short is refused, never resumed from mismatched parts.
-        files::write_json(
-            &dir.join("state.json"),
-            &json!({
-                "model_fnv64": format!("{:016x}", fnv64(&model_bytes)),
-                "optim_fnv64": format!("{:016x}", fnv64(&optim_bytes)),
-                "model": model.spec.kind.name(),
-                "step": step,
-                "epochs": opts.epochs,
-                "batch_size": opts.batch_size,
-                "lr": opts.lr,
-                "seed": opts.seed,
-                "elapsed_s": elapsed,
-                "mask_mix": [opts.mask_mix.uniform, opts.mask_mix.prefix, opts.mask_mix.region],
-            }),
-        )
+        let state = CheckpointState {
+            model_fnv64: Some(format!("{:016x}", fnv64(&model_bytes))),
+            optim_fnv64: Some(format!("{:016x}", fnv64(&optim_bytes))),
+            model: model.spec.kind.name().to_string(),
+            step,
+            epochs: opts.epochs,
+            batch_size: opts.batch_size,
+            lr: opts.lr,
+            seed: opts.seed,
+            elapsed_s: elapsed,
+            mask_mix: Some([opts.mask_mix.uniform, opts.mask_mix.prefix, opts.mask_mix.region]),
+        };
+        files::write_json(&dir.join("state.json"), &serde_json::to_value(&state)?)
     }
 
-    /// Model, optimizer, step, elapsed seconds and options from the checkpoint folder.
-    fn load(&self, model: &ArModel, device: &Device) -> Result<(ArModel, ModuleOptimizer, usize, f64, TrainOptions)> {
+    /// The model, optimizer, step, elapsed seconds and options stored in the checkpoint folder.
+    fn load(&self, model: &ArModel, device: &Device) -> Result<Resumed> {
         let dir = self.dir;
         let state_path = dir.join("state.json");
-        let state: serde_json::Value = serde_json::from_slice(&files::read(&state_path).context(
+        let state: CheckpointState = serde_json::from_slice(&files::read(&state_path).context(
             "nothing to resume from: train without --resume first, or point --checkpoint-dir at a run",
         )?)
-        .with_context(|| format!("{} is not valid JSON", state_path.display()))?;
-        let field = |k: &str| {
-            state.get(k).with_context(|| format!("{} lacks \"{k}\"", state_path.display()))
-        };
-        let num = |k: &str| -> Result<u64> {
-            field(k)?.as_u64().with_context(|| format!("{}: \"{k}\" is not a count", state_path.display()))
-        };
+        .with_context(|| format!("{} is not a checkpoint state this trainer wrote", state_path.display()))?;
         let bytes = files::read(&dir.join("model.bpk"))?;
         let optim_bytes = files::read(&dir.join("optim.bpk"))?;
-        for (part, bytes, key) in [("model.bpk", &bytes, "model_fnv64"), ("optim.bpk", &optim_bytes, "optim_fnv64")] {
-            let stored = state.get(key).and_then(|v| v.as_str()).with_context(|| {
+        for (part, bytes, key, stored) in [
+            ("model.bpk", &bytes, "model_fnv64", &state.model_fnv64),
+            ("optim.bpk", &optim_bytes, "optim_fnv64", &state.optim_fnv64),
+        ] {
+            let stored = stored.as_deref().with_context(|| {
                 format!(
                     "the checkpoint in {} predates checksums of its parts ({key} missing in state.json): \
                      it cannot be checked, so it is not resumed; start again without --resume",
@@ -159,22 +183,21 @@ impl Checkpoint<'_> {
             .from_bytes(Bytes::from_bytes_vec(optim_bytes))
             .map_err(|e| anyhow::anyhow!("{}: unusable optimizer state: {e:?}", dir.join("optim.bpk").display()))?;
         let opts = TrainOptions {
-            epochs: num("epochs")? as usize,
-            batch_size: num("batch_size")? as usize,
-            lr: field("lr")?.as_f64().context("lr is not a number")?,
-            seed: num("seed")?,
+            epochs: state.epochs,
+            batch_size: state.batch_size,
+            lr: state.lr,
+            seed: state.seed,
             checkpoint_dir: dir.clone(),
             checkpoint_every: Duration::ZERO,
             resume: true,
-            mask_mix: match state.get("mask_mix").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_f64()).collect::<Vec<_>>()) {
-                Some(v) if v.len() == 3 => MaskMix { uniform: v[0], prefix: v[1], region: v[2] },
-                _ => MaskMix::default_for(model.spec.kind),
+            mask_mix: match state.mask_mix {
+                Some([uniform, prefix, region]) => MaskMix { uniform, prefix, region },
+                None => MaskMix::default_for(model.spec.kind),
             },
             log_every: 0,
             quiet: false,
         };
-        let elapsed = field("elapsed_s")?.as_f64().unwrap_or(0.0);
-        Ok((loaded.train(), optim, num("step")? as usize, elapsed, opts))
+        Ok(Resumed { model: loaded.train(), optim, step: state.step, elapsed_s: state.elapsed_s, opts })
     }
 }
 
@@ -182,7 +205,7 @@ impl Checkpoint<'_> {
 pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Device, stop: &AtomicBool) -> Result<Outcome> {
     let checkpoint = Checkpoint { dir: &opts.checkpoint_dir };
     let (mut model, mut optim, start_step, mut elapsed_before, opts) = if opts.resume {
-        let (m, o, step, elapsed, stored) = checkpoint.load(&model, device)?;
+        let Resumed { model: m, optim: o, step, elapsed_s: elapsed, opts: stored } = checkpoint.load(&model, device)?;
         let opts = TrainOptions { epochs: stored.epochs, batch_size: stored.batch_size, lr: stored.lr, seed: stored.seed, mask_mix: stored.mask_mix, ..opts.clone() };
         eprintln!(
             "resuming from {} at step {step} ({} epochs, batch {}, lr {}, seed {})",

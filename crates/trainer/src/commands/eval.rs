@@ -1,0 +1,46 @@
+//! `trainer eval`: the exact metrics of committed or given weights (`crate::eval`).
+
+use crate::cli::*;
+use crate::device;
+use crate::{eval, files};
+use anyhow::{Result, bail};
+use serde_json::json;
+use super::*;
+
+pub fn run(a: EvalArgs) -> Result<()> {
+    let chosen = device::choose(a.device.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
+    let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
+    let quiet = a.json;
+    let mut metrics = match a.model {
+        Model::Toy | Model::ToyAnyOrder => {
+            check_positive("--sequences", a.sequences)?;
+            eval::toy(&model, &chosen.device, a.sequences, a.sequences, a.seed, quiet)
+        }
+        Model::Mnist | Model::MnistAnyOrder => {
+            check_positive("--images", a.images)?;
+            let m = load_mnist(&a.data.data_dir)?;
+            let (tr, te) = (&m.train.images, &m.test.images);
+            if (te.rows, te.cols) != (model.spec.height(), model.spec.width) {
+                bail!(
+                    "{} is for {}x{} images, the data in the data folder is {}x{}",
+                    path.display(),
+                    model.spec.height(),
+                    model.spec.width,
+                    te.rows,
+                    te.cols
+                );
+            }
+            eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, a.inpaint_images, quiet)
+        }
+    };
+    metrics["weights"] = json!(path.display().to_string());
+    metrics["device"] = json!(chosen.name);
+    files::check_figures(&metrics, &format!("the evaluation of {}", path.display()))?;
+    if a.json {
+        println!("{}", serde_json::to_string(&metrics)?);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&metrics)?);
+    }
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! `trainer inpaint`: regions of test images erased and completed, written as IDX and PNG.
+
+use crate::cli::*;
+use crate::device;
+use crate::{data, files, sample};
+use anyhow::{Result, bail};
+use autoregress::region::Region;
+use autoregress::rng::Rng;
+use super::*;
+
+pub fn run(a: InpaintArgs) -> Result<()> {
+    if !a.model.is_image() {
+        bail!("inpaint works on images: use the mnist or mnist-any-order model, not {}", a.model.name());
+    }
+    if !a.temperature.is_finite() || a.temperature < 0.0 {
+        bail!("--temperature must be 0 or more, not {}", a.temperature);
+    }
+    check_positive("--images", a.images)?;
+    check_positive("--completions", a.completions)?;
+    let (order, per_step) = a.order.resolve(a.model)?;
+    let chosen = device::choose(a.device.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
+    let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
+    let input = a.input.clone().unwrap_or_else(|| data::default_dir().join("t10k-images-idx3-ubyte.gz"));
+    let images = data::read_images(&input)?.take(a.images);
+    let (h, w) = (model.spec.height(), model.spec.width);
+    if (images.rows, images.cols) != (h, w) {
+        bail!(
+            "{} holds {}x{} images, the weights {} are for {h}x{w}: use images of the model's size",
+            input.display(),
+            images.rows,
+            images.cols,
+            path.display()
+        );
+    }
+    let erased: Vec<Vec<bool>> = match &a.mask {
+        Some(mask_path) => {
+            let masks = data::read_images(mask_path)?;
+            if (masks.rows, masks.cols) != (h, w) || !(masks.count == 1 || masks.count >= images.count) {
+                bail!(
+                    "{}: {} masks of {}x{}; need one {h}x{w} mask, or one per image ({})",
+                    mask_path.display(),
+                    masks.count,
+                    masks.rows,
+                    masks.cols,
+                    images.count
+                );
+            }
+            (0..images.count).map(|i| masks.image(i.min(masks.count - 1)).iter().map(|&v| v != 0).collect()).collect()
+        }
+        None => {
+            let region = Region::from_name(&a.region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+            let mut rng = Rng::new(a.seed);
+            (0..images.count).map(|_| region.erased(h, w, &mut rng)).collect()
+        }
+    };
+    let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("inpainting"));
+    let idx_path = files::with_suffix(&out, ".idx3-ubyte");
+    let png_path = files::with_suffix(&out, ".png");
+    for path in [&idx_path, &png_path] {
+        files::check_writable(path)?;
+    }
+    let settings = sample::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
+    let completions = sample::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
+    let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
+    files::write(&idx_path, &sample::as_images(&model, &flat).to_idx())?;
+    files::write(&png_path, &sample::inpainting_png(&images, &erased, &completions))?;
+    eprintln!("wrote {} ({} completions, image-major) and {}", idx_path.display(), flat.len() / (h * w), png_path.display());
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! `trainer train`: the run's options checked, the data, Ctrl-C, the training loop
+//! (`crate::train`), then the final evaluation, the weights, metrics and pictures.
+
+use crate::cli::*;
+use crate::device;
+use crate::{eval, files, sample, train};
+use anyhow::{Context, Result, bail};
+use autoregress::batch::{MaskMix, mean_std};
+use autoregress::data::toy::toy_dataset;
+use autoregress::{ArModel, GenerateOptions, ModelSpec};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::Duration;
+use super::*;
+
+fn earlier_runs(init: &Path) -> Vec<serde_json::Value> {
+    let read = std::fs::read(files::beside(init, "metrics.json")).ok();
+    let Some(metrics) = read.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) else {
+        return Vec::new();
+    };
+    let mut runs = metrics["earlier_runs"].as_array().cloned().unwrap_or_default();
+    if metrics["training"].is_object() {
+        let mut run = metrics["training"].clone();
+        for key in ["bits_per_dim", "nats_per_position"] {
+            if !metrics[key].is_null() {
+                run[format!("then_{key}")] = metrics[key].clone();
+            }
+        }
+        runs.push(run);
+    }
+    runs
+}
+
+fn checkpoint_dir_of(a: &TrainArgs, run_dir: &Path) -> PathBuf {
+    a.checkpoint_dir.clone().unwrap_or_else(|| run_dir.join("checkpoint"))
+}
+
+fn parse_mask_mix(text: &str) -> Result<MaskMix> {
+    let parts: Vec<f64> = text.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>()
+        .map_err(|_| anyhow::anyhow!("--mask-mix {text}: give three numbers, UNIFORM,PREFIX,REGION, e.g. 0.4,0.35,0.25"))?;
+    match parts[..] {
+        [u, p, r] if [u, p, r].iter().all(|x| x.is_finite() && *x >= 0.0) && u + p + r > 0.0 => {
+            Ok(MaskMix { uniform: u, prefix: p, region: r })
+        }
+        _ => bail!("--mask-mix {text}: three numbers of 0 or more, not all 0 (UNIFORM,PREFIX,REGION)"),
+    }
+}
+
+
+static STOP: AtomicBool = AtomicBool::new(false);
+/// What Ctrl-C interrupts: training (save a checkpoint), the final evaluation (quit; nothing
+/// written yet), or the final write of weights and metrics (finish it, then quit).
+static PHASE: AtomicU8 = AtomicU8::new(TRAINING);
+const TRAINING: u8 = 0;
+const FINISHING: u8 = 1;
+const WRITING: u8 = 2;
+const DONE: u8 = 3;
+static QUIT_AFTER_WRITE: AtomicBool = AtomicBool::new(false);
+static CHECKPOINT_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+fn on_ctrl_c() {
+    match PHASE.load(Ordering::SeqCst) {
+        TRAINING => {
+            if STOP.swap(true, Ordering::SeqCst) {
+                if train::SAVING.load(Ordering::SeqCst) {
+                    // Quitting mid-save would leave a checkpoint whose parts disagree.
+                    train::QUIT_AFTER_SAVE.store(true, Ordering::SeqCst);
+                    eprintln!("\nfinishing the checkpoint being saved, then quitting");
+                    return;
+                }
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping: saving a checkpoint (Ctrl-C again to quit at once)");
+        }
+        FINISHING => {
+            let dir = CHECKPOINT_DIR.get().map(|d| d.display().to_string()).unwrap_or_default();
+            eprintln!(
+                "\ninterrupted after training: no weights or metrics written; the trained model is in the \
+                 checkpoint {dir}: run the same command with --resume to evaluate and write it"
+            );
+            std::process::exit(130);
+        }
+        WRITING => {
+            QUIT_AFTER_WRITE.store(true, Ordering::SeqCst);
+            eprintln!("\nfinishing the write of the weights and metrics, then quitting");
+        }
+        _ => {
+            eprintln!("\ninterrupted: the weights and metrics are written; only the samples and pictures were cut short");
+            std::process::exit(130);
+        }
+    }
+}
+
+pub fn run(a: TrainArgs) -> Result<()> {
+    check_positive("--batch-size", a.batch_size)?;
+    if !(a.lr.is_finite() && a.lr > 0.0) {
+        bail!("--lr must be a positive number, not {}", a.lr);
+    }
+    let chosen = device::choose(a.device.device)?;
+    eprintln!("device: {}", chosen.name);
+    let ad = chosen.device.clone().autodiff();
+    let run_dir = a.report_dir.clone().unwrap_or_else(|| runs_dir(a.model));
+    let out = a.out.clone().unwrap_or_else(|| a.model.default_weights());
+    if a.model.is_image() {
+        check_positive("--eval-images", a.eval_images)?;
+    }
+    if let Some(epochs) = a.epochs {
+        check_positive("--epochs", epochs)?;
+    }
+    // Every output location is checked before any long work.
+    let metrics_path = files::beside(&out, "metrics.json");
+    for path in [&out, &metrics_path] {
+        files::check_writable(path)?;
+    }
+    files::check_writable(&run_dir.join("samples.png"))?;
+    files::check_writable(&checkpoint_dir_of(&a, &run_dir).join("state.json"))?;
+    if a.out.is_none() {
+        eprintln!("no --out: the trained weights will replace {}", out.display());
+    }
+
+    // The training set and the model's spec (normalization from the training data).
+    let kind = a.model.kind();
+    let (train_seqs, count, spec, mnist) = if !a.model.is_image() {
+        check_positive("--train-size", a.train_size)?;
+        let len = a.data.len;
+        ModelSpec::for_kind(kind, 1, len, 0.0, 1.0).validate().map_err(|e| anyhow::anyhow!("--len {len}: {e}"))?;
+        // The low byte stays TOY_TRAIN_SEED's: no --seed gives the test set's seed.
+        let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ (a.seed << 8), a.train_size, len);
+        let (mean, std) = mean_std(seqs.iter().map(|&v| v as f64));
+        (seqs, a.train_size, ModelSpec::for_kind(kind, 1, len, mean, std), None)
+    } else {
+        let m = load_mnist(&a.data.data_dir)?;
+        let img = &m.train.images;
+        let (lo, hi) = img.pixels.iter().fold((u8::MAX, u8::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        if lo == hi {
+            bail!(
+                "{}: every training pixel is {lo}: nothing to learn (a zero-filled or failed download?); \
+                 use real training images",
+                m.train.path.display()
+            );
+        }
+        let (mean, std) = mean_std(img.pixels.iter().map(|&v| v as f64));
+        let spec = ModelSpec::for_kind(kind, img.rows, img.cols, mean, std);
+        spec.validate()?;
+        let seqs: Vec<u16> = img.pixels.iter().map(|&v| v as u16).collect();
+        (seqs, img.count, spec, Some(m))
+    };
+    let epochs = a.epochs.unwrap_or(match a.model {
+        Model::Toy => 20,
+        Model::Mnist => 100,
+        Model::ToyAnyOrder => 40,
+        Model::MnistAnyOrder => 60,
+    });
+    let mask_mix = match &a.mask_mix {
+        None => MaskMix::default_for(kind),
+        Some(text) => parse_mask_mix(text)?,
+    };
+    let opts = train::TrainOptions {
+        mask_mix,
+        epochs,
+        batch_size: a.batch_size,
+        lr: a.lr,
+        seed: a.seed,
+        checkpoint_dir: checkpoint_dir_of(&a, &run_dir),
+        checkpoint_every: Duration::from_secs(a.checkpoint_every),
+        resume: a.resume,
+        log_every: 20,
+        quiet: a.quiet,
+    };
+    let _ = CHECKPOINT_DIR.set(opts.checkpoint_dir.clone());
+    ctrlc::set_handler(on_ctrl_c).context("cannot install the Ctrl-C handler")?;
+
+    // For --init: the weights and the history beside them, read now since --out may be the same file.
+    let (model, init) = match &a.init {
+        None => (ArModel::new(spec, &ad)?, None),
+        Some(path) => {
+            let model = files::load_weights(path, a.model.kind(), &ad)?;
+            train::ensure_same_shape(&model.spec, &spec).with_context(|| format!("--init {}", path.display()))?;
+            eprintln!("starting from {}", path.display());
+            (model, Some((path, earlier_runs(path))))
+        }
+    };
+    // The toy generator is known: an any-order toy model sees fresh sequences every batch.
+    let fresh_toy = a.model == Model::ToyAnyOrder;
+    let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len, fresh_toy };
+    let outcome = train::train(model, &set, &opts, &ad, &STOP)?;
+    if outcome.interrupted {
+        eprintln!(
+            "interrupted at step {}; continue with the same command and --resume (checkpoint in {})",
+            outcome.steps,
+            opts.checkpoint_dir.display()
+        );
+        return Ok(());
+    }
+    PHASE.store(FINISHING, Ordering::SeqCst);
+    let model = outcome.model;
+    let device = &chosen.device;
+    let mut metrics = match &mnist {
+        None => eval::toy(&model, device, 1000, 1000, a.seed, a.quiet),
+        Some(m) => eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.eval_images.min(100), a.quiet),
+    };
+    metrics["training"] = json!({
+        "device": chosen.name,
+        "seconds": outcome.seconds,
+        "steps": outcome.steps,
+        "epochs": epochs,
+        "batch_size": a.batch_size,
+        "lr": a.lr,
+        "train_sequences": count,
+        "samples_per_second": outcome.samples_per_second,
+    });
+    if kind.is_any_order() {
+        metrics["training"]["mask_mix"] = json!({ "uniform": opts.mask_mix.uniform, "prefix": opts.mask_mix.prefix, "region": opts.mask_mix.region });
+    }
+    // A run resumed at its end trains no step: no loss to report.
+    if outcome.last_loss.is_finite() {
+        metrics["training"]["final_train_loss"] = json!(outcome.last_loss);
+    }
+    if let Some((path, earlier)) = init {
+        metrics["training"]["init"] = json!(path.display().to_string());
+        metrics["earlier_runs"] = json!(earlier);
+    }
+    // This run's figures only: earlier runs' records are copied as they were.
+    let mut own = metrics.clone();
+    own.as_object_mut().map(|m| m.remove("earlier_runs"));
+    files::check_figures(&own, "the metrics").map_err(|e| {
+        e.context(format!("nothing written; the trained model is in the checkpoint {}", opts.checkpoint_dir.display()))
+    })?;
+    // Weights and metrics belong together: both are written, or neither.
+    PHASE.store(WRITING, Ordering::SeqCst);
+    let written = files::write_pair(
+        (&out, &autoregress::weights::to_bytes(&model)?),
+        (&metrics_path, (serde_json::to_string_pretty(&metrics)? + "\n").as_bytes()),
+    );
+    if let Err(e) = written {
+        return Err(e.context(format!(
+            "the trained model is in the checkpoint {}: run the same command with --resume and a writable --out",
+            opts.checkpoint_dir.display()
+        )));
+    }
+    if QUIT_AFTER_WRITE.load(Ordering::SeqCst) {
+        eprintln!("weights written to {} and metrics to {}; quitting", out.display(), metrics_path.display());
+        std::process::exit(130);
+    }
+    PHASE.store(DONE, Ordering::SeqCst);
+    println!("{}", serde_json::to_string_pretty(&metrics)?);
+    eprintln!("weights written to {}, metrics to {}", out.display(), metrics_path.display());
+
+    match &mnist {
+        None => {
+            let options = GenerateOptions { seed: a.seed, ..GenerateOptions::new(25) };
+            let generated = sample::run(&model, &options, device, a.quiet)?;
+            sample::toy_files(&model, &generated, &train_seqs, &run_dir.join("samples"))?;
+        }
+        Some(m) => crate::commands::pictures::mnist_pictures(&model, m, device, a.seed, &run_dir)?,
+    }
+    eprintln!("samples and pictures in {}", run_dir.display());
+    Ok(())
+}

@@ -23,8 +23,7 @@ pub(crate) fn load_mnist(dir: &Option<PathBuf>) -> Result<data::Mnist> {
     data::load(&dir)
 }
 
-/// The runs that made the --init weights, from the metrics file beside them (oldest first),
-
+/// `value` of option `name` is at least 1, or the trainer's message for it.
 pub(crate) fn check_positive(name: &str, value: usize) -> Result<()> {
     if value == 0 {
         bail!("{name} must be at least 1");

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 use super::*;
 
+/// The runs that made the --init weights, from the metrics file beside them (oldest first),
+/// so a warm-started model's metrics keep its whole training history.
 fn earlier_runs(init: &Path) -> Vec<serde_json::Value> {
     let read = std::fs::read(files::beside(init, "metrics.json")).ok();
     let Some(metrics) = read.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) else {

@@ -1,10 +1,10 @@
 //! `trainer bench`: throughput rows (`crate::bench`), printed or as JSON.
 
-use crate::cli::*;
+use crate::cli::{BenchArgs};
 use crate::device;
 use crate::bench;
 use anyhow::Result;
-use super::*;
+use super::{check_positive};
 
 pub fn run(a: BenchArgs) -> Result<()> {
     let backends = if a.backends.is_empty() {

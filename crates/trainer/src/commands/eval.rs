@@ -1,11 +1,11 @@
 //! `trainer eval`: the exact metrics of committed or given weights (`crate::eval`).
 
-use crate::cli::*;
+use crate::cli::{EvalArgs, Model};
 use crate::device;
 use crate::{eval, files};
 use anyhow::{Result, bail};
 use serde_json::json;
-use super::*;
+use super::{check_positive, load_mnist};
 
 pub fn run(a: EvalArgs) -> Result<()> {
     let chosen = device::choose(a.device.device)?;

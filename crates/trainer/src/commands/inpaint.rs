@@ -1,12 +1,12 @@
 //! `trainer inpaint`: regions of test images erased and completed, written as IDX and PNG.
 
-use crate::cli::*;
+use crate::cli::{InpaintArgs};
 use crate::device;
 use crate::{data, files, sample};
 use anyhow::{Result, bail};
 use autoregress::region::Region;
 use autoregress::rng::Rng;
-use super::*;
+use super::{check_positive, runs_dir};
 
 pub fn run(a: InpaintArgs) -> Result<()> {
     if !a.model.is_image() {

@@ -1,6 +1,6 @@
 //! `trainer pictures`: the lecture's figures for MNIST weights.
 
-use crate::cli::*;
+use crate::cli::{DEFAULT_PER_STEP_MNIST, PicturesArgs};
 use crate::device;
 use crate::{data, files, sample};
 use anyhow::{Result, bail};
@@ -9,7 +9,7 @@ use autoregress::render::figures as pictures;
 use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, VisitingOrder};
 use std::path::Path;
-use super::*;
+use super::{load_mnist, runs_dir};
 
 /// 48 digits (any-order: in adaptive order, with the map of the visiting order), in-painting of
 /// 16 test digits (the bottom half erased; any-order models also the top half, the right half and

@@ -1,12 +1,12 @@
 //! `trainer sample`: sequences or digits generated and written (`crate::sample`).
 
-use crate::cli::*;
+use crate::cli::{Model, SampleArgs};
 use crate::device;
 use crate::{eval, files, sample};
 use anyhow::{Result, bail};
 use autoregress::data::toy::toy_dataset;
 use autoregress::GenerateOptions;
-use super::*;
+use super::{check_positive, runs_dir};
 
 pub fn run(a: SampleArgs) -> Result<()> {
     if !a.temperature.is_finite() || a.temperature < 0.0 {

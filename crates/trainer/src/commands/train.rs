@@ -1,7 +1,7 @@
 //! `trainer train`: the run's options checked, the data, Ctrl-C, the training loop
 //! (`crate::train`), then the final evaluation, the weights, metrics and pictures.
 
-use crate::cli::*;
+use crate::cli::{Model, TrainArgs};
 use crate::device;
 use crate::{eval, files, sample, train};
 use anyhow::{Context, Result, bail};
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
-use super::*;
+use super::{check_positive, load_mnist, runs_dir};
 
 /// The runs that made the --init weights, from the metrics file beside them (oldest first),
 /// so a warm-started model's metrics keep its whole training history.

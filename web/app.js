@@ -2,6 +2,8 @@
 // (worker.js, which runs the wasm crate): this thread only sends requests and draws what comes
 // back, so it never waits on a model.
 
+import { channel } from "./rpc.js";
+
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 
@@ -56,18 +58,12 @@ const runners = {}; // panel name -> Runner
 
 function startWorker(backend) {
   const worker = new Worker("worker.js", { type: "module" });
-  const pending = new Map();
-  let next = 0;
+  const rpc = channel(worker);
   worker.onmessage = (event) => {
     const m = event.data;
-    if (m.type === "reply") {
-      const p = pending.get(m.replyTo);
-      pending.delete(m.replyTo);
-      if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m.value);
-    } else if (m.type === "fatal") {
-      for (const p of pending.values()) p.reject(new Error(m.message));
-      pending.clear();
+    if (rpc.settle(m)) return;
+    if (m.type === "fatal") {
+      rpc.failAll(m.message);
       restartOnCpu(`The models stopped on an internal error (${m.message})`);
     } else if (m.type === "backendChanged") {
       showBackend(m);
@@ -79,13 +75,7 @@ function startWorker(backend) {
     event.preventDefault();
     restartOnCpu(`The models' worker failed (${event.message || "unknown error"})`);
   };
-  const call = (type, payload = {}) =>
-    new Promise((resolve, reject) => {
-      const replyTo = next++;
-      pending.set(replyTo, { resolve, reject });
-      worker.postMessage({ type, replyTo, ...payload });
-    });
-  return { worker, call, backend };
+  return { worker, call: rpc.call, backend };
 }
 
 let restarting = false;

@@ -8,6 +8,7 @@
 // to MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
 // init, start, advance and stop.
 import init, { Demo, render_digits, render_posterior, render_order_map } from "./web.js";
+import { channel } from "./rpc.js";
 
 const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
 const MAX_WORKERS = 4;
@@ -17,10 +18,10 @@ let helperTimeoutMs = 15_000;
 
 let demo = null;
 let wasmTrapped = false;
-const runs = new Map(); // panel -> { id, request, steps, team, blocks, mine, ready }
+const runs = new Map(); // panel -> { id, request, steps, mine, team, ready, finished }
 let pumping = false;
 let failNextGpuChunk = false;
-const helpers = []; // { call, kinds, ready, dead }
+const helpers = []; // { worker, call, kinds, ready, dead, loading }
 let helpersLoaded = Promise.resolve(); // settles once every helper is ready or dead
 const starting = new Map(); // panel -> id of a run waiting for the helpers to load
 
@@ -251,7 +252,7 @@ async function start(request) {
       helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, known: slice(known, block, count) })));
     run.ready.catch(() => {}); // chunk awaits it and handles the failure
     runs.set(panel, run);
-    post({ type: "started", panel, id, total, workers: blocks.length });
+    post({ type: "started", panel, id, total });
     pump();
   } catch (e) {
     runs.delete(panel);
@@ -307,34 +308,21 @@ function spawnHelpers(weights, loaded) {
   for (let i = helpers.length; i < wanted; i++) {
     const worker = new Worker(new URL("worker.js?role=helper", import.meta.url), { type: "module" });
     const helper = { kinds: new Set(), ready: false, dead: false, worker };
-    const pending = new Map();
-    let next = 0;
+    // Its errors name it: a failed chunk then leaves this helper out (see `failed`).
+    const helperError = (message) => Object.assign(new Error(message), { helper });
+    const rpc = channel(worker, helperError);
     const fail = (message) => {
       helper.dead = true;
-      for (const p of pending.values()) p.reject(Object.assign(new Error(`a helper worker failed (${message})`), { helper }));
-      pending.clear();
+      rpc.failAll(`a helper worker failed (${message})`);
     };
     worker.onmessage = (event) => {
-      const m = event.data;
-      if (m.type === "fatal") return fail(m.message);
-      if (m.type !== "reply") return;
-      const p = pending.get(m.replyTo);
-      pending.delete(m.replyTo);
-      if (m.error !== undefined) p.reject(Object.assign(new Error(m.error), { helper }));
-      else p.resolve(m.value);
+      if (!rpc.settle(event.data) && event.data.type === "fatal") fail(event.data.message);
     };
     worker.onerror = (event) => {
       event.preventDefault();
       fail(event.message || "unknown error");
     };
-    helper.call = (type, payload = {}) =>
-      helper.dead
-        ? Promise.reject(Object.assign(new Error("a helper worker stopped"), { helper }))
-        : new Promise((resolve, reject) => {
-            const replyTo = next++;
-            pending.set(replyTo, { resolve, reject });
-            worker.postMessage({ type, replyTo, ...payload });
-          });
+    helper.call = (type, payload = {}) => (helper.dead ? Promise.reject(helperError("a helper worker stopped")) : rpc.call(type, payload));
     helpers.push(helper);
     helper.loading = helper
       .call("init", { backend: "cpu", weights: images, digits: null })

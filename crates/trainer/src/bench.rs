@@ -191,6 +191,13 @@ pub struct LayerTime {
     pub forward_backward_ms: f64,
 }
 
+/// `bench --layers` on one backend.
+#[derive(Serialize)]
+pub struct LayersRow {
+    pub backend: String,
+    pub layers: Vec<LayerTime>,
+}
+
 /// The lecture's MNIST layers one at a time (`bench --layers`): where the time of a training
 /// step goes, to set beside `scripts/pytorch_layers.py` (the same layers in PyTorch).
 pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {

@@ -1,10 +1,10 @@
 //! `trainer bench`: throughput rows (`crate::bench`), printed or as JSON.
 
-use crate::cli::{BenchArgs};
+use crate::cli::BenchArgs;
 use crate::device;
 use crate::bench;
 use anyhow::Result;
-use super::{check_positive};
+use super::check_positive;
 
 pub fn run(a: BenchArgs) -> Result<()> {
     let backends = if a.backends.is_empty() {
@@ -33,7 +33,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
                     println!("{:<20} {:<28} forward {:>6.2} ms   forward+backward {:>6.2} ms", b.name, t.layer, t.forward_ms, t.forward_backward_ms);
                 }
             }
-            rows.push(serde_json::json!({ "backend": b.name, "layers": times }));
+            rows.push(serde_json::to_value(bench::LayersRow { backend: b.name.clone(), layers: times })?);
         }
         if a.json {
             println!("{}", serde_json::to_string(&rows)?);

@@ -1,6 +1,6 @@
 //! `trainer inpaint`: regions of test images erased and completed, written as IDX and PNG.
 
-use crate::cli::{InpaintArgs};
+use crate::cli::InpaintArgs;
 use crate::device;
 use crate::{data, files, sample};
 use anyhow::{Result, bail};

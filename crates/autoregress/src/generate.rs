@@ -17,6 +17,7 @@ use crate::rng::Rng;
 use crate::sampling::{gumbel_noise, sample_rows};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use burn::tensor::IndexingUpdateOp;
+use burn::tensor::activation::log_softmax;
 use std::fmt;
 
 /// The default noise of the adaptive order.
@@ -95,6 +96,16 @@ enum Plan {
     Fixed(Vec<Vec<usize>>),
     /// Chosen on the device at each step; this many steps.
     Adaptive { noise: f64, window: usize, steps: usize },
+}
+
+/// What the model predicts next for one sample: [`Generation::next_distribution`].
+pub struct NextDistribution {
+    /// `[1, L]` 1 where the model conditions now.
+    pub known: Tensor<2>,
+    /// `[1]` the position drawn next.
+    pub position: Tensor<1, Int>,
+    /// `[1, C]` the log-probabilities of its values.
+    pub log_probs: Tensor<2>,
 }
 
 /// A generation in progress, advanced by [`Generation::step`].
@@ -387,6 +398,41 @@ impl Generation {
         self.values = self.values.clone().mask_where(write.clone(), fresh);
         self.visited = self.visited.clone().mask_fill(write.clone(), 1.0);
         self.visit_steps = self.visit_steps.clone().mask_fill(write, self.next as f32);
+    }
+
+    /// What the model predicts next for sample `sample` (the posterior view); `None` when the
+    /// generation is done. The next position: the lecture's next raster position; the first of
+    /// the next step in a fixed order; in the adaptive order, the most certain open position
+    /// (the rule without its noise).
+    ///
+    /// # Panics
+    /// If `sample` is not below the generation's count.
+    pub fn next_distribution(&self, model: &ArModel, sample: usize) -> Option<NextDistribution> {
+        if self.is_done() {
+            return None;
+        }
+        assert!(sample < self.count, "sample {sample} of a generation of {}", self.count);
+        let device = self.values.device();
+        let (len, c) = (model.spec.seq_len, model.spec.num_values);
+        let values = self.values.clone().slice([sample..sample + 1, 0..len]);
+        let at = |p: usize| Tensor::<1, Int>::from_data(TensorData::new(vec![p as i64], [1]), &device);
+        if self.next_value_only {
+            let p = self.position()?;
+            let known = Tensor::<2>::from_data(TensorData::new(crate::event::prefix_mask(p, len), [1, len]), &device);
+            let log_probs = log_softmax(model.logits(values, known.clone()), 1);
+            return Some(NextDistribution { known, position: at(p), log_probs });
+        }
+        let known = self.visited.clone().slice([sample..sample + 1, 0..len]);
+        let log_probs = log_softmax(model.all_logits(values, known.clone()), 1).reshape([c, len]);
+        let position = match self.position() {
+            Some(p) => at(p),
+            None => {
+                let certainty = log_probs.clone().max_dim(0).reshape([1, len]);
+                certainty.mask_fill(known.clone().greater_elem(0.5), -1e30).argmax(1).reshape([1])
+            }
+        };
+        let log_probs = log_probs.select(1, position.clone()).reshape([1, c]);
+        Some(NextDistribution { known, position, log_probs })
     }
 
     /// Runs up to `steps` steps; returns how many ran.

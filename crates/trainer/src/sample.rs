@@ -4,7 +4,6 @@
 use autoregress::render::figures::{self as pictures, PosteriorPanel};
 use crate::{files, progress};
 use anyhow::Result;
-use autoregress::burn::tensor::activation::log_softmax;
 use autoregress::burn::tensor::{Device, Int, Tensor};
 use autoregress::data::idx::Images;
 use autoregress::{ArModel, GenerateOptions, Generation, VisitingOrder};
@@ -115,8 +114,8 @@ pub fn posterior_panels(model: &ArModel, positions: &[usize], seed: u64, device:
         while generation.position().is_some_and(|p| p < position) {
             generation.step(model);
         }
-        let logits = model.logits(generation.values(), generation.visited());
-        let log_probs: Vec<f32> = log_softmax(logits, 1).into_data().try_to_vec().expect("float data");
+        let next = generation.next_distribution(model, 0).expect("the position is still to draw");
+        let log_probs: Vec<f32> = next.log_probs.into_data().try_to_vec().expect("float data");
         let pixels = to_host(generation.values()).iter().map(|&v| v as u8).collect();
         panels.push(PosteriorPanel { pixels, known: (0..model.spec.seq_len).map(|k| k < position).collect(), position, log_probs });
     }

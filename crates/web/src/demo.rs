@@ -4,10 +4,9 @@
 //! between chunks. Starting a run in a panel replaces that panel's run only.
 
 use crate::backend::{self, Backends};
-use autoregress::burn::tensor::activation::log_softmax;
 use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
 use autoregress::data::idx::Images;
-use autoregress::{ArModel, GenerateOptions, Generation, ModelKind, VisitingOrder, weights};
+use autoregress::{ArModel, GenerateOptions, Generation, ModelKind, NextDistribution, VisitingOrder, weights};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -284,19 +283,18 @@ impl Demo {
                 let s = &mut *guard;
                 s.next_run += 1;
                 let id = s.next_run;
-                let device = s.device();
                 let run = s.runs.get_mut(&panel).ok_or_else(|| no_run(&panel))?;
                 run.id = id;
                 run.generation.run(&run.model, steps);
                 let g = &run.generation;
                 let [n, _] = g.values().dims();
-                let watched = next_distribution(&run.model, g, watch.min(n - 1), &device);
+                let watched = g.next_distribution(&run.model, watch.min(n - 1));
                 (g.values(), g.visit_steps(), watched, g.is_done(), g.steps_done(), g.steps_total(), id)
             };
             let values = read_ints(values).await?;
             let visit_steps = read_floats(visit_steps).await?;
             let (known, position, log_probs) = match watched {
-                Some((known, position, log_probs)) => {
+                Some(NextDistribution { known, position, log_probs }) => {
                     let known = read_floats(known).await?.iter().map(|&k| (k > 0.5) as u8).collect();
                     let position = read_ints(position).await?[0];
                     (known, position, read_floats(log_probs).await?)
@@ -353,35 +351,4 @@ impl Demo {
             Ok(js_sys::Float32Array::from(&read_floats(Tensor::cat(vec![plain, other], 1)).await?[..]).into())
         })
     }
-}
-
-/// For sample `w` of a generation in progress: where the model conditions now `[1, L]`, the
-/// position it draws next `[1]`, and that position's log-probabilities `[1, C]`. The next
-/// position: the lecture's next raster position; the first of the next step in a fixed order;
-/// in the adaptive order, the most certain unfilled position (the rule without its noise).
-/// `None` when the generation is done.
-fn next_distribution(model: &ArModel, g: &Generation, w: usize, device: &Device) -> Option<(Tensor<2>, Tensor<1, Int>, Tensor<2>)> {
-    if g.is_done() {
-        return None;
-    }
-    let len = model.spec.seq_len;
-    let c = model.spec.num_values;
-    let values = g.values().slice([w..w + 1, 0..len]);
-    if !model.spec.kind.is_any_order() {
-        let p = g.position()?;
-        let known = Tensor::<2>::from_data(TensorData::new(autoregress::event::prefix_mask(p, len), [1, len]), device);
-        let log_probs = log_softmax(model.logits(values, known.clone()), 1);
-        return Some((known, Tensor::from_data(TensorData::new(vec![p as i64], [1]), device), log_probs));
-    }
-    let known = g.visited().slice([w..w + 1, 0..len]);
-    let log_probs = log_softmax(model.all_logits(values, known.clone()), 1).reshape([c, len]);
-    let position = match g.position() {
-        Some(p) => Tensor::<1, Int>::from_data(TensorData::new(vec![p as i64], [1]), device),
-        None => {
-            let certainty = log_probs.clone().max_dim(0).reshape([1, len]);
-            certainty.mask_fill(known.clone().greater_elem(0.5), -1e30).argmax(1).reshape([1])
-        }
-    };
-    let picked = log_probs.select(1, position.clone()).reshape([1, c]);
-    Some((known, position, picked))
 }

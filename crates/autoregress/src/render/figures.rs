@@ -6,6 +6,8 @@ use super::raster::{BLACK, BLUE, GRAY, LIGHT, RED, Raster, WHITE};
 pub const PANEL_W: usize = 120;
 pub const PANEL_H: usize = 80;
 pub const GAP: usize = 6;
+/// Toy plots a row, in the trainer's pictures and on the page.
+pub const TOY_COLUMNS: usize = 5;
 
 /// One toy sequence as a plot: positions left to right, values bottom to top.
 pub fn plot_sequence(r: &mut Raster, x0: i64, y0: i64, seq: &[u16], num_values: usize, color: [u8; 3]) {
@@ -40,15 +42,15 @@ fn grid_size(count: usize, columns: usize, w: usize, h: usize) -> (usize, usize)
     (columns * (w + GAP) - GAP, rows * (h + GAP) - GAP)
 }
 
-/// Training sequences (black, left) next to generated ones (blue, right), 5 a row.
+/// Training sequences (black, left) next to generated ones (blue, right), [`TOY_COLUMNS`] a row.
 pub fn toy_train_vs_generated(train: &[Vec<u16>], generated: &[Vec<u16>], num_values: usize) -> Raster {
-    let (lw, lh) = grid_size(train.len().max(1), 5, PANEL_W, PANEL_H);
-    let (rw, rh) = grid_size(generated.len().max(1), 5, PANEL_W, PANEL_H);
+    let (lw, lh) = grid_size(train.len().max(1), TOY_COLUMNS, PANEL_W, PANEL_H);
+    let (rw, rh) = grid_size(generated.len().max(1), TOY_COLUMNS, PANEL_W, PANEL_H);
     let mut r = Raster::new(lw + rw + 4 * GAP + 2, lh.max(rh) + 2 * GAP, LIGHT);
-    sequence_grid(&mut r, GAP as i64, GAP as i64, train, 5, num_values, BLACK);
+    sequence_grid(&mut r, GAP as i64, GAP as i64, train, TOY_COLUMNS, num_values, BLACK);
     let split = (lw + 2 * GAP) as i64;
     r.fill(split, 0, 2, r.height as i64, GRAY);
-    sequence_grid(&mut r, split + 2 + GAP as i64, GAP as i64, generated, 5, num_values, BLUE);
+    sequence_grid(&mut r, split + 2 + GAP as i64, GAP as i64, generated, TOY_COLUMNS, num_values, BLUE);
     r
 }
 

@@ -3,104 +3,18 @@
 //! chunk of steps at a time, so that the pictures fill in progressively and Stop takes effect
 //! between chunks. Starting a run in a panel replaces that panel's run only.
 
-use crate::backend::{self, Backends};
-use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
+use crate::backend;
+use crate::readback::{js_err, read_floats, read_ints};
+use crate::state::{Loaded, Run, State, kind_of, order_of};
 use autoregress::data::idx::Images;
-use autoregress::{ArModel, GenerateOptions, Generation, ModelKind, NextDistribution, VisitingOrder, weights};
+use autoregress::{GenerateOptions, Generation, NextDistribution, weights};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-struct Loaded {
-    kind: ModelKind,
-    bytes: Vec<u8>,
-    on_cpu: Option<ArModel>,
-    on_gpu: Option<ArModel>,
-}
-
-struct Run {
-    generation: Generation,
-    model: ArModel,
-    /// Bumped by every `advance`: a read-back that finishes after a newer advance (or a newer
-    /// run) started is stale.
-    id: u32,
-}
-
-struct State {
-    backends: Backends,
-    use_gpu: bool,
-    loaded: Vec<Loaded>,
-    test_digits: Option<Images>,
-    runs: HashMap<String, Run>,
-    next_run: u32,
-}
-
 /// The side of the digits the page draws, edits and ships (web/assets/test-digits.idx).
 const PAGE_SIDE: usize = 28;
-
-/// A model by its name; the page also calls the lecture's two by their weights' file names.
-fn kind_of(name: &str) -> Result<ModelKind, JsError> {
-    let page_name = match name {
-        "toy" => Some(ModelKind::Toy),
-        "mnist" => Some(ModelKind::Mnist),
-        _ => None,
-    };
-    page_name.or_else(|| ModelKind::from_name(name)).ok_or_else(|| {
-        let names: Vec<&str> = ModelKind::ALL.iter().map(|k| k.name()).collect();
-        JsError::new(&format!("unknown model {name:?}: use one of {}", names.join(", ")))
-    })
-}
-
-fn order_of(name: &str) -> Result<VisitingOrder, JsError> {
-    match name {
-        "raster" => Ok(VisitingOrder::Raster),
-        "random" => Ok(VisitingOrder::Random),
-        "adaptive" => Ok(VisitingOrder::ADAPTIVE),
-        other => Err(JsError::new(&format!("unknown visiting order {other:?}: use raster, random or adaptive"))),
-    }
-}
-
-impl State {
-    fn device(&self) -> Device {
-        match (&self.backends.gpu, self.use_gpu) {
-            (Some((device, _)), true) => device.clone(),
-            _ => self.backends.cpu.clone(),
-        }
-    }
-
-    /// The model of `kind` on the active device (loaded there on first use).
-    fn model(&mut self, kind: ModelKind) -> Result<ArModel, String> {
-        let device = self.device();
-        let gpu = self.use_gpu && self.backends.gpu.is_some();
-        let loaded = self
-            .loaded
-            .iter_mut()
-            .find(|l| l.kind == kind)
-            .ok_or_else(|| format!("the {} weights are not loaded", kind.name()))?;
-        let slot = if gpu { &mut loaded.on_gpu } else { &mut loaded.on_cpu };
-        if slot.is_none() {
-            let model = weights::from_bytes(&loaded.bytes, Some(kind), &device).map_err(|e| e.to_string())?;
-            *slot = Some(model);
-        }
-        Ok(slot.clone().expect("just loaded"))
-    }
-}
-
-fn js_err(e: impl std::fmt::Display) -> JsValue {
-    JsError::new(&e.to_string()).into()
-}
-
-async fn read_ints<const D: usize>(t: Tensor<D, Int>) -> Result<Vec<i32>, JsValue> {
-    let data = t.into_data_async().await.map_err(|e| js_err(format!("reading results failed: {e:?}")))?;
-    data.convert::<i32>().try_to_vec::<i32>().map_err(|e| js_err(format!("{e:?}")))
-}
-
-async fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, JsValue> {
-    let data = t.into_data_async().await.map_err(|e| js_err(format!("reading results failed: {e:?}")))?;
-    data.convert::<f32>().try_to_vec::<f32>().map_err(|e| js_err(format!("{e:?}")))
-}
 
 /// What one chunk of a run produced.
 #[wasm_bindgen(getter_with_clone)]
@@ -128,7 +42,7 @@ fn no_run(panel: &str) -> JsValue {
 
 #[wasm_bindgen]
 pub struct Demo {
-    state: Rc<RefCell<State>>,
+    pub(crate) state: Rc<RefCell<State>>,
 }
 
 #[wasm_bindgen]
@@ -138,8 +52,7 @@ impl Demo {
     pub async fn create(try_gpu: bool, prefer_gpu: bool) -> Demo {
         let backends = backend::init(try_gpu).await;
         let use_gpu = prefer_gpu && backends.gpu.is_some();
-        let state = State { backends, use_gpu, loaded: Vec::new(), test_digits: None, runs: HashMap::new(), next_run: 0 };
-        Demo { state: Rc::new(RefCell::new(state)) }
+        Demo { state: Rc::new(RefCell::new(State::new(backends, use_gpu))) }
     }
 
     /// What runs the models now: the WebGPU adapter's name, or the CPU.
@@ -312,43 +225,6 @@ impl Demo {
             }
             let progress = Progress { done, step: step as u32, total: total as u32, values, visit_steps, known, position, log_probs };
             Ok(progress.into())
-        })
-    }
-
-    /// The logits of model `kind` for one fixed input (the first half of a synthetic sequence
-    /// known), on WebGPU (`gpu`) or the CPU, twice: `[1, C]` then `[1, C]`, the plain pass then the
-    /// one generation uses (for the lecture's MNIST model, the row-skipping one; for an
-    /// any-order model, every position's logits, read at the first unknown one). Both backends
-    /// run the same model, so all four must agree.
-    pub fn probe_logits(&self, kind: &str, gpu: bool) -> js_sys::Promise {
-        let state = self.state.clone();
-        let kind = kind_of(kind);
-        future_to_promise(async move {
-            let kind = kind.map_err(JsValue::from)?;
-            let (model, device) = {
-                let mut s = state.borrow_mut();
-                let before = s.use_gpu;
-                if gpu && s.backends.gpu.is_none() {
-                    return Err(js_err("no WebGPU device"));
-                }
-                s.use_gpu = gpu;
-                let picked = s.model(kind).map(|m| (m, s.device()));
-                s.use_gpu = before;
-                picked.map_err(js_err)?
-            };
-            let len = model.spec.seq_len;
-            let c = model.spec.num_values;
-            let values: Vec<i64> = (0..len).map(|i| ((i * 37) % c) as i64).collect();
-            let mask = autoregress::event::prefix_mask(len / 2, len);
-            let values = Tensor::<2, Int>::from_data(TensorData::new(values, [1, len]), &device);
-            let mask = Tensor::<2>::from_data(TensorData::new(mask, [1, len]), &device);
-            let plain = model.logits(values.clone(), mask.clone());
-            let other = if kind.is_any_order() {
-                model.all_logits(values, mask).slice([0..1, 0..c, len / 2..len / 2 + 1]).reshape([1, c])
-            } else {
-                model.logits_before(&model.shortcut(), values, mask, len / 2)
-            };
-            Ok(js_sys::Float32Array::from(&read_floats(Tensor::cat(vec![plain, other], 1)).await?[..]).into())
         })
     }
 }

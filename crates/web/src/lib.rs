@@ -7,11 +7,17 @@
 //! | --- | --- |
 //! | [`backend`] | WebGPU set-up with a CPU fallback |
 //! | [`demo`] | the `Demo` object the worker drives: weights, runs per panel (sampling, in-painting), posterior |
+//! | `state` | what `Demo` keeps: the weights, a model per device, the run of each panel |
+//! | `readback` | tensors read back asynchronously (as WebGPU requires) into vectors for JS |
+//! | `probe` | `Demo::probe_logits`, the browser tests' CPU-against-WebGPU check |
 //! | [`picture`] | the figures of `autoregress::render` as RGBA pictures for the page's canvases |
 
 pub mod backend;
 pub mod demo;
 pub mod picture;
+mod probe;
+mod readback;
+mod state;
 
 use wasm_bindgen::prelude::*;
 

@@ -14,8 +14,8 @@ const MODELS = {
   "mnist-any-order": "MNIST weights (any-order)",
 };
 
-// What the browser tests read.
-window.__test = { maxStall: 0, runs: 0 };
+// The page's one global: what the browser tests and scripts/measure-page.mjs read.
+window.__test = { maxStall: 0 };
 
 const errorText = (e) => (e && e.message ? e.message : String(e));
 
@@ -122,7 +122,6 @@ function showBackend(state) {
   select.querySelector('option[value="gpu"]').disabled = !state.gpuAvailable;
   select.disabled = false;
   document.body.dataset.backend = select.value;
-  window.__test.backend = state.backend;
 }
 
 function setupBackend() {
@@ -145,45 +144,55 @@ let nextRunId = 1;
 class Runner {
   constructor(panel, { status, stop, errors, onProgress }) {
     Object.assign(this, { panel, status, errorBox: errors, onProgress });
-    this.current = null; // { id, request, t0, settle }
+    this.current = null; // { id, request, notes, t0, resolve, reject }
     stop.addEventListener("click", () => this.stop());
-    this.clearStatus = () => { this.status.textContent = ""; };
     this.stopButton = stop;
     runners[panel] = this;
   }
 
-  /** Starts `request` in this panel; resolves with the last progress message, or null if stopped. */
-  run(request, notes = []) {
+  /**
+   * Starts `request` in this panel; resolves with the last progress message, or null if the run
+   * was stopped or failed (its error then shows in the panel). However it ends, Stop is disabled.
+   */
+  async run(request, notes = []) {
     this.cancel();
     clearError(this.errorBox);
-    const id = nextRunId++;
-    return new Promise((settle) => {
-      this.current = { id, request, t0: performance.now(), settle, notes };
-      this.stopButton.disabled = false;
-      this.status.textContent = ["starting…", ...notes].join(" · ");
-      models.worker.postMessage({ type: "start", panel: this.panel, id, ...request });
-      window.__test.runs++;
-    });
+    const run = { id: nextRunId++, request, notes, t0: performance.now() };
+    const ended = new Promise((resolve, reject) => Object.assign(run, { resolve, reject }));
+    this.current = run;
+    this.stopButton.disabled = false;
+    this.status.textContent = ["starting…", ...notes].join(" · ");
+    try {
+      models.worker.postMessage({ type: "start", panel: this.panel, id: run.id, ...request });
+      return await ended;
+    } catch (e) {
+      this.status.textContent = "";
+      showError(errorText(e), this.errorBox);
+      return null;
+    } finally {
+      if (this.current === run) this.cancel();
+    }
   }
 
   /** Messages from the worker for this panel: only the current run's count. */
   receive(m) {
     const run = this.current;
     if (!run || m.id !== run.id) return;
-    if (m.type === "runError") {
-      this.finish(null);
-      showError(m.message, this.errorBox);
-      this.status.textContent = "";
-    } else if (m.type === "started" && m.total === 0) {
-      this.status.textContent = "nothing to generate";
-    } else if (m.type === "progress") {
-      const secs = (performance.now() - run.t0) / 1000;
-      this.onProgress(m, run.request);
-      const extra = run.notes.length ? ` · ${run.notes.join(" · ")}` : "";
-      this.status.textContent = m.done
-        ? `done in ${secs.toFixed(2)} s on ${m.backend} (${m.total} steps)${extra}`
-        : `step ${m.step}/${m.total}, ${secs.toFixed(1)} s${extra}`;
-      if (m.done) this.finish({ ...m, secs });
+    try {
+      if (m.type === "runError") throw new Error(m.message);
+      if (m.type === "started" && m.total === 0) {
+        this.status.textContent = "nothing to generate";
+      } else if (m.type === "progress") {
+        const secs = (performance.now() - run.t0) / 1000;
+        this.onProgress(m, run.request);
+        const extra = run.notes.length ? ` · ${run.notes.join(" · ")}` : "";
+        this.status.textContent = m.done
+          ? `done in ${secs.toFixed(2)} s on ${m.backend} (${m.total} steps)${extra}`
+          : `step ${m.step}/${m.total}, ${secs.toFixed(1)} s${extra}`;
+        if (m.done) this.finish({ ...m, secs });
+      }
+    } catch (e) {
+      run.reject(e); // run() ends it
     }
   }
 
@@ -191,7 +200,7 @@ class Runner {
     const run = this.current;
     this.current = null;
     this.stopButton.disabled = true;
-    run.settle(result);
+    run.resolve(result);
   }
 
   /** Drops the current run (its late messages are ignored from now on). */
@@ -212,7 +221,28 @@ class Runner {
     const run = this.current;
     if (!run) return;
     this.current = null;
-    this.run(run.request, run.notes).then(run.settle);
+    this.run(run.request, run.notes).then(run.resolve);
+  }
+}
+
+/**
+ * One generation, as every panel runs one: `prepare(notes)` reads the panel's controls into a
+ * request (null: nothing to run), `onDone(result, request)` records a finished run. An error
+ * shows in the panel; resolves with the result, or null.
+ */
+async function runGeneration(runner, prepare, onDone = () => {}) {
+  const notes = [];
+  try {
+    const request = prepare(notes);
+    if (!request) return null;
+    const t = temperatureNote(request.temperature);
+    if (t) notes.push(t);
+    const result = await runner.run(request, notes);
+    if (result) onDone(result, request);
+    return result;
+  } catch (e) {
+    showError(errorText(e), runner.errorBox);
+    return null;
   }
 }
 
@@ -257,29 +287,37 @@ function temperatureNote(t) {
 // ---------------------------------------------------------------------------------------------
 // 1. Toy sequences: pins, and 25 sequences drawn through them.
 
-const PLOT = { w: 120, h: 80, gap: 8, left: 30, bottom: 26, top: 8 };
+// Room around the toy grid for the axes' labels. The grid itself (`ready.toyGrid`: panel size,
+// gap, plots a row) is the trainer's, from the wasm side.
+const AXES = { left: 30, bottom: 26, top: 8 };
 
-/** Plots of `sequences` (arrays of values in 0..numValues), 5 a row, with axes and the pins. */
-function drawSequences(canvas, sequences, numValues, pins) {
+/** The CSS size of `count` toy plots on `grid`, with the axes. */
+function toyCanvasSize(grid, count) {
+  const rows = Math.max(1, Math.ceil(count / grid.columns));
+  return [AXES.left + grid.columns * (grid.panelWidth + grid.gap), AXES.top + rows * (grid.panelHeight + grid.gap) + AXES.bottom];
+}
+
+/** Plots of `sequences` (arrays of values in 0..numValues) on `grid`, with axes and the pins. */
+function drawSequences(canvas, grid, sequences, numValues, pins) {
+  const { panelWidth: w, panelHeight: h, gap, columns } = grid;
   const len = sequences[0]?.length || 1;
-  const rows = Math.max(1, Math.ceil(sequences.length / 5));
-  const W = PLOT.left + 5 * (PLOT.w + PLOT.gap);
-  const H = PLOT.top + rows * (PLOT.h + PLOT.gap) + PLOT.bottom;
+  const rows = Math.max(1, Math.ceil(sequences.length / columns));
+  const [W, H] = toyCanvasSize(grid, sequences.length);
   const ctx = hiDpiContext(canvas, W, H);
   ctx.fillStyle = "#e1e1e1";
   ctx.fillRect(0, 0, W, H);
   ctx.font = "10px system-ui, sans-serif";
-  const x = (x0, k) => x0 + 4 + (k * (PLOT.w - 9)) / Math.max(1, len - 1);
-  const y = (y0, v) => y0 + PLOT.h - 5 - (v * (PLOT.h - 9)) / (numValues - 1);
+  const x = (x0, k) => x0 + 4 + (k * (w - 9)) / Math.max(1, len - 1);
+  const y = (y0, v) => y0 + h - 5 - (v * (h - 9)) / (numValues - 1);
   sequences.forEach((seq, i) => {
-    const x0 = PLOT.left + (i % 5) * (PLOT.w + PLOT.gap);
-    const y0 = PLOT.top + Math.floor(i / 5) * (PLOT.h + PLOT.gap);
+    const x0 = AXES.left + (i % columns) * (w + gap);
+    const y0 = AXES.top + Math.floor(i / columns) * (h + gap);
     ctx.fillStyle = "#fff";
-    ctx.fillRect(x0, y0, PLOT.w, PLOT.h);
+    ctx.fillRect(x0, y0, w, h);
     ctx.strokeStyle = "#999";
-    ctx.strokeRect(x0 + 0.5, y0 + 0.5, PLOT.w - 1, PLOT.h - 1);
+    ctx.strokeRect(x0 + 0.5, y0 + 0.5, w - 1, h - 1);
     ctx.fillStyle = "#e1e1e1";
-    ctx.fillRect(x0 + 1, Math.round(y(y0, numValues / 2)), PLOT.w - 2, 1);
+    ctx.fillRect(x0 + 1, Math.round(y(y0, numValues / 2)), w - 2, 1);
     ctx.fillStyle = "#2850c8";
     seq.forEach((v, k) => ctx.fillRect(x(x0, k) - 1.5, y(y0, v) - 1.5, 3, 3));
     ctx.strokeStyle = "#d01e1e";
@@ -290,22 +328,22 @@ function drawSequences(canvas, sequences, numValues, pins) {
     }
     // Axes: values on the left column, positions on the bottom row.
     ctx.fillStyle = "#444";
-    if (i % 5 === 0) {
+    if (i % columns === 0) {
       ctx.textAlign = "right";
       ctx.fillText(String(numValues - 1), x0 - 3, y(y0, numValues - 1) + 3);
       ctx.fillText("0", x0 - 3, y(y0, 0) + 3);
     }
-    if (Math.floor(i / 5) === rows - 1) {
+    if (Math.floor(i / columns) === rows - 1) {
       ctx.textAlign = "center";
-      ctx.fillText("1", x(x0, 0), y0 + PLOT.h + 11);
-      ctx.fillText(String(len), x(x0, len - 1), y0 + PLOT.h + 11);
+      ctx.fillText("1", x(x0, 0), y0 + h + 11);
+      ctx.fillText(String(len), x(x0, len - 1), y0 + h + 11);
     }
   });
   ctx.fillStyle = "#444";
   ctx.textAlign = "center";
-  ctx.fillText("position →", PLOT.left + (5 * (PLOT.w + PLOT.gap)) / 2, H - 3);
+  ctx.fillText("position →", AXES.left + (columns * (w + gap)) / 2, H - 3);
   ctx.save();
-  ctx.translate(9, (rows * (PLOT.h + PLOT.gap)) / 2);
+  ctx.translate(9, (rows * (h + gap)) / 2);
   ctx.rotate(-Math.PI / 2);
   ctx.fillText("value →", 0, 0);
   ctx.restore();
@@ -315,10 +353,11 @@ function setupToy(ready) {
   const canvas = $("toy-canvas");
   const pinCanvas = $("pin-canvas");
   const pins = new Map(); // position -> value
-  prompt(canvas, "25 sequences appear here.", 670, 466);
+  const count = 25;
+  prompt(canvas, `${count} sequences appear here.`, ...toyCanvasSize(ready.toyGrid, count));
   const kinds = ["toy-any-order", "toy"].filter((k) => ready.loaded[k]);
   if (kinds.length === 0) return;
-  const [len, , numValues] = ready.loaded[kinds[0]].shape;
+  const { len, numValues } = ready.loaded[kinds[0]].shape;
   const model = $("toy-model");
   offerLoadedModels(model, ready);
 
@@ -381,33 +420,28 @@ function setupToy(ready) {
     onProgress: (m, request) => {
       const seqs = [];
       for (let s = 0; s < request.count; s++) seqs.push(Array.from(m.values.subarray(s * len, (s + 1) * len)));
-      drawSequences(canvas, seqs, numValues, request.known ? pins : new Map());
+      drawSequences(canvas, ready.toyGrid, seqs, numValues, request.known ? pins : new Map());
       if (m.done) {
-        window.__test.lastToy = { values: Array.from(m.values), len, pins: [...pins], kind: request.kind };
+        window.__test.lastToy = { values: Array.from(m.values), len };
         canvas.dataset.count = String(request.count);
       }
     },
   });
 
-  async function generate() {
-    const notes = [];
+  const generate = () => runGeneration(runner, (notes) => {
     const seed = readNumber("toy-seed", 0, 2 ** 31 - 1, notes);
     const temperature = readNumber("toy-temp", 0, 10, notes, { integer: false, fallback: 1 });
     const kind = model.value;
     const anyOrder = kind === "toy-any-order";
-    if (!anyOrder && pins.size) notes.push("the lecture's model draws left to right and cannot use pins: 25 plain sequences");
-    const t = temperatureNote(temperature);
-    if (t) notes.push(t);
+    if (!anyOrder && pins.size) notes.push(`the lecture's model draws left to right and cannot use pins: ${count} plain sequences`);
     let known = null;
     if (anyOrder && pins.size) {
-      known = new Int32Array(25 * len).fill(-1);
-      for (let s = 0; s < 25; s++) for (const [k, v] of pins) known[s * len + k] = v;
+      known = new Int32Array(count * len).fill(-1);
+      for (let s = 0; s < count; s++) for (const [k, v] of pins) known[s * len + k] = v;
     }
     delete canvas.dataset.count;
-    const t0 = performance.now();
-    const result = await runner.run({ kind, count: 25, seed, temperature, order: "raster", perStep: 1, known, image: false }, notes);
-    return result ? performance.now() - t0 : null;
-  }
+    return { kind, count, seed, temperature, order: "raster", perStep: 1, known, image: false };
+  });
   $("toy-go").disabled = false;
   $("toy-go").addEventListener("click", generate);
   return generate;
@@ -441,15 +475,16 @@ function linkOrderFields(prefix) {
   sync();
 }
 
-function generationOptions(prefix, notes) {
+function generationOptions(prefix, notes, ready) {
   const kind = $(`${prefix}-model`).value;
   const anyOrder = kind.endsWith("any-order");
+  const { len } = ready.loaded[kind].shape;
   return {
     kind,
     seed: readNumber(`${prefix}-seed`, 0, 2 ** 31 - 1, notes),
     temperature: readNumber(`${prefix}-temp`, 0, 10, notes, { integer: false, fallback: 1 }),
     order: anyOrder ? $(`${prefix}-order`).value : "raster",
-    perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, 784, notes, { fallback: 16 }) : 1,
+    perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, len, notes, { fallback: 16 }) : 1,
   };
 }
 
@@ -474,36 +509,36 @@ function setupDigits(ready) {
     },
   });
   $("digits-go").disabled = false;
-  $("digits-go").addEventListener("click", async () => {
-    const notes = [];
+  const prepare = (notes) => {
     const count = readNumber("digits-count", 1, 96, notes, { fallback: 16 });
-    const options = generationOptions("digits", notes);
+    const options = generationOptions("digits", notes, ready);
     const watch = readNumber("watch", 0, count - 1, notes, { fallback: 0 });
-    const t = temperatureNote(options.temperature);
-    if (t) notes.push(t);
+    const { width, height } = ready.loaded[options.kind].shape;
     delete canvas.dataset.done;
-    const result = await runner.run({ ...options, count, known: null, image: true, side: 28, columns: Math.min(count, 11), scale: 3, watch }, notes);
-    if (result) window.__test.lastDigits = { pixels: Array.from(result.values), count, secs: result.secs, kind: options.kind, order: options.order, perStep: options.perStep, workers: result.workers };
-  });
+    return { ...options, count, known: null, image: true, width, height, columns: Math.min(count, 11), scale: 3, watch };
+  };
+  const onDone = (result, request) => {
+    window.__test.lastDigits = { pixels: Array.from(result.values), count: request.count, secs: result.secs, workers: result.workers };
+  };
+  $("digits-go").addEventListener("click", () => runGeneration(runner, prepare, onDone));
 }
 
 // ---------------------------------------------------------------------------------------------
 // 3. The in-painting editor and its completions.
 
-const SIDE = 28;
-const PIXELS = SIDE * SIDE;
+/** The editor's picture (`side x side`): gray levels, and which pixels are given (1) or to generate (0). */
+function makeEditor(side) {
+  return { side, pixels: new Uint8Array(side * side), known: new Uint8Array(side * side).fill(1) };
+}
 
-/** The editor's picture: gray levels, and which pixels are given (1) or to generate (0). */
-const editor = { pixels: new Uint8Array(PIXELS), known: new Uint8Array(PIXELS).fill(1) };
-window.__test.editor = editor;
-
-function drawEditor(canvas, lecture) {
+function drawEditor(canvas, editor, lecture) {
+  const { side } = editor;
   const css = Math.min(280, Math.max(168, Math.floor(canvas.parentElement.clientWidth || 280)));
   const ctx = hiDpiContext(canvas, css, css);
-  const s = css / SIDE;
+  const s = css / side;
   const firstUnknown = editor.known.indexOf(0);
-  for (let i = 0; i < PIXELS; i++) {
-    const x = (i % SIDE) * s, y = Math.floor(i / SIDE) * s;
+  for (let i = 0; i < side * side; i++) {
+    const x = (i % side) * s, y = Math.floor(i / side) * s;
     if (!editor.known[i]) {
       ctx.fillStyle = "#ffb4b4"; // to generate
     } else {
@@ -515,7 +550,7 @@ function drawEditor(canvas, lecture) {
   }
   ctx.strokeStyle = "rgba(0,0,0,0.08)";
   ctx.lineWidth = 1;
-  for (let k = 1; k < SIDE; k++) {
+  for (let k = 1; k < side; k++) {
     ctx.beginPath();
     ctx.moveTo(k * s, 0);
     ctx.lineTo(k * s, css);
@@ -526,15 +561,16 @@ function drawEditor(canvas, lecture) {
 }
 
 /** Paints the brush at pixel coordinates (x, y) (continuous, pixel units). */
-function stamp(x, y, tool, size, level) {
+function stamp(editor, x, y, tool, size, level) {
+  const { side } = editor;
   const r = size / 2;
   for (let yy = Math.floor(y - r - 1); yy <= Math.ceil(y + r + 1); yy++) {
     for (let xx = Math.floor(x - r - 1); xx <= Math.ceil(x + r + 1); xx++) {
-      if (xx < 0 || yy < 0 || xx >= SIDE || yy >= SIDE) continue;
+      if (xx < 0 || yy < 0 || xx >= side || yy >= side) continue;
       const d = Math.hypot(xx + 0.5 - x, yy + 0.5 - y);
       const cover = Math.min(1, Math.max(0, r + 0.5 - d));
       if (cover <= 0) continue;
-      const i = yy * SIDE + xx;
+      const i = yy * side + xx;
       if (tool === "pen") {
         const v = Math.round(level * cover);
         editor.pixels[i] = editor.known[i] ? Math.max(editor.pixels[i], v) : v;
@@ -548,11 +584,11 @@ function stamp(x, y, tool, size, level) {
 }
 
 /** The pen: pointer events (mouse, touch, stylus), primary button only, continuous strokes. */
-function setupPen(canvas, redraw) {
+function setupPen(canvas, editor, redraw) {
   let stroke = null; // { id, x, y }
   const at = (e) => {
     const rect = canvas.getBoundingClientRect();
-    return [((e.clientX - rect.left) / rect.width) * SIDE, ((e.clientY - rect.top) / rect.height) * SIDE];
+    return [((e.clientX - rect.left) / rect.width) * editor.side, ((e.clientY - rect.top) / rect.height) * editor.side];
   };
   const brush = () => [document.querySelector('input[name="tool"]:checked').value, Number($("pen-size").value), Number($("pen-level").value)];
   canvas.addEventListener("pointerdown", (e) => {
@@ -565,7 +601,7 @@ function setupPen(canvas, redraw) {
     }
     const [x, y] = at(e);
     stroke = { id: e.pointerId, x, y };
-    stamp(x, y, ...brush());
+    stamp(editor, x, y, ...brush());
     redraw();
   });
   canvas.addEventListener("pointermove", (e) => {
@@ -580,7 +616,7 @@ function setupPen(canvas, redraw) {
       const [x, y] = at(ev);
       // Stamps a quarter pixel apart: continuous at any pointer speed.
       const n = Math.max(1, Math.ceil(Math.hypot(x - stroke.x, y - stroke.y) * 4));
-      for (let k = 1; k <= n; k++) stamp(stroke.x + ((x - stroke.x) * k) / n, stroke.y + ((y - stroke.y) * k) / n, tool, size, level);
+      for (let k = 1; k <= n; k++) stamp(editor, stroke.x + ((x - stroke.x) * k) / n, stroke.y + ((y - stroke.y) * k) / n, tool, size, level);
       stroke.x = x;
       stroke.y = y;
     }
@@ -594,29 +630,32 @@ function setupPen(canvas, redraw) {
   canvas.addEventListener("contextmenu", (e) => e.preventDefault());
 }
 
-/** The erase presets: the region becomes unknown, the rest stays as it is. */
+/** The erase presets (row, column, side): the region becomes unknown, the rest stays as it is. */
 const REGIONS = {
-  top: (r) => r < SIDE / 2,
-  bottom: (r) => r >= SIDE / 2,
-  left: (_, c) => c < SIDE / 2,
-  right: (_, c) => c >= SIDE / 2,
-  centre: (r, c) => r >= 7 && r < 21 && c >= 7 && c < 21,
+  top: (r, _, side) => r < side / 2,
+  bottom: (r, _, side) => r >= side / 2,
+  left: (_, c, side) => c < side / 2,
+  right: (_, c, side) => c >= side / 2,
+  centre: (r, c, side) => [r, c].every((k) => k >= side / 4 && k < (3 * side) / 4),
 };
 
 function setupInpainting(ready) {
   const canvas = $("editor");
   const model = $("inpaint-model");
+  const editor = makeEditor(ready.side);
+  const { side } = editor;
+  window.__test.editor = editor;
   offerLoadedModels(model, ready);
-  const redraw = () => drawEditor(canvas, model.value === "mnist");
+  const redraw = () => drawEditor(canvas, editor, model.value === "mnist");
   model.addEventListener("change", redraw);
   linkOrderFields("inpaint");
-  setupPen(canvas, redraw);
+  setupPen(canvas, editor, redraw);
   addEventListener("resize", redraw);
 
   for (const [name, inRegion] of Object.entries(REGIONS)) {
     $(`erase-${name}`).addEventListener("click", () => {
-      for (let i = 0; i < PIXELS; i++) {
-        if (inRegion(Math.floor(i / SIDE), i % SIDE)) {
+      for (let i = 0; i < side * side; i++) {
+        if (inRegion(Math.floor(i / side), i % side, side)) {
           editor.known[i] = 0;
           editor.pixels[i] = 0;
         }
@@ -658,27 +697,27 @@ function setupInpainting(ready) {
     },
   });
   $("complete").disabled = false;
-  $("complete").addEventListener("click", async () => {
-    const notes = [];
+  const prepare = (notes) => {
     const count = readNumber("alternatives", 1, 16, notes, { fallback: 6 });
-    const options = generationOptions("inpaint", notes);
-    const t = temperatureNote(options.temperature);
-    if (t) notes.push(t);
+    const options = generationOptions("inpaint", notes, ready);
     const unknown = editor.known.reduce((n, k) => n + (k ? 0 : 1), 0);
     if (unknown === 0) {
       runner.stop();
       $("inpaint-status").textContent = "";
       clearError($("inpaint-error"));
       showError("Nothing to generate: every pixel is given. Mark pixels to generate with the Unknown brush or an Erase button.", $("inpaint-error"));
-      return;
+      return null;
     }
     const one = Int32Array.from(editor.pixels, (v, i) => (editor.known[i] ? v : -1));
-    const known = new Int32Array(count * PIXELS);
-    for (let a = 0; a < count; a++) known.set(one, a * PIXELS);
+    const known = new Int32Array(count * one.length);
+    for (let a = 0; a < count; a++) known.set(one, a * one.length);
     delete completions.dataset.done;
-    const result = await runner.run({ ...options, count, known, image: true, side: SIDE, columns: Math.min(count, 6), scale: 3, watch: 0 }, notes);
-    if (result) window.__test.lastCompletion = { known: Array.from(known), pixels: Array.from(result.values), kind: options.kind, steps: result.total };
-  });
+    return { ...options, count, known, image: true, width: side, height: side, columns: Math.min(count, 6), scale: 3, watch: 0 };
+  };
+  const onDone = (result, request) => {
+    window.__test.lastCompletion = { known: Array.from(request.known), pixels: Array.from(result.values), steps: result.total };
+  };
+  $("complete").addEventListener("click", () => runGeneration(runner, prepare, onDone));
   return { loadTestDigit, redraw };
 }
 
@@ -712,8 +751,8 @@ async function main() {
   if (generateToy) {
     await generateToy();
     // performance.now() counts from the start of navigation: download, compile, weights, sample.
-    window.timeToFirstSample = performance.now();
-    $("toy-status").textContent += ` (first sample ${(window.timeToFirstSample / 1000).toFixed(2)} s after the page opened)`;
+    window.__test.timeToFirstSample = performance.now();
+    $("toy-status").textContent += ` (first sample ${(window.__test.timeToFirstSample / 1000).toFixed(2)} s after the page opened)`;
   }
 }
 

@@ -7,7 +7,7 @@
 // worker, and "helper" copies of this worker (worker.js?role=helper, one per further core, up
 // to MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
 // init, start, advance and stop.
-import init, { Demo, render_digits, render_posterior, render_order_map } from "./web.js";
+import init, { Demo, page_side, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
 import { channel } from "./rpc.js";
 
 const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
@@ -76,7 +76,8 @@ async function initialize({ backend, weights, digits, helperTimeout }) {
   const errors = [];
   for (const [kind, { url, what }] of Object.entries(weights)) {
     try {
-      loaded[kind] = { description: demo.load_weights(kind, await fetchBytes(url, what)), shape: Array.from(demo.shape(kind)) };
+      const description = demo.load_weights(kind, await fetchBytes(url, what));
+      loaded[kind] = { description, shape: plainShape(demo.shape(kind)) };
     } catch (e) {
       errors.push(`${what} (${url}): ${errorText(e)}`);
     }
@@ -90,7 +91,20 @@ async function initialize({ backend, weights, digits, helperTimeout }) {
     }
   }
   if (!HELPER) spawnHelpers(weights, loaded);
-  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, errors, testDigits };
+  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, errors, testDigits, side: page_side(), toyGrid: plainToyGrid(toy_grid()) };
+}
+
+// wasm-bindgen objects cannot be posted (structured clone): their fields as plain objects.
+function plainShape(shape) {
+  const plain = { len: shape.len, width: shape.width, height: shape.height, numValues: shape.num_values };
+  shape.free();
+  return plain;
+}
+
+function plainToyGrid(grid) {
+  const plain = { panelWidth: grid.panel_width, panelHeight: grid.panel_height, gap: grid.gap, columns: grid.columns };
+  grid.free();
+  return plain;
 }
 
 function backendState() {
@@ -108,14 +122,14 @@ function pictures(run, p, values) {
     pic.free();
   };
   if (request.image) {
-    const side = request.side;
+    const { width, height } = request;
     const pixels = Uint8Array.from(values);
-    add("grid", render_digits(pixels, side, side, request.columns, request.scale));
+    add("grid", render_digits(pixels, width, height, request.columns, request.scale));
     const w = request.watch;
-    const L = side * side;
+    const L = width * height;
     const local = w - run.mine.start; // in this worker's block
-    add("order", render_order_map(p.visit_steps.subarray(local * L, (local + 1) * L), side, side, 4));
-    if (p.position >= 0) add("posterior", render_posterior(pixels.subarray(w * L, (w + 1) * L), p.known, p.position, p.log_probs, side, side));
+    add("order", render_order_map(p.visit_steps.subarray(local * L, (local + 1) * L), width, height, 4));
+    if (p.position >= 0) add("posterior", render_posterior(pixels.subarray(w * L, (w + 1) * L), p.known, p.position, p.log_probs, width, height));
   }
   return { out, transfer };
 }
@@ -303,7 +317,7 @@ function slice(known, block, count) {
 /** One helper worker per further core: they load the image models only, in the background. */
 function spawnHelpers(weights, loaded) {
   const wanted = Math.min(navigator.hardwareConcurrency || 1, MAX_WORKERS) - 1;
-  const images = Object.fromEntries(Object.entries(weights).filter(([kind]) => loaded[kind] && loaded[kind].shape.length > 1 && loaded[kind].shape[1] > 1));
+  const images = Object.fromEntries(Object.entries(weights).filter(([kind]) => loaded[kind] && loaded[kind].shape.height > 1));
   if (Object.keys(images).length === 0) return;
   for (let i = helpers.length; i < wanted; i++) {
     const worker = new Worker(new URL("worker.js?role=helper", import.meta.url), { type: "module" });

@@ -84,6 +84,8 @@ test("the page opens with the toy sequences drawn and a prompt in every other pa
     assert((await inkShare(page, id)) > 0.005, `the ${id} canvas opens blank`);
   }
   assert((await page.textContent("#backend")).includes("CPU"), "the page does not say it runs on the CPU");
+  // scripts/measure-page.mjs reads it.
+  await page.waitForFunction(() => typeof window.__test.timeToFirstSample === "number");
   await page.locator("#toy").screenshot({ path: path.join(artifacts, "toy.png") });
   await page.close();
 });
@@ -321,6 +323,33 @@ test("values out of range are corrected in their fields and said; temperature 0 
   const status = await page.textContent("#digits-status");
   assert(status.includes("outside 1..96") && status.includes("most likely"), `status: ${status}`);
   await page.click("#digits-stop");
+  await page.close();
+});
+
+test("an error while showing a run ends it: Stop disabled, the status cleared, the error in the panel", async () => {
+  const page = await openPage("?backend=cpu");
+  // The next picture put on a canvas fails once.
+  await page.evaluate(() => {
+    const proto = CanvasRenderingContext2D.prototype;
+    const original = proto.putImageData;
+    proto.putImageData = function () {
+      proto.putImageData = original;
+      throw new Error("simulated drawing failure");
+    };
+  });
+  await fillGenerationFields(page, "digits", { model: "mnist-any-order", order: "adaptive", perStep: 16, seed: 0 });
+  await page.fill("#digits-count", "4");
+  await page.click("#digits-go");
+  await page.waitForFunction(() => !document.getElementById("digits-error").hidden);
+  const error = await page.textContent("#digits-error");
+  assert(error.includes("simulated drawing failure"), `the panel shows: ${error}`);
+  assert(await page.isDisabled("#digits-stop"), "Stop stays enabled after a failed run");
+  await page.waitForTimeout(500);
+  assert((await page.textContent("#digits-status")) === "", `the status after a failed run: ${await page.textContent("#digits-status")}`);
+  // The panel runs again.
+  const digits = await generateDigits(page, { count: 2, perStep: 64 });
+  assert(digits.pixels.length === 2 * PIXELS, "the panel did not run again after a failed run");
+  await noErrorBox(page);
   await page.close();
 });
 

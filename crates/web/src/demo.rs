@@ -16,6 +16,22 @@ use wasm_bindgen_futures::future_to_promise;
 /// The side of the digits the page draws, edits and ships (web/assets/test-digits.idx).
 const PAGE_SIDE: usize = 28;
 
+/// The side of the page's digits: the in-painting editor's size.
+#[wasm_bindgen]
+pub fn page_side() -> u32 {
+    PAGE_SIDE as u32
+}
+
+/// The sizes of loaded weights: sequences of `len` values in `0..num_values`, images of
+/// `width x height` (the toy: `len x 1`).
+#[wasm_bindgen]
+pub struct Shape {
+    pub len: u32,
+    pub width: u32,
+    pub height: u32,
+    pub num_values: u32,
+}
+
 /// What one chunk of a run produced.
 #[wasm_bindgen(getter_with_clone)]
 pub struct Progress {
@@ -122,13 +138,13 @@ impl Demo {
         Ok(format!("{}: sequences of {} values in 0..{}", kind.name(), spec.seq_len, spec.num_values))
     }
 
-    /// The spec of loaded weights as `[seq_len, width, num_values]`.
-    pub fn shape(&self, kind: &str) -> Result<Vec<u32>, JsError> {
+    /// The sizes of loaded weights.
+    pub fn shape(&self, kind: &str) -> Result<Shape, JsError> {
         let kind = kind_of(kind)?;
         let s = self.state.borrow();
         let l = s.loaded.iter().find(|l| l.kind == kind).ok_or_else(|| JsError::new("weights not loaded"))?;
         let spec = weights::read_spec(&l.bytes).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(vec![spec.seq_len as u32, spec.width as u32, spec.num_values as u32])
+        Ok(Shape { len: spec.seq_len as u32, width: spec.width as u32, height: spec.height() as u32, num_values: spec.num_values as u32 })
     }
 
     /// Test digits shipped with the page (an IDX image file); returns how many.

@@ -19,6 +19,21 @@ impl From<Raster> for Picture {
     }
 }
 
+/// The grid of the toy plots, as the trainer's pictures lay it out. The page draws the plots
+/// itself (axes, pins, sharp on any screen), on this grid.
+#[wasm_bindgen]
+pub struct ToyGrid {
+    pub panel_width: u32,
+    pub panel_height: u32,
+    pub gap: u32,
+    pub columns: u32,
+}
+
+#[wasm_bindgen]
+pub fn toy_grid() -> ToyGrid {
+    ToyGrid { panel_width: figures::PANEL_W as u32, panel_height: figures::PANEL_H as u32, gap: figures::GAP as u32, columns: figures::TOY_COLUMNS as u32 }
+}
+
 /// Digits (row-major bytes, `cols x rows` each), `columns` a row, `scale` picture pixels a pixel.
 #[wasm_bindgen]
 pub fn render_digits(pixels: &[u8], cols: usize, rows: usize, columns: usize, scale: usize) -> Picture {

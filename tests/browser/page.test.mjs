@@ -397,7 +397,8 @@ test("bad weights give a clear message naming the URL; the rest of the page work
     ["truncated", weights.subarray(0, weights.length >> 1), "MNIST weights (any-order)"],
     ["an HTML page", Buffer.from("<!doctype html><html><body>Not found</body></html>"), "HTML page"],
     ["an empty file", Buffer.alloc(0), "empty file"],
-    ["another model's", toy, "toy-conv1d"],
+    // The message names the model the weights are for.
+    ["another model's", toy, "toy"],
     // The last bytes are the last tensor's data: all ones is NaN in any 4-byte alignment.
     ["NaN-holding", Buffer.concat([weights.subarray(0, weights.length - 16), Buffer.alloc(16, 0xff)]), "NaN"],
   ];

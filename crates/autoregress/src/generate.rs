@@ -12,13 +12,12 @@
 //! masked write, so a caller can run many steps and read the result back only when it wants to
 //! show it.
 
-use crate::models::{ArModel, Shortcut};
+use crate::models::{ArModel, ModelKind, Shortcut};
 use crate::rng::Rng;
 use crate::sampling::{gumbel_noise, sample_rows};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use burn::tensor::IndexingUpdateOp;
 use burn::tensor::activation::log_softmax;
-use std::fmt;
 
 /// The default noise of the adaptive order.
 pub const ADAPTIVE_NOISE: f64 = 1.0;
@@ -79,16 +78,67 @@ impl GenerateOptions {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct GenerateError(pub String);
-
-impl fmt::Display for GenerateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why [`Generation::new`] refused its options.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum GenerateError {
+    /// A count of 0.
+    #[error("nothing to generate: the count is 0")]
+    NoSamples,
+    /// A `per_step` of 0.
+    #[error("positions per step must be at least 1")]
+    NoPositionsPerStep,
+    /// A lecture model asked for another order than raster, or more than one position a step.
+    #[error(
+        "the {} model predicts only the next value in raster order: it takes the raster order \
+         and one position per step (asked: {order} order, {per_step} per step); use an any-order model",
+        kind.name()
+    )]
+    NextValueOnly {
+        /// The lecture model.
+        kind: ModelKind,
+        /// The order asked for.
+        order: &'static str,
+        /// The positions per step asked for.
+        per_step: usize,
+    },
+    /// A given order that is not a permutation of the positions.
+    #[error("the visiting order must be a permutation of 0..{len}; {position} is out of range or repeated")]
+    NotAPermutation {
+        /// The sequence length.
+        len: usize,
+        /// The first bad entry.
+        position: usize,
+    },
+    /// A given order of the wrong length.
+    #[error("the visiting order has {given} positions, the sequences {len}")]
+    OrderLength {
+        /// Entries given.
+        given: usize,
+        /// The sequence length.
+        len: usize,
+    },
+    /// Known values of the wrong length.
+    #[error("{given} known values given for {count} sequences of length {len}")]
+    KnownLength {
+        /// Values given.
+        given: usize,
+        /// Sequences asked for.
+        count: usize,
+        /// Their length.
+        len: usize,
+    },
+    /// A known value outside `0..C`.
+    #[error("known value {value} is outside 0..{num_values}")]
+    KnownValue {
+        /// The value.
+        value: i32,
+        /// `C`.
+        num_values: usize,
+    },
+    /// Negative or non-finite noise in the adaptive order.
+    #[error("the adaptive order's noise must be 0 or more, not {0}")]
+    AdaptiveNoise(f64),
 }
-
-impl std::error::Error for GenerateError {}
 
 /// Which positions each step fills.
 enum Plan {
@@ -138,13 +188,11 @@ fn check_permutation(order: &[usize], len: usize) -> Result<(), GenerateError> {
     let mut seen = vec![false; len];
     for &p in order {
         if p >= len || std::mem::replace(&mut seen[p], true) {
-            return Err(GenerateError(format!(
-                "the visiting order must be a permutation of 0..{len}; {p} is out of range or repeated"
-            )));
+            return Err(GenerateError::NotAPermutation { len, position: p });
         }
     }
     if order.len() != len {
-        return Err(GenerateError(format!("the visiting order has {} positions, the sequences {len}", order.len())));
+        return Err(GenerateError::OrderLength { given: order.len(), len });
     }
     Ok(())
 }
@@ -160,20 +208,18 @@ impl Generation {
         let len = model.spec.seq_len;
         let n = options.count;
         if n == 0 {
-            return Err(GenerateError("nothing to generate: the count is 0".into()));
+            return Err(GenerateError::NoSamples);
         }
         if options.per_step == 0 {
-            return Err(GenerateError("positions per step must be at least 1".into()));
+            return Err(GenerateError::NoPositionsPerStep);
         }
         let next_value_only = !model.spec.kind.is_any_order();
         if next_value_only && (options.order != VisitingOrder::Raster || options.per_step != 1) {
-            return Err(GenerateError(format!(
-                "the {} model predicts only the next value in raster order: it takes the raster order \
-                 and one position per step (asked: {} order, {} per step); use an any-order model",
-                model.spec.kind.name(),
-                options.order.name(),
-                options.per_step
-            )));
+            return Err(GenerateError::NextValueOnly {
+                kind: model.spec.kind,
+                order: options.order.name(),
+                per_step: options.per_step,
+            });
         }
         let mut known_everywhere = vec![false; len];
         let mut known_somewhere = vec![false; len];
@@ -182,14 +228,11 @@ impl Generation {
             None => (Tensor::zeros([n, len], device), None),
             Some(known) => {
                 if known.len() != n * len {
-                    return Err(GenerateError(format!(
-                        "{} known values given for {n} sequences of length {len}",
-                        known.len()
-                    )));
+                    return Err(GenerateError::KnownLength { given: known.len(), count: n, len });
                 }
-                let c = model.spec.num_values as i32;
-                if let Some(&bad) = known.iter().find(|&&v| v >= c) {
-                    return Err(GenerateError(format!("known value {bad} is outside 0..{c}")));
+                let c = model.spec.num_values;
+                if let Some(&bad) = known.iter().find(|&&v| v >= c as i32) {
+                    return Err(GenerateError::KnownValue { value: bad, num_values: c });
                 }
                 for p in 0..len {
                     let column = (0..n).map(|s| known[s * len + p] >= 0);
@@ -238,7 +281,7 @@ impl Generation {
             }
             VisitingOrder::Adaptive { noise, window } => {
                 if !(noise.is_finite() && *noise >= 0.0) {
-                    return Err(GenerateError(format!("the adaptive order's noise must be 0 or more, not {noise}")));
+                    return Err(GenerateError::AdaptiveNoise(*noise));
                 }
                 // A window narrower than K would leave a step short of positions.
                 let window = if *window == 0 { len } else { (*window).max(k).min(len) };

@@ -2,7 +2,6 @@
 //! of the pixels. A region is a mask over raster positions, `true` where the pixel is erased.
 
 use crate::rng::Rng;
-use std::fmt;
 
 /// What to erase from a `height x width` image.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,16 +36,17 @@ impl Region {
     }
 
     /// Parses `top`, `bottom`, `left`, `right`, `centre` or `random:P` (P in [0, 1]).
+    ///
+    /// # Errors
+    /// [`RegionError`] for any other name.
     pub fn from_name(name: &str) -> Result<Self, RegionError> {
         if let Some(p) = name.strip_prefix("random:") {
             return match p.parse::<f64>() {
                 Ok(p) if (0.0..=1.0).contains(&p) => Ok(Region::RandomShare(p)),
-                _ => Err(RegionError(format!("random:{p}: the share must be a number in [0, 1]"))),
+                _ => Err(RegionError::BadShare(p.to_string())),
             };
         }
-        Region::NAMED.into_iter().find(|r| r.name() == name).ok_or_else(|| {
-            RegionError(format!("unknown region {name:?}: use top, bottom, left, right, centre or random:P"))
-        })
+        Region::NAMED.into_iter().find(|r| r.name() == name).ok_or_else(|| RegionError::Unknown(name.to_string()))
     }
 
     /// `height * width` flags in raster order, `true` where erased. `rng` is used only by
@@ -70,13 +70,13 @@ impl Region {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct RegionError(pub String);
-
-impl fmt::Display for RegionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A region name [`Region::from_name`] does not know.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RegionError {
+    /// `random:P` with `P` not a number in [0, 1].
+    #[error("random:{0}: the share must be a number in [0, 1]")]
+    BadShare(String),
+    /// Not a region's name.
+    #[error("unknown region {0:?}: use top, bottom, left, right, centre or random:P")]
+    Unknown(String),
 }
-
-impl std::error::Error for RegionError {}

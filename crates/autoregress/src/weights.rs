@@ -2,7 +2,7 @@
 //! the sequence length, the number of values, the training mean and std), so that a weights file
 //! is all the browser or the trainer needs to rebuild the model.
 
-use crate::models::{ArModel, ModelKind, ModelSpec};
+use crate::models::{ArModel, ModelKind, ModelSpec, SpecError};
 use burn::store::burn_pack::{Bytes, Reader};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Device;
@@ -20,6 +20,8 @@ pub enum WeightsError {
     NotOurs,
     /// Metadata missing or malformed.
     BadMetadata(String),
+    /// Metadata describing a model this project cannot build.
+    BadSpec(SpecError),
     /// Weights of another model than the one asked for.
     WrongModel { expected: ModelKind, found: ModelKind },
     /// The tensors do not fit the network the metadata describes.
@@ -34,6 +36,7 @@ impl fmt::Display for WeightsError {
             WeightsError::Unreadable(e) => write!(f, "not a readable weights file (burnpack): {e}"),
             WeightsError::NotOurs => write!(f, "a burnpack, but not weights written by this project's trainer"),
             WeightsError::BadMetadata(e) => write!(f, "bad weights metadata: {e}"),
+            WeightsError::BadSpec(e) => write!(f, "bad weights metadata: {e}"),
             WeightsError::WrongModel { expected, found } => write!(
                 f,
                 "these are weights of the {} model, where the {} model was expected",
@@ -84,7 +87,7 @@ fn spec_from_metadata(meta: &BTreeMap<String, String>) -> Result<ModelSpec, Weig
         mean: num("mean", get("autoregress.mean")?)?,
         std: num("std", get("autoregress.std")?)?,
     };
-    spec.validate().map_err(|e| WeightsError::BadMetadata(e.0))?;
+    spec.validate().map_err(WeightsError::BadSpec)?;
     Ok(spec)
 }
 
@@ -140,7 +143,7 @@ pub fn from_bytes(bytes: &[u8], expected: Option<ModelKind>, device: &Device) ->
             return Err(WeightsError::WrongModel { expected, found: spec.kind });
         }
     }
-    let mut model = ArModel::new(spec, device).map_err(|e| WeightsError::BadMetadata(e.0))?;
+    let mut model = ArModel::new(spec, device).map_err(WeightsError::BadSpec)?;
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())));
     model.load_from(&mut store).map_err(|e| WeightsError::Mismatch(e.to_string()))?;
     Ok(model)

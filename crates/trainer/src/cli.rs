@@ -1,14 +1,15 @@
 //! The command line: the clap definitions of train, eval, sample, pictures, bench and inpaint,
 //! and the dispatch to their bodies in `commands/`.
 
-use crate::commands::{self, check_positive};
+use crate::commands;
 use crate::device::Backend;
 use crate::files;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use autoregress::{ModelKind, VisitingOrder};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use autoregress::batch::MaskMix;
+use autoregress::region::Region;
 use std::path::PathBuf;
-
 
 #[derive(Parser)]
 #[command(name = "trainer", version, about = "Train, evaluate and sample the auto-regressive models of the lecture \"Deep learning 10.1 Auto-regression\"")]
@@ -17,45 +18,76 @@ pub struct Cli {
     pub(crate) command: Command,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Model {
-    /// Toy sequences (length T, 2T values) and the lecture's 1-D convnet
-    Toy,
-    /// MNIST digits as 784-pixel sequences and the lecture's LeNet-like convnet
-    Mnist,
-    /// Toy sequences and our order-agnostic dilated convnet (every position, any order)
-    ToyAnyOrder,
-    /// MNIST digits and our order-agnostic U-Net (every pixel, any order)
-    MnistAnyOrder,
+/// Every option's value is checked by these parsers, in one place: a bad value is one clap error
+/// naming the option (exit code 1, see `main.rs`) before any work starts.
+mod parse {
+    use autoregress::ModelKind;
+    use autoregress::batch::MaskMix;
+    use autoregress::region::Region;
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+
+    /// A model by its name; the names and what they are listed in `--help`.
+    pub fn model() -> impl TypedValueParser<Value = ModelKind> {
+        among(&ModelKind::ALL)
+    }
+
+    /// An image model (`pictures`, `inpaint`).
+    pub fn image_model() -> impl TypedValueParser<Value = ModelKind> {
+        among(&ModelKind::ALL.into_iter().filter(|k| k.is_image()).collect::<Vec<_>>())
+    }
+
+    fn among(kinds: &[ModelKind]) -> impl TypedValueParser<Value = ModelKind> + use<> {
+        let names: Vec<PossibleValue> = kinds.iter().map(|k| PossibleValue::new(k.name()).help(k.about())).collect();
+        PossibleValuesParser::new(names).map(|name| name.parse::<ModelKind>().expect("one of the listed names"))
+    }
+
+    /// A count of 1 or more.
+    pub fn at_least_one(text: &str) -> Result<usize, String> {
+        match text.parse::<usize>() {
+            Ok(0) => Err("must be at least 1".into()),
+            Ok(n) => Ok(n),
+            Err(_) => Err("must be a whole number of at least 1".into()),
+        }
+    }
+
+    /// A finite number of 0 or more.
+    pub fn non_negative(text: &str) -> Result<f64, String> {
+        match text.parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+            _ => Err("must be a number of 0 or more".into()),
+        }
+    }
+
+    /// A finite number above 0.
+    pub fn positive(text: &str) -> Result<f64, String> {
+        match text.parse::<f64>() {
+            Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+            _ => Err("must be a positive number".into()),
+        }
+    }
+
+    /// `UNIFORM,PREFIX,REGION`: three weights of 0 or more, not all 0.
+    pub fn mask_mix(text: &str) -> Result<MaskMix, String> {
+        let parts: Result<Vec<f64>, _> = text.split(',').map(|p| p.trim().parse::<f64>()).collect();
+        match parts.as_deref() {
+            Ok(&[uniform, prefix, region])
+                if [uniform, prefix, region].iter().all(|x| x.is_finite() && *x >= 0.0) && uniform + prefix + region > 0.0 =>
+            {
+                Ok(MaskMix { uniform, prefix, region })
+            }
+            _ => Err("give three numbers of 0 or more, not all 0: UNIFORM,PREFIX,REGION, e.g. 0.4,0.35,0.25".into()),
+        }
+    }
+
+    /// A region to erase (see [`Region::from_name`]).
+    pub fn region(text: &str) -> Result<Region, String> {
+        Region::from_name(text).map_err(|e| e.to_string())
+    }
 }
 
-impl Model {
-    pub(crate) fn kind(self) -> ModelKind {
-        match self {
-            Model::Toy => ModelKind::Toy,
-            Model::Mnist => ModelKind::Mnist,
-            Model::ToyAnyOrder => ModelKind::ToyAnyOrder,
-            Model::MnistAnyOrder => ModelKind::MnistAnyOrder,
-        }
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Model::Toy => "toy",
-            Model::Mnist => "mnist",
-            Model::ToyAnyOrder => "toy-any-order",
-            Model::MnistAnyOrder => "mnist-any-order",
-        }
-    }
-
-    pub(crate) fn is_image(self) -> bool {
-        self.kind().is_image()
-    }
-
-    /// Where the page loads the weights from.
-    pub(crate) fn default_weights(self) -> PathBuf {
-        files::repo_root().join(format!("web/weights/{}.bpk", self.name()))
-    }
+/// Where the page loads `kind`'s weights from.
+pub(crate) fn default_weights(kind: ModelKind) -> PathBuf {
+    files::repo_root().join(format!("web/weights/{}.bpk", kind.name()))
 }
 
 #[derive(Subcommand)]
@@ -77,7 +109,8 @@ pub(crate) enum Command {
 #[derive(Args)]
 pub(crate) struct InpaintArgs {
     /// An image model: mnist or mnist-any-order
-    pub(crate) model: Model,
+    #[arg(value_parser = parse::image_model())]
+    pub(crate) model: ModelKind,
     /// Weights file [default: web/weights/<model>.bpk]
     #[arg(long)]
     pub(crate) weights: Option<PathBuf>,
@@ -87,20 +120,20 @@ pub(crate) struct InpaintArgs {
     #[arg(long)]
     pub(crate) input: Option<PathBuf>,
     /// In-paint the first N images
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 16)]
     pub(crate) images: usize,
     /// Region to erase: top, bottom, left, right, centre, or random:P (each pixel with probability P)
-    #[arg(long, default_value = "top")]
-    pub(crate) region: String,
+    #[arg(long, value_parser = parse::region, default_value = "top")]
+    pub(crate) region: Region,
     /// IDX file of masks instead of --region (nonzero: erase): one image-sized mask per image, or one for all
     #[arg(long)]
     pub(crate) mask: Option<PathBuf>,
     /// Completions per image
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 4)]
     pub(crate) completions: usize,
     #[command(flatten)]
     pub(crate) order: OrderArgs,
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, value_parser = parse::non_negative, default_value_t = 1.0)]
     pub(crate) temperature: f64,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
@@ -128,21 +161,22 @@ pub(crate) struct DataArgs {
 
 #[derive(Args)]
 pub(crate) struct TrainArgs {
-    pub(crate) model: Model,
+    #[arg(value_parser = parse::model())]
+    pub(crate) model: ModelKind,
     #[command(flatten)]
     pub(crate) device: DeviceArg,
     #[command(flatten)]
     pub(crate) data: DataArgs,
     /// Passes over the training set [default: toy 20, mnist 100]
-    #[arg(long)]
+    #[arg(long, value_parser = parse::at_least_one)]
     pub(crate) epochs: Option<usize>,
     /// Toy only: number of training sequences
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 50_000)]
     pub(crate) train_size: usize,
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 100)]
     pub(crate) batch_size: usize,
     /// Adam's learning rate (cosine-decayed to a tenth over the run)
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, value_parser = parse::positive, default_value_t = 1e-3)]
     pub(crate) lr: f64,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
@@ -155,7 +189,7 @@ pub(crate) struct TrainArgs {
     /// Checkpoint folder [default: runs/<model>/checkpoint]
     #[arg(long)]
     pub(crate) checkpoint_dir: Option<PathBuf>,
-    /// Seconds between checkpoints
+    /// Seconds between checkpoints (0: after every step)
     #[arg(long, default_value_t = 60)]
     pub(crate) checkpoint_every: u64,
     /// Continue the run in the checkpoint folder (its epochs, batch size, lr and seed)
@@ -165,12 +199,12 @@ pub(crate) struct TrainArgs {
     #[arg(long, conflicts_with = "resume")]
     pub(crate) init: Option<PathBuf>,
     /// MNIST only: test images for the final evaluation
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 1000)]
     pub(crate) eval_images: usize,
     /// Any-order models: weights of the mask families UNIFORM,PREFIX,REGION (uniformly random
     /// known sets, raster prefixes, a half or the centre erased) [default: mnist 0.4,0.35,0.25; toy 0.5,0.5,0]
-    #[arg(long)]
-    pub(crate) mask_mix: Option<String>,
+    #[arg(long, value_parser = parse::mask_mix)]
+    pub(crate) mask_mix: Option<MaskMix>,
     /// No progress bars
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -178,7 +212,8 @@ pub(crate) struct TrainArgs {
 
 #[derive(Args)]
 pub(crate) struct EvalArgs {
-    pub(crate) model: Model,
+    #[arg(value_parser = parse::model())]
+    pub(crate) model: ModelKind,
     /// Weights file [default: web/weights/<model>.bpk]
     #[arg(long)]
     pub(crate) weights: Option<PathBuf>,
@@ -187,13 +222,13 @@ pub(crate) struct EvalArgs {
     #[command(flatten)]
     pub(crate) data: DataArgs,
     /// MNIST only: evaluate on the first N test images
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 1000)]
     pub(crate) images: usize,
     /// MNIST only: in-painting NLL on the first N of them (0: skip)
     #[arg(long, default_value_t = 100)]
     pub(crate) inpaint_images: usize,
     /// Toy only: test sequences, and generated sequences checked for validity
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 1000)]
     pub(crate) sequences: usize,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
@@ -204,18 +239,19 @@ pub(crate) struct EvalArgs {
 
 #[derive(Args)]
 pub(crate) struct SampleArgs {
-    pub(crate) model: Model,
+    #[arg(value_parser = parse::model())]
+    pub(crate) model: ModelKind,
     #[arg(long)]
     pub(crate) weights: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) device: DeviceArg,
     /// How many [default: toy 25, mnist 48]
-    #[arg(long)]
+    #[arg(long, value_parser = parse::at_least_one)]
     pub(crate) count: Option<usize>,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
     /// 1 samples the model; lower is more conservative, 0 the most likely value
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, value_parser = parse::non_negative, default_value_t = 1.0)]
     pub(crate) temperature: f64,
     #[command(flatten)]
     pub(crate) order: OrderArgs,
@@ -240,10 +276,10 @@ pub(crate) struct OrderArgs {
     #[arg(long, value_enum)]
     pub(crate) order: Option<OrderName>,
     /// Positions drawn per step (any-order models) [default: lecture 1, any-order toy 1, any-order mnist 16]
-    #[arg(long)]
+    #[arg(long, value_parser = parse::at_least_one)]
     pub(crate) per_step: Option<usize>,
     /// Adaptive order: scale of the Gumbel noise added to each position's max log-probability [default: 1]
-    #[arg(long)]
+    #[arg(long, value_parser = parse::non_negative)]
     pub(crate) adaptive_noise: Option<f64>,
     /// Adaptive order: choose among the first N unfilled positions in raster order (0: all) [default: 56, two rows]
     #[arg(long)]
@@ -252,23 +288,18 @@ pub(crate) struct OrderArgs {
 
 impl OrderArgs {
     /// The order and positions per step for `model`, defaults filled in.
-    pub(crate) fn resolve(&self, model: Model) -> Result<(VisitingOrder, usize)> {
-        let kind = model.kind();
+    pub(crate) fn resolve(&self, kind: ModelKind) -> (VisitingOrder, usize) {
         let default_order = if kind.is_any_order() { OrderName::Adaptive } else { OrderName::Raster };
         let order = match self.order.unwrap_or(default_order) {
             OrderName::Raster => VisitingOrder::Raster,
             OrderName::Random => VisitingOrder::Random,
             OrderName::Adaptive => {
                 let noise = self.adaptive_noise.unwrap_or(autoregress::generate::ADAPTIVE_NOISE);
-                if !(noise.is_finite() && noise >= 0.0) {
-                    bail!("--adaptive-noise must be 0 or more, not {noise}");
-                }
                 VisitingOrder::Adaptive { noise, window: self.adaptive_window.unwrap_or(autoregress::generate::ADAPTIVE_WINDOW) }
             }
         };
-        let per_step = self.per_step.unwrap_or(if model == Model::MnistAnyOrder { DEFAULT_PER_STEP_MNIST } else { 1 });
-        check_positive("--per-step", per_step)?;
-        Ok((order, per_step))
+        let per_step = self.per_step.unwrap_or(if kind == ModelKind::MnistAnyOrder { DEFAULT_PER_STEP_MNIST } else { 1 });
+        (order, per_step)
     }
 }
 
@@ -279,7 +310,8 @@ pub const DEFAULT_PER_STEP_MNIST: usize = 16;
 pub(crate) struct PicturesArgs {
     /// mnist or mnist-any-order
     #[arg(long, value_enum, default_value = "mnist")]
-    pub(crate) model: Model,
+    #[arg(value_parser = parse::model())]
+    pub(crate) model: ModelKind,
     #[arg(long)]
     pub(crate) weights: Option<PathBuf>,
     #[command(flatten)]
@@ -299,16 +331,16 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub(crate) backends: Vec<Backend>,
     /// Timed training steps at batch 100
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 20)]
     pub(crate) train_steps: usize,
     /// Timed forward passes at batch 100
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 20)]
     pub(crate) forward_reps: usize,
     /// Digits generated in the timed generation
-    #[arg(long, default_value_t = 48)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 48)]
     pub(crate) digits: usize,
     /// Positions per step timed for the any-order MNIST model (none: skip it)
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 16])]
+    #[arg(long, value_parser = parse::at_least_one, value_delimiter = ',', default_values_t = [1, 4, 16])]
     pub(crate) any_order_per_step: Vec<usize>,
     /// Instead: the lecture's MNIST layers one at a time, forward and backward at batch 100
     /// (compare with scripts/pytorch_layers.py)

@@ -19,7 +19,12 @@ use clap::Parser;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let cli = cli::Cli::parse();
+    // A bad option is bad input like any other: exit code 1 (clap's own would be 2); --help and
+    // --version print and exit 0.
+    let cli = cli::Cli::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        std::process::exit(if e.use_stderr() { 1 } else { 0 });
+    });
     if let Err(err) = cli::run(cli) {
         // One clear message, with its causes, and a failing exit code.
         eprintln!("error: {err}");

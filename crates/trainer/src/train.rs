@@ -219,8 +219,9 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
     } else {
         (model, optim::adam(), 0, 0.0, opts.clone())
     };
+    // The command line checks its options; a checkpoint's state.json is checked here.
     if opts.batch_size == 0 || opts.epochs == 0 {
-        bail!("--batch-size and --epochs must be at least 1");
+        bail!("{}: batch size and epochs must be at least 1", opts.checkpoint_dir.join("state.json").display());
     }
     let batch = opts.batch_size.min(data.count);
     let steps_per_epoch = (data.count / batch).max(1);

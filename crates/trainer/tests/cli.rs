@@ -95,7 +95,22 @@ fn bad_inputs_give_one_clear_message() {
 
     let o = trainer(&["sample", "toy", "--temperature=-1"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--temperature"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("'--temperature <TEMPERATURE>': must be a number of 0 or more"), "{}", stderr(&o));
+
+    // Option values are checked by the command line before any work, each named, exit code 1.
+    let o = trainer(&["eval", "toy-conv1d"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("invalid value 'toy-conv1d'") && stderr(&o).contains("mnist-any-order"), "{}", stderr(&o));
+    let o = trainer(&["inpaint", "toy-any-order"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("[possible values: mnist, mnist-any-order]"), "{}", stderr(&o));
+    let o = trainer(&["train", "mnist-any-order", "--mask-mix", "1,2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("'--mask-mix <MASK_MIX>': give three numbers"), "{}", stderr(&o));
+    let o = trainer(&["train", "toy", "--lr", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("'--lr <LR>': must be a positive number"), "{}", stderr(&o));
+    assert_eq!(trainer(&["--help"]).status.code(), Some(0));
 
     let o = trainer(&["train", "toy", "--len", "8", "--device", "flex"]);
     assert_eq!(o.status.code(), Some(1));
@@ -212,9 +227,10 @@ fn any_order_models_train_sample_inpaint_and_evaluate() {
     let o = trainer(&["sample", "toy", "--weights", s(&weights), "--device", "flex", "--order", "adaptive"]);
     assert_eq!(o.status.code(), Some(1));
     let o2 = trainer(&["sample", "toy-any-order", "--weights", s(&weights), "--device", "flex", "--per-step", "0"]);
-    assert!(stderr(&o2).contains("--per-step"), "{}", stderr(&o2));
+    assert_eq!(o2.status.code(), Some(1));
+    assert!(stderr(&o2).contains("'--per-step <PER_STEP>': must be at least 1"), "{}", stderr(&o2));
     // Loading any-order weights as the lecture's model is a clear error.
-    assert!(stderr(&o).contains("toy-any-order") && stderr(&o).contains("toy-conv1d"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("weights of the toy-any-order model, where the toy model was expected"), "{}", stderr(&o));
 
     // A tiny MNIST any-order model, then in-painting of the centre: known pixels kept.
     let digits_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/assets/test-digits.idx");
@@ -380,7 +396,7 @@ fn bad_weights_and_options_get_one_clear_message() {
     // Counts of 0 and an output that is a folder are refused before any work.
     let o = trainer(&["train", "mnist", "--device", "flex", "--eval-images", "0"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--eval-images must be at least 1"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("invalid value '0' for '--eval-images <EVAL_IMAGES>': must be at least 1"), "{}", stderr(&o));
     let folder = dir.join("folder");
     std::fs::create_dir_all(&folder).unwrap();
     let started = std::time::Instant::now();

@@ -4,9 +4,8 @@
 //! Input `[N, 3, T]`: mask, normalized values (0 where unknown), position scaled to [-1, 1].
 //! Output logits `[N, C, T]`. Kernel 3 with dilations 1, 2, 4, 8, 16, 1, 2: the receptive field
 //! is 69 positions wide, so every output sees the whole sequence for `T <= 35`; longer
-//! sequences are refused by [`check_len`].
+//! sequences are refused by `ModelSpec::validate`.
 
-use super::SpecError;
 use burn::module::Module;
 use burn::nn::PaddingConfig1d;
 use burn::nn::conv::{Conv1d, Conv1dConfig};
@@ -38,15 +37,10 @@ pub struct DilatedConvNet {
     head: Conv1d,
 }
 
-pub(super) fn check_len(len: usize) -> Result<(), SpecError> {
-    if !(2..=REACH + 1).contains(&len) {
-        return Err(SpecError(format!(
-            "the any-order toy network sees {} positions on each side: sequences of length 2..={}, not {len}",
-            REACH,
-            REACH + 1
-        )));
-    }
-    Ok(())
+/// What lengths the network takes, when `len` is not one of them: every output must see the
+/// whole sequence.
+pub(super) fn unfit_len(len: usize) -> Option<String> {
+    (!(2..=REACH + 1).contains(&len)).then(|| format!("2..={} (it sees {REACH} positions on each side)", REACH + 1))
 }
 
 impl DilatedConvNet {

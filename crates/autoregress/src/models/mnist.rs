@@ -1,6 +1,5 @@
 //! The lecture's LeNet-like convnet for digits, with two input channels (mask, values).
 
-use super::SpecError;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -27,11 +26,9 @@ fn features_side(side: usize) -> Option<usize> {
     (out > 0).then_some(out)
 }
 
-pub(super) fn check_size(height: usize, width: usize) -> Result<(), SpecError> {
-    match (features_side(height), features_side(width)) {
-        (Some(_), Some(_)) => Ok(()),
-        _ => Err(SpecError(format!("{height}x{width} images are too small for the convnet (need 12x12 or more)"))),
-    }
+/// What sizes the network takes, when `height` x `width` is not one of them.
+pub(super) fn unfit_size(height: usize, width: usize) -> Option<String> {
+    (features_side(height).is_none() || features_side(width).is_none()).then(|| "of 12x12 or more".to_string())
 }
 
 impl MnistConvNet {

@@ -12,157 +12,18 @@
 
 mod dilated;
 mod mnist;
+mod spec;
 mod toy;
 mod unet;
 
 pub use dilated::DilatedConvNet;
 pub use mnist::{EmptyRows, MnistConvNet};
 pub use toy::ToyConvNet;
+pub use spec::{MAX_LEN, MAX_VALUES, ModelKind, ModelSpec, SpecError};
 pub use unet::UNet;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Int, Tensor};
-use std::fmt;
-
-/// Which network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ModelKind {
-    /// The lecture's Conv1d network for the toy sequences (next value only).
-    Toy,
-    /// The lecture's LeNet-like Conv2d network for 28x28 digits in raster order (next value only).
-    Mnist,
-    /// Our order-agnostic dilated Conv1d network for the toy sequences (every position).
-    ToyAnyOrder,
-    /// Our order-agnostic U-Net for images (every pixel).
-    MnistAnyOrder,
-}
-
-impl ModelKind {
-    /// Every kind, lecture models first.
-    pub const ALL: [ModelKind; 4] = [ModelKind::Toy, ModelKind::Mnist, ModelKind::ToyAnyOrder, ModelKind::MnistAnyOrder];
-
-    /// The name stored in weights files.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Toy => "toy-conv1d",
-            ModelKind::Mnist => "mnist-lenet",
-            ModelKind::ToyAnyOrder => "toy-any-order",
-            ModelKind::MnistAnyOrder => "mnist-any-order",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// Whether the network predicts every position (any order), not only the next raster one.
-    pub fn is_any_order(self) -> bool {
-        matches!(self, ModelKind::ToyAnyOrder | ModelKind::MnistAnyOrder)
-    }
-
-    /// Whether the data are images (else toy sequences).
-    pub fn is_image(self) -> bool {
-        matches!(self, ModelKind::Mnist | ModelKind::MnistAnyOrder)
-    }
-}
-
-/// The largest number of values per position a spec may ask for.
-pub const MAX_VALUES: usize = 1 << 16;
-/// The longest sequence (the most pixels) a spec may ask for: 128x128 images.
-pub const MAX_LEN: usize = 1 << 14;
-
-/// Everything besides the weights that inference needs.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ModelSpec {
-    pub kind: ModelKind,
-    /// Sequence length: `T` for the toy, `height * width` for images.
-    pub seq_len: usize,
-    /// Image width (the toy: `seq_len`); an image has `seq_len / width` rows.
-    pub width: usize,
-    /// Number of values `C` each position takes.
-    pub num_values: usize,
-    /// Training mean and standard deviation used to normalize the input values.
-    pub mean: f32,
-    pub std: f32,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct SpecError(pub String);
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SpecError {}
-
-impl ModelSpec {
-    /// The toy problem: sequences of length `len`, `2 * len` values.
-    pub fn toy(len: usize, mean: f32, std: f32) -> Self {
-        ModelSpec { kind: ModelKind::Toy, seq_len: len, width: len, num_values: 2 * len, mean, std }
-    }
-
-    /// Gray images in raster order, 256 levels.
-    pub fn mnist(height: usize, width: usize, mean: f32, std: f32) -> Self {
-        Self::image(ModelKind::Mnist, height, width, mean, std)
-    }
-
-    /// The spec for `kind` (toy: `width` is the length `T` and `height` 1).
-    pub fn for_kind(kind: ModelKind, height: usize, width: usize, mean: f32, std: f32) -> Self {
-        if kind.is_image() {
-            Self::image(kind, height, width, mean, std)
-        } else {
-            ModelSpec { kind, ..Self::toy(width, mean, std) }
-        }
-    }
-
-    fn image(kind: ModelKind, height: usize, width: usize, mean: f32, std: f32) -> Self {
-        ModelSpec {
-            kind,
-            seq_len: height * width,
-            width,
-            num_values: 256,
-            mean,
-            std,
-        }
-    }
-
-    pub fn height(&self) -> usize {
-        self.seq_len / self.width
-    }
-
-    pub fn validate(&self) -> Result<(), SpecError> {
-        if !(self.std.is_finite() && self.std > 0.0 && self.mean.is_finite()) {
-            return Err(SpecError(format!(
-                "normalization must be finite with std > 0 (mean {}, std {})",
-                self.mean, self.std
-            )));
-        }
-        if self.num_values < 2 {
-            return Err(SpecError(format!("{} values: need at least 2", self.num_values)));
-        }
-        // Bounds that keep a damaged or hostile weights file from asking for gigabytes.
-        if self.num_values > MAX_VALUES || self.seq_len > MAX_LEN {
-            return Err(SpecError(format!(
-                "{} values and sequences of {}: this project handles at most {MAX_VALUES} values and {MAX_LEN} positions",
-                self.num_values, self.seq_len
-            )));
-        }
-        if self.kind.is_image() && (self.width == 0 || self.seq_len % self.width != 0) {
-            return Err(SpecError(format!(
-                "sequence length {} is not a whole number of rows of width {}",
-                self.seq_len, self.width
-            )));
-        }
-        match self.kind {
-            ModelKind::Toy => toy::check_len(self.seq_len),
-            ModelKind::ToyAnyOrder => dilated::check_len(self.seq_len),
-            ModelKind::Mnist => mnist::check_size(self.height(), self.width),
-            ModelKind::MnistAnyOrder => unet::check_size(self.height(), self.width),
-        }
-    }
-}
 
 /// Precomputed from a model's weights for [`ArModel::logits_before`].
 #[derive(Clone, Debug)]

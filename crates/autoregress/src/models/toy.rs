@@ -1,6 +1,5 @@
 //! The lecture's 1-D convnet for the toy sequences.
 
-use super::SpecError;
 use burn::module::Module;
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
@@ -26,10 +25,9 @@ fn features_len(len: usize) -> Option<usize> {
     (out > 0).then_some(out)
 }
 
-pub(super) fn check_len(len: usize) -> Result<(), SpecError> {
-    features_len(len).map(|_| ()).ok_or_else(|| {
-        SpecError(format!("toy sequences of length {len} are too short for the convnet (need 14 or more)"))
-    })
+/// What lengths the network takes, when `len` is not one of them.
+pub(super) fn unfit_len(len: usize) -> Option<String> {
+    features_len(len).is_none().then(|| "14 or more (shorter ones vanish in its convolutions)".to_string())
 }
 
 impl ToyConvNet {

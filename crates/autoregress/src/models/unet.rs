@@ -15,7 +15,6 @@
 //! Every output sees every input pixel: at 7x7 the dilated convolutions alone span the grid.
 //! About 0.27M parameters and 47M multiply-adds a 28x28 image (a seventh of them in the head).
 
-use super::SpecError;
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -62,13 +61,10 @@ fn upsample2(x: Tensor<4>) -> Tensor<4> {
 }
 
 /// Two halvings: the sides must be multiples of 4, and at least 8.
-pub(super) fn check_size(height: usize, width: usize) -> Result<(), SpecError> {
-    if height % 4 != 0 || width % 4 != 0 || height < 8 || width < 8 {
-        return Err(SpecError(format!(
-            "the any-order image network needs sides that are multiples of 4 and at least 8, not {height}x{width}"
-        )));
-    }
-    Ok(())
+/// What sizes the network takes, when `height` x `width` is not one of them.
+pub(super) fn unfit_size(height: usize, width: usize) -> Option<String> {
+    (height % 4 != 0 || width % 4 != 0 || height < 8 || width < 8)
+        .then(|| "whose sides are multiples of 4 and at least 8".to_string())
 }
 
 impl UNet {

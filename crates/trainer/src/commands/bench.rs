@@ -4,7 +4,6 @@ use crate::cli::BenchArgs;
 use crate::device;
 use crate::bench;
 use anyhow::Result;
-use super::check_positive;
 
 pub fn run(a: BenchArgs) -> Result<()> {
     let backends = if a.backends.is_empty() {
@@ -12,12 +11,6 @@ pub fn run(a: BenchArgs) -> Result<()> {
     } else {
         a.backends.iter().map(|&b| device::choose(b)).collect::<Result<Vec<_>>>()?
     };
-    check_positive("--train-steps", a.train_steps)?;
-    check_positive("--forward-reps", a.forward_reps)?;
-    check_positive("--digits", a.digits)?;
-    for &k in &a.any_order_per_step {
-        check_positive("--any-order-per-step", k)?;
-    }
     let opts = bench::BenchOptions {
         train_steps: a.train_steps,
         forward_reps: a.forward_reps,

@@ -1,24 +1,23 @@
 //! `trainer eval`: the exact metrics of committed or given weights (`crate::eval`).
 
-use crate::cli::{EvalArgs, Model};
+use crate::cli::{EvalArgs, default_weights};
+use autoregress::ModelKind;
 use crate::device;
 use crate::{eval, files};
 use anyhow::{Result, bail};
 use serde_json::json;
-use super::{check_positive, load_mnist};
+use super::load_mnist;
 
 pub fn run(a: EvalArgs) -> Result<()> {
     let chosen = device::choose(a.device.device)?;
-    let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
-    let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| default_weights(a.model));
+    let model = files::load_weights(&path, a.model, &chosen.device)?;
     let quiet = a.json;
     let mut metrics = match a.model {
-        Model::Toy | Model::ToyAnyOrder => {
-            check_positive("--sequences", a.sequences)?;
+        ModelKind::Toy | ModelKind::ToyAnyOrder => {
             eval::toy(&model, &chosen.device, a.sequences, a.sequences, a.seed, quiet)
         }
-        Model::Mnist | Model::MnistAnyOrder => {
-            check_positive("--images", a.images)?;
+        ModelKind::Mnist | ModelKind::MnistAnyOrder => {
             let m = load_mnist(&a.data.data_dir)?;
             let (tr, te) = (&m.train.images, &m.test.images);
             if (te.rows, te.cols) != (model.spec.height(), model.spec.width) {

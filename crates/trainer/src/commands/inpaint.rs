@@ -1,26 +1,17 @@
 //! `trainer inpaint`: regions of test images erased and completed, written as IDX and PNG.
 
-use crate::cli::InpaintArgs;
+use crate::cli::{InpaintArgs, default_weights};
 use crate::device;
 use crate::{data, files, sample};
 use anyhow::{Result, bail};
-use autoregress::region::Region;
 use autoregress::rng::Rng;
-use super::{check_positive, runs_dir};
+use super::runs_dir;
 
 pub fn run(a: InpaintArgs) -> Result<()> {
-    if !a.model.is_image() {
-        bail!("inpaint works on images: use the mnist or mnist-any-order model, not {}", a.model.name());
-    }
-    if !a.temperature.is_finite() || a.temperature < 0.0 {
-        bail!("--temperature must be 0 or more, not {}", a.temperature);
-    }
-    check_positive("--images", a.images)?;
-    check_positive("--completions", a.completions)?;
-    let (order, per_step) = a.order.resolve(a.model)?;
+    let (order, per_step) = a.order.resolve(a.model);
     let chosen = device::choose(a.device.device)?;
-    let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
-    let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| default_weights(a.model));
+    let model = files::load_weights(&path, a.model, &chosen.device)?;
     let input = a.input.clone().unwrap_or_else(|| data::default_dir().join("t10k-images-idx3-ubyte.gz"));
     let images = data::read_images(&input)?.take(a.images);
     let (h, w) = (model.spec.height(), model.spec.width);
@@ -49,9 +40,8 @@ pub fn run(a: InpaintArgs) -> Result<()> {
             (0..images.count).map(|i| masks.image(i.min(masks.count - 1)).iter().map(|&v| v != 0).collect()).collect()
         }
         None => {
-            let region = Region::from_name(&a.region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
             let mut rng = Rng::new(a.seed);
-            (0..images.count).map(|_| region.erased(h, w, &mut rng)).collect()
+            (0..images.count).map(|_| a.region.erased(h, w, &mut rng)).collect()
         }
     };
     let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("inpainting"));

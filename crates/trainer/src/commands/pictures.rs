@@ -1,6 +1,6 @@
 //! `trainer pictures`: the lecture's figures for MNIST weights.
 
-use crate::cli::{DEFAULT_PER_STEP_MNIST, PicturesArgs};
+use crate::cli::{DEFAULT_PER_STEP_MNIST, PicturesArgs, default_weights};
 use crate::device;
 use crate::{data, files, sample};
 use anyhow::{Result, bail};
@@ -47,12 +47,9 @@ pub(crate) fn mnist_pictures(model: &ArModel, m: &data::Mnist, device: &autoregr
 }
 
 pub fn run(a: PicturesArgs) -> Result<()> {
-    if !a.model.is_image() {
-        bail!("pictures draws digits: use --model mnist or mnist-any-order, not {}", a.model.name());
-    }
     let chosen = device::choose(a.device.device)?;
-    let path = a.weights.clone().unwrap_or_else(|| a.model.default_weights());
-    let model = files::load_weights(&path, a.model.kind(), &chosen.device)?;
+    let path = a.weights.clone().unwrap_or_else(|| default_weights(a.model));
+    let model = files::load_weights(&path, a.model, &chosen.device)?;
     let m = load_mnist(&a.data_dir)?;
     let test = &m.test.images;
     if (test.rows, test.cols) != (model.spec.height(), model.spec.width) {

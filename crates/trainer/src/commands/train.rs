@@ -1,19 +1,19 @@
 //! `trainer train`: the run's options checked, the data, Ctrl-C, the training loop
 //! (`crate::train`), then the final evaluation, the weights, metrics and pictures.
 
-use crate::cli::{Model, TrainArgs};
+use crate::cli::{TrainArgs, default_weights};
 use crate::device;
 use crate::{eval, files, sample, train};
 use anyhow::{Context, Result, bail};
 use autoregress::batch::{MaskMix, mean_std};
 use autoregress::data::toy::toy_dataset;
-use autoregress::{ArModel, GenerateOptions, ModelSpec};
+use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
-use super::{check_positive, load_mnist, runs_dir};
+use super::{load_mnist, runs_dir};
 
 /// The runs that made the --init weights, from the metrics file beside them (oldest first),
 /// so a warm-started model's metrics keep its whole training history.
@@ -38,18 +38,6 @@ fn earlier_runs(init: &Path) -> Vec<serde_json::Value> {
 fn checkpoint_dir_of(a: &TrainArgs, run_dir: &Path) -> PathBuf {
     a.checkpoint_dir.clone().unwrap_or_else(|| run_dir.join("checkpoint"))
 }
-
-fn parse_mask_mix(text: &str) -> Result<MaskMix> {
-    let parts: Vec<f64> = text.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>()
-        .map_err(|_| anyhow::anyhow!("--mask-mix {text}: give three numbers, UNIFORM,PREFIX,REGION, e.g. 0.4,0.35,0.25"))?;
-    match parts[..] {
-        [u, p, r] if [u, p, r].iter().all(|x| x.is_finite() && *x >= 0.0) && u + p + r > 0.0 => {
-            Ok(MaskMix { uniform: u, prefix: p, region: r })
-        }
-        _ => bail!("--mask-mix {text}: three numbers of 0 or more, not all 0 (UNIFORM,PREFIX,REGION)"),
-    }
-}
-
 
 static STOP: AtomicBool = AtomicBool::new(false);
 /// What Ctrl-C interrupts: training (save a checkpoint), the final evaluation (quit; nothing
@@ -96,21 +84,11 @@ fn on_ctrl_c() {
 }
 
 pub fn run(a: TrainArgs) -> Result<()> {
-    check_positive("--batch-size", a.batch_size)?;
-    if !(a.lr.is_finite() && a.lr > 0.0) {
-        bail!("--lr must be a positive number, not {}", a.lr);
-    }
     let chosen = device::choose(a.device.device)?;
     eprintln!("device: {}", chosen.name);
     let ad = chosen.device.clone().autodiff();
     let run_dir = a.report_dir.clone().unwrap_or_else(|| runs_dir(a.model));
-    let out = a.out.clone().unwrap_or_else(|| a.model.default_weights());
-    if a.model.is_image() {
-        check_positive("--eval-images", a.eval_images)?;
-    }
-    if let Some(epochs) = a.epochs {
-        check_positive("--epochs", epochs)?;
-    }
+    let out = a.out.clone().unwrap_or_else(|| default_weights(a.model));
     // Every output location is checked before any long work.
     let metrics_path = files::beside(&out, "metrics.json");
     for path in [&out, &metrics_path] {
@@ -123,9 +101,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
     }
 
     // The training set and the model's spec (normalization from the training data).
-    let kind = a.model.kind();
+    let kind = a.model;
     let (train_seqs, count, spec, mnist) = if !a.model.is_image() {
-        check_positive("--train-size", a.train_size)?;
         let len = a.data.len;
         ModelSpec::for_kind(kind, 1, len, 0.0, 1.0).validate().map_err(|e| anyhow::anyhow!("--len {len}: {e}"))?;
         // The low byte stays TOY_TRAIN_SEED's: no --seed gives the test set's seed.
@@ -150,14 +127,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
         (seqs, img.count, spec, Some(m))
     };
     let epochs = a.epochs.unwrap_or(match a.model {
-        Model::Toy => 20,
-        Model::Mnist => 100,
-        Model::ToyAnyOrder => 40,
-        Model::MnistAnyOrder => 60,
+        ModelKind::Toy => 20,
+        ModelKind::Mnist => 100,
+        ModelKind::ToyAnyOrder => 40,
+        ModelKind::MnistAnyOrder => 60,
     });
     let mask_mix = match &a.mask_mix {
         None => MaskMix::default_for(kind),
-        Some(text) => parse_mask_mix(text)?,
+        Some(mix) => *mix,
     };
     let opts = train::TrainOptions {
         mask_mix,
@@ -178,14 +155,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let (model, init) = match &a.init {
         None => (ArModel::new(spec, &ad)?, None),
         Some(path) => {
-            let model = files::load_weights(path, a.model.kind(), &ad)?;
+            let model = files::load_weights(path, a.model, &ad)?;
             train::ensure_same_shape(&model.spec, &spec).with_context(|| format!("--init {}", path.display()))?;
             eprintln!("starting from {}", path.display());
             (model, Some((path, earlier_runs(path))))
         }
     };
     // The toy generator is known: an any-order toy model sees fresh sequences every batch.
-    let fresh_toy = a.model == Model::ToyAnyOrder;
+    let fresh_toy = a.model == ModelKind::ToyAnyOrder;
     let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len, fresh_toy };
     let outcome = train::train(model, &set, &opts, &ad, &STOP)?;
     if outcome.interrupted {

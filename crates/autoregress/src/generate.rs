@@ -12,7 +12,7 @@
 //! masked write, so a caller can run many steps and read the result back only when it wants to
 //! show it.
 
-use crate::models::{ArModel, ModelKind, Shortcut};
+use crate::models::{ArModel, ModelKind, RowSkip};
 use crate::rng::Rng;
 use crate::sampling::{gumbel_noise, sample_rows};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
@@ -179,9 +179,11 @@ pub struct Generation {
     /// Per position: is it known in some sequence?
     known_somewhere: Vec<bool>,
     known_mask: Option<Tensor<2, Bool>>,
-    shortcut: Shortcut,
-    /// One past the last visited position: the lecture model sees nothing from there on.
-    visited_end: usize,
+    /// Row skipping for the lecture image model (see [`ArModel::logits_row_skipped`]).
+    row_skip: RowSkip,
+    /// One past the last visited position: the lecture model sees nothing from there on, so row
+    /// skipping starts there.
+    skip_from: usize,
 }
 
 fn check_permutation(order: &[usize], len: usize) -> Result<(), GenerateError> {
@@ -305,8 +307,8 @@ impl Generation {
             visit_steps: Tensor::full([n, len], -1.0, device),
             known_somewhere,
             known_mask,
-            shortcut: model.shortcut(),
-            visited_end: 0,
+            row_skip: model.row_skip(),
+            skip_from: 0,
         })
     }
 
@@ -369,10 +371,10 @@ impl Generation {
         if first < p {
             let ones = Tensor::ones([n, p - first], &self.visited.device());
             self.visited = self.visited.clone().slice_assign([0..n, first..p], ones);
-            self.visited_end = self.visited_end.max(p);
+            self.skip_from = self.skip_from.max(p);
         }
         {
-            let logits = model.logits_before(&self.shortcut, self.values.clone(), self.visited.clone(), self.visited_end);
+            let logits = model.logits_row_skipped(&self.row_skip, self.values.clone(), self.visited.clone(), self.skip_from);
             let mut drawn = sample_rows(logits, self.temperature).reshape([n, 1]);
             if self.known_somewhere[p] {
                 let known_mask = self.known_mask.as_ref().expect("known values exist");
@@ -389,7 +391,7 @@ impl Generation {
         }
         let ones = Tensor::ones([n, 1], &self.visited.device());
         self.visited = self.visited.clone().slice_assign([0..n, p..p + 1], ones);
-        self.visited_end = self.visited_end.max(p + 1);
+        self.skip_from = self.skip_from.max(p + 1);
     }
 
     /// An any-order step: all logits in one pass, `K` positions per sample chosen (fixed or

@@ -3,14 +3,14 @@
 
 use crate::batch::{cross_entropy, sequences_tensor};
 use crate::event::prefix_mask;
-use crate::models::{ArModel, Shortcut};
+use crate::models::{ArModel, RowSkip};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// The summed negative log-likelihood (nats) of the `[K, L]` sequences, over all `K * L`
 /// conditionals, as a one-element tensor (read it back when convenient). The conditionals go
 /// through the model one row of positions at a time (`width` of them; the whole sequence for the
 /// toy), so that an image model skips the rows below, which nothing is known of yet.
-pub fn nll_sum(model: &ArModel, shortcut: &Shortcut, sequences: Tensor<2, Int>) -> Tensor<1> {
+pub fn nll_sum(model: &ArModel, row_skip: &RowSkip, sequences: Tensor<2, Int>) -> Tensor<1> {
     let [k, len] = sequences.dims();
     let device = sequences.device();
     let band = model.spec.width.clamp(1, len);
@@ -25,7 +25,7 @@ pub fn nll_sum(model: &ArModel, shortcut: &Shortcut, sequences: Tensor<2, Int>) 
             .reshape([k * m, len]);
         let repeated = sequences.clone().reshape([k, 1, len]).expand([k, m, len]).reshape([k * m, len]);
         // The last row knows positions 0..end-1: the mask is 0 from end - 1 on.
-        let logits = model.logits_before(shortcut, repeated, mask, end - 1);
+        let logits = model.logits_row_skipped(row_skip, repeated, mask, end - 1);
         let targets = sequences.clone().slice([0..k, start..end]).reshape([k * m]);
         total = total + cross_entropy(logits, targets).sum();
     }
@@ -45,13 +45,13 @@ pub fn total_nll<V: Copy + Into<i64>>(
 ) -> f64 {
     let len = model.spec.seq_len;
     let per_chunk = (rows_per_pass / len).max(1);
-    let shortcut = model.shortcut();
+    let row_skip = model.row_skip();
     let mut total = 0.0;
     let mut done = 0;
     while done < count {
         let k = per_chunk.min(count - done);
         let chunk = sequences_tensor(&sequences[done * len..(done + k) * len], k, len, device);
-        let sum: f32 = nll_sum(model, &shortcut, chunk).into_scalar();
+        let sum: f32 = nll_sum(model, &row_skip, chunk).into_scalar();
         total += sum as f64;
         done += k;
         progress(done, count);
@@ -95,7 +95,7 @@ pub fn histogram_baseline_nats(train: &[u8], test: &[u8], len: usize, classes: u
 ///
 /// # Panics
 /// When `erased` is not `L` long.
-pub fn region_nll_sum(model: &ArModel, shortcut: &Shortcut, sequences: Tensor<2, Int>, erased: &[bool]) -> Tensor<1> {
+pub fn region_nll_sum(model: &ArModel, row_skip: &RowSkip, sequences: Tensor<2, Int>, erased: &[bool]) -> Tensor<1> {
     let [k, len] = sequences.dims();
     assert_eq!(erased.len(), len, "one erased flag per position");
     let device = sequences.device();
@@ -130,7 +130,7 @@ pub fn region_nll_sum(model: &ArModel, shortcut: &Shortcut, sequences: Tensor<2,
             all.gather(2, position).reshape([k * m, c])
         } else {
             let end = chunk[m - 1];
-            model.logits_before(shortcut, repeated, mask, end)
+            model.logits_row_skipped(row_skip, repeated, mask, end)
         };
         total = total + cross_entropy(logits, wanted).sum();
     }

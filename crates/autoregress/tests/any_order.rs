@@ -252,7 +252,7 @@ fn for_a_context_free_model_the_order_agnostic_estimate_is_the_exact_nll() {
     let model = context_free(toy_any_order_model(32));
     let (n, len) = (40, 32);
     let seqs = sequences_tensor(&random_ints(n * len, 64, 3), n, len, &device());
-    let exact: f32 = nll_sum(&model, &model.shortcut(), seqs.clone()).into_scalar();
+    let exact: f32 = nll_sum(&model, &model.row_skip(), seqs.clone()).into_scalar();
     let exact = exact as f64 / (n * len) as f64;
     let scores = order_agnostic_scores(&model, seqs, 30, &mut Rng::new(9));
     let (mean, se) = mean_and_standard_error(&scores);
@@ -268,15 +268,15 @@ fn region_nll_is_zero_for_nothing_and_the_raster_nll_for_everything() {
         let len = model.spec.seq_len;
         let c = model.spec.num_values;
         let seqs = sequences_tensor(&random_ints(3 * len, c, 4), 3, len, &device());
-        let shortcut = model.shortcut();
-        let none: f32 = region_nll_sum(&model, &shortcut, seqs.clone(), &vec![false; len]).into_scalar();
+        let row_skip = model.row_skip();
+        let none: f32 = region_nll_sum(&model, &row_skip, seqs.clone(), &vec![false; len]).into_scalar();
         assert_eq!(none, 0.0);
-        let all: f32 = region_nll_sum(&model, &shortcut, seqs.clone(), &vec![true; len]).into_scalar();
-        let raster: f32 = nll_sum(&model, &shortcut, seqs.clone()).into_scalar();
+        let all: f32 = region_nll_sum(&model, &row_skip, seqs.clone(), &vec![true; len]).into_scalar();
+        let raster: f32 = nll_sum(&model, &row_skip, seqs.clone()).into_scalar();
         assert!((all - raster).abs() <= 1e-4 * raster.abs(), "{}: {all} vs {raster}", model.spec.kind.name());
         // The second half given the first is the raster NLL's second half for an any-order model.
         let half: Vec<bool> = (0..len).map(|p| p >= len / 2).collect();
-        let part: f32 = region_nll_sum(&model, &shortcut, seqs, &half).into_scalar();
+        let part: f32 = region_nll_sum(&model, &row_skip, seqs, &half).into_scalar();
         assert!(part > 0.0 && part < all);
     }
 }
@@ -316,7 +316,7 @@ fn the_committed_any_order_weights_model_the_page_digits() {
     let digits = autoregress::data::idx::Images::from_idx(&digits).unwrap();
     let bytes = std::fs::read(format!("{root}/web/weights/mnist-any-order.bpk")).unwrap();
     let model = weights::from_bytes(&bytes, Some(ModelKind::MnistAnyOrder), &device()).unwrap();
-    let seqs = sequences_tensor(&digits.pixels, digits.count, 784, &device());
+    let seqs = sequences_tensor(&digits.pixels, digits.count, digits.rows * digits.cols, &device());
     let scores = order_agnostic_scores(&model, seqs, 2, &mut Rng::new(1));
     let (nats, _) = mean_and_standard_error(&scores);
     let bits = autoregress::metrics::bits_per_dim(nats);
@@ -325,7 +325,7 @@ fn the_committed_any_order_weights_model_the_page_digits() {
     let toy = std::fs::read(format!("{root}/web/weights/toy-any-order.bpk")).unwrap();
     let model = weights::from_bytes(&toy, Some(ModelKind::ToyAnyOrder), &device()).unwrap();
     let test = autoregress::data::toy::toy_dataset(2, 100, 32);
-    let nll: f32 = nll_sum(&model, &model.shortcut(), sequences_tensor(&test, 100, 32, &device())).into_scalar();
+    let nll: f32 = nll_sum(&model, &model.row_skip(), sequences_tensor(&test, 100, 32, &device())).into_scalar();
     let nats = nll as f64 / 3200.0;
     assert!(nats < 0.65, "toy: {nats} nats/position left to right");
 }

@@ -3,6 +3,7 @@ mod common;
 use autoregress::batch::sequences_tensor;
 use autoregress::metrics::{bits_per_dim, histogram_baseline_nats, total_nll};
 use autoregress::weights::{self, WeightsError};
+use autoregress::data::{MNIST_PIXELS, MNIST_SIDE};
 use autoregress::generate::GenerateError;
 use autoregress::{GenerateOptions, Generation, ModelKind, VisitingOrder, generate};
 use autoregress::burn::tensor::Tensor;
@@ -166,8 +167,8 @@ fn wrong_or_damaged_weights_are_clear_errors() {
 #[test]
 fn a_uniform_model_scores_exactly_eight_bits_per_pixel() {
     let model = zeroed(mnist_model());
-    let pixels: Vec<u8> = (0..2 * 784).map(|i| (i * 31 % 256) as u8).collect();
-    let nats = total_nll(&model, &pixels, 2, 784, &device(), |_, _| {});
+    let pixels: Vec<u8> = (0..2 * MNIST_PIXELS).map(|i| (i * 31 % 256) as u8).collect();
+    let nats = total_nll(&model, &pixels, 2, MNIST_PIXELS, &device(), |_, _| {});
     let bpd = bits_per_dim(nats / (2.0 * 784.0));
     assert!((bpd - 8.0).abs() < 1e-4, "{bpd}");
 }
@@ -218,16 +219,16 @@ fn skipping_the_rows_nothing_is_known_of_gives_the_same_logits() {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/mnist.bpk")).unwrap();
     let trained = weights::from_bytes(&bytes, Some(ModelKind::Mnist), &device()).unwrap();
     for model in [mnist_model(), trained] {
-        let shortcut = model.shortcut();
+        let row_skip = model.row_skip();
         let n = 3;
-        let pixels: Vec<u8> = (0..n * 784).map(|i| ((i * 7919) % 256) as u8).collect();
+        let pixels: Vec<u8> = (0..n * MNIST_PIXELS).map(|i| ((i * 7919) % 256) as u8).collect();
         // Ends in the first rows, at row boundaries, mid-image and past the last skipped row.
-        for end in [0, 1, 27, 28, 29, 57, 200, 421, 530, 700, 784] {
-            let seqs = sequences_tensor(&pixels, n, 784, &device());
-            let mask: Vec<f32> = (0..n).flat_map(|_| autoregress::event::prefix_mask(end, 784)).collect();
-            let mask = Tensor::<2>::from_data(autoregress::burn::tensor::TensorData::new(mask, [n, 784]), &device());
+        for end in [0, 1, 27, 28, 29, 57, 200, 421, 530, 700, MNIST_PIXELS] {
+            let seqs = sequences_tensor(&pixels, n, MNIST_PIXELS, &device());
+            let mask: Vec<f32> = (0..n).flat_map(|_| autoregress::event::prefix_mask(end, MNIST_PIXELS)).collect();
+            let mask = Tensor::<2>::from_data(autoregress::burn::tensor::TensorData::new(mask, [n, MNIST_PIXELS]), &device());
             let full = floats(model.logits(seqs.clone(), mask.clone()));
-            let top = floats(model.logits_before(&shortcut, seqs, mask, end));
+            let top = floats(model.logits_row_skipped(&row_skip, seqs, mask, end));
             let worst = full.iter().zip(&top).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
             assert!(worst < 1e-3, "end {end}: logits differ by {worst}");
         }
@@ -236,17 +237,17 @@ fn skipping_the_rows_nothing_is_known_of_gives_the_same_logits() {
 
 #[test]
 fn exact_nll_of_a_digit_sums_every_conditional() {
-    // Against all 784 conditionals of two digits in one plain pass, with the trained weights
+    // Against all MNIST_PIXELS conditionals of two digits in one plain pass, with the trained weights
     // (the evaluation skips the rows nothing is known of; the plain pass does not).
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/mnist.bpk")).unwrap();
     let model = weights::from_bytes(&bytes, Some(ModelKind::Mnist), &device()).unwrap();
-    let pixels: Vec<u8> = (0..2 * 784).map(|i| if (i % 784) / 28 % 7 < 3 && i % 28 > 9 { 250 } else { 0 }).collect();
-    let total = total_nll(&model, &pixels, 2, 784, &device(), |_, _| {});
+    let pixels: Vec<u8> = (0..2 * MNIST_PIXELS).map(|i| if (i % MNIST_PIXELS) / MNIST_SIDE % 7 < 3 && i % MNIST_SIDE > 9 { 250 } else { 0 }).collect();
+    let total = total_nll(&model, &pixels, 2, MNIST_PIXELS, &device(), |_, _| {});
     let mut direct = 0.0;
-    for digit in pixels.chunks(784) {
-        let s = sequences_tensor(digit, 1, 784, &device()).expand([784, 784]);
-        let tri: Vec<f32> = (0..784).flat_map(|t| autoregress::event::prefix_mask(t, 784)).collect();
-        let mask = Tensor::<2>::from_data(autoregress::burn::tensor::TensorData::new(tri, [784, 784]), &device());
+    for digit in pixels.chunks(MNIST_PIXELS) {
+        let s = sequences_tensor(digit, 1, MNIST_PIXELS, &device()).expand([MNIST_PIXELS, MNIST_PIXELS]);
+        let tri: Vec<f32> = (0..784).flat_map(|t| autoregress::event::prefix_mask(t, MNIST_PIXELS)).collect();
+        let mask = Tensor::<2>::from_data(autoregress::burn::tensor::TensorData::new(tri, [MNIST_PIXELS, MNIST_PIXELS]), &device());
         let logp = floats(autoregress::burn::tensor::activation::log_softmax(model.logits(s, mask), 1));
         direct -= (0..784).map(|t| logp[t * 256 + digit[t] as usize] as f64).sum::<f64>();
     }

@@ -1,6 +1,6 @@
 //! Throughput on each backend: for the lecture's MNIST model, training (forward, backward and
 //! Adam at batch 100; on flex with Burn's Adam too), forward passes, and generating 48 digits
-//! (784 sequential steps); for the lecture's toy model, training at batch 100 (the load of
+//! (one step a pixel); for the lecture's toy model, training at batch 100 (the load of
 //! `shared/bench/pytorch_lecture_models.py`); for the any-order U-Net, training, and 48 digits
 //! at several positions per step in raster and adaptive order.
 
@@ -9,6 +9,7 @@ use autoregress::batch::{MaskMix, any_order_batch, random_positions, sequences_t
 use crate::optim;
 use autoregress::burn::optim::{GradientsParams, ModuleOptimizer};
 use autoregress::burn::tensor::{Device, Int, Tensor};
+use autoregress::data::{MNIST_PIXELS, MNIST_SIDE};
 use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec, VisitingOrder, generate};
 use serde::Serialize;
@@ -23,7 +24,7 @@ pub struct BenchOptions {
 }
 
 fn images(count: usize, rng: &mut Rng) -> Vec<u8> {
-    (0..count * 784).map(|_| if rng.below(5) == 0 { 255 } else { 0 }).collect()
+    (0..count * MNIST_PIXELS).map(|_| if rng.below(5) == 0 { 255 } else { 0 }).collect()
 }
 
 /// Training images per second of a fresh `spec` model: forward, backward (`loss`) and `optim`
@@ -43,7 +44,7 @@ fn training_images_per_s(
     const REPETITIONS: usize = 5;
     let ad = device.clone().autodiff();
     let mut model = ArModel::new(spec.clone(), &ad).expect("valid spec");
-    let data = sequences_tensor(&images(batch, rng), batch, 784, &ad);
+    let data = sequences_tensor(&images(batch, rng), batch, MNIST_PIXELS, &ad);
     let mut step = |model: ArModel| {
         let loss = loss(&model, data.clone(), rng);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -80,7 +81,7 @@ pub struct LectureRow {
     /// MNIST model, forward passes at batch 100.
     pub forward_images_per_s: f64,
     pub digits: usize,
-    /// `digits` digits, 784 steps, read back once.
+    /// `digits` digits, one step a pixel, read back once.
     pub generate_seconds: f64,
 }
 
@@ -103,12 +104,12 @@ pub struct GenerationTime {
 
 pub fn run(backend: &Chosen, opts: &BenchOptions) -> LectureRow {
     let device = &backend.device;
-    let spec = ModelSpec::mnist(28, 28, 33.3, 78.6);
+    let spec = ModelSpec::mnist_sized(ModelKind::Mnist);
     let batch = 100;
     let mut rng = Rng::new(1);
-    let data = sequences_tensor(&images(batch, &mut rng), batch, 784, device);
+    let data = sequences_tensor(&images(batch, &mut rng), batch, MNIST_PIXELS, device);
 
-    let lecture_loss = |model: &ArModel, data, rng: &mut Rng| training_batch(data, &random_positions(rng, batch, 784)).loss(model);
+    let lecture_loss = |model: &ArModel, data, rng: &mut Rng| training_batch(data, &random_positions(rng, batch, MNIST_PIXELS)).loss(model);
     let train_ips = training_images_per_s(&spec, device, opts.train_steps, batch, &mut rng, optim::adam(), lecture_loss);
     let burn_ips = (*device == Device::flex()).then(|| {
         let burn = ModuleOptimizer::from(optim::burn_adam());
@@ -127,7 +128,7 @@ pub fn run(backend: &Chosen, opts: &BenchOptions) -> LectureRow {
 
     // Forward passes at batch 100.
     let model = ArModel::new(spec, device).expect("valid spec");
-    let mask = Tensor::<2>::ones([batch, 784], device);
+    let mask = Tensor::<2>::ones([batch, MNIST_PIXELS], device);
     let _: Vec<f32> = model.logits(data.clone(), mask.clone()).into_data().try_to_vec().expect("floats");
     let start = Instant::now();
     for _ in 0..opts.forward_reps {
@@ -156,13 +157,13 @@ pub fn run(backend: &Chosen, opts: &BenchOptions) -> LectureRow {
 /// step of `opts.any_order_per_step`, in raster and in adaptive order.
 pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> AnyOrderRow {
     let device = &backend.device;
-    let spec = ModelSpec::for_kind(ModelKind::MnistAnyOrder, 28, 28, 33.3, 78.6);
+    let spec = ModelSpec::mnist_sized(ModelKind::MnistAnyOrder);
     let batch = 100;
     let mut rng = Rng::new(2);
     let mix = MaskMix::default_for(ModelKind::MnistAnyOrder);
     let steps = opts.train_steps.div_ceil(4).max(1);
     let train_ips = training_images_per_s(&spec, device, steps, batch, &mut rng, optim::adam(), |model, data, rng| {
-        let masks = (0..batch).flat_map(|_| training_mask(rng, 28, 28, &mix)).collect();
+        let masks = (0..batch).flat_map(|_| training_mask(rng, MNIST_SIDE, MNIST_SIDE, &mix)).collect();
         any_order_batch(data, masks).loss(model)
     });
 
@@ -222,7 +223,7 @@ pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
     let conv2 = Conv2dConfig::new([32, 64], [5, 5]).init(&ad);
     let pool = MaxPool2dConfig::new([2, 2]).init();
     let fc1 = LinearConfig::new(64 * 81, 512).init(&ad);
-    let image = Tensor::<4>::random([100, 2, 28, 28], Distribution::Default, &ad);
+    let image = Tensor::<4>::random([100, 2, MNIST_SIDE, MNIST_SIDE], Distribution::Default, &ad);
     let pooled = Tensor::<4>::random([100, 32, 13, 13], Distribution::Default, &ad).require_grad();
     let features = Tensor::<2>::random([100, 64 * 81], Distribution::Default, &ad).require_grad();
     let conv_out = Tensor::<4>::random([100, 32, 26, 26], Distribution::Default, &ad).require_grad();

@@ -83,7 +83,7 @@ pub const INPAINTING_REGIONS: [(&str, Region); 3] =
 pub fn inpainting_bits(model: &ArModel, test: &[u8], images: usize, device: &Device, quiet: bool) -> Value {
     let len = model.spec.seq_len;
     let (h, w) = (model.spec.height(), model.spec.width);
-    let shortcut = model.shortcut();
+    let row_skip = model.row_skip();
     let mut out = json!({ "images": images });
     let bar = progress::bar((images * INPAINTING_REGIONS.len()) as u64, "in-painting NLL");
     if quiet {
@@ -96,7 +96,7 @@ pub fn inpainting_bits(model: &ArModel, test: &[u8], images: usize, device: &Dev
         for start in (0..images).step_by(8) {
             let k = 8.min(images - start);
             let t = sequences_tensor(&test[start * len..(start + k) * len], k, len, device);
-            nats += region_nll_sum(model, &shortcut, t, &erased).into_scalar::<f32>() as f64;
+            nats += region_nll_sum(model, &row_skip, t, &erased).into_scalar::<f32>() as f64;
             bar.inc(k as u64);
         }
         out[key] = json!(bits_per_dim(nats / (images * count) as f64));

@@ -119,7 +119,7 @@ fn bad_inputs_give_one_clear_message() {
     // Image and label counts that disagree.
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let images = autoregress::data::idx::Images { count: 2, rows: 28, cols: 28, pixels: vec![0; 2 * 784] };
+    let images = autoregress::data::idx::Images { count: 2, rows: 28, cols: 28, pixels: vec![0; 2 * 28 * 28] };
     let labels = autoregress::data::idx::IdxArray { dims: vec![3], data: vec![0; 3] };
     for prefix in ["train", "t10k"] {
         std::fs::write(data.join(format!("{prefix}-images-idx3-ubyte")), images.to_idx()).unwrap();
@@ -265,7 +265,7 @@ fn any_order_models_train_sample_inpaint_and_evaluate() {
     let erased = autoregress::region::Region::Centre.erased(28, 28, &mut autoregress::rng::Rng::new(0));
     for i in 0..6 {
         let (orig, completed) = (all.image(i / 2), done.image(i));
-        assert!((0..784).filter(|&p| !erased[p]).all(|p| orig[p] == completed[p]), "completion {i} changed a known pixel");
+        assert!((0..erased.len()).filter(|&p| !erased[p]).all(|p| orig[p] == completed[p]), "completion {i} changed a known pixel");
     }
     assert!(dir.join("centre.png").is_file());
     let o = trainer(&["inpaint", "mnist-any-order", "--weights", s(&mnist), "--device", "flex", "--region", "middle"]);

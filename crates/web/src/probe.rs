@@ -41,7 +41,7 @@ impl Demo {
             let other = if kind.is_any_order() {
                 model.all_logits(values, mask).slice([0..1, 0..c, len / 2..len / 2 + 1]).reshape([1, c])
             } else {
-                model.logits_before(&model.shortcut(), values, mask, len / 2)
+                model.logits_row_skipped(&model.row_skip(), values, mask, len / 2)
             };
             Ok(js_sys::Float32Array::from(&read_floats(Tensor::cat(vec![plain, other], 1)).await?[..]).into())
         })

@@ -32,17 +32,9 @@ pub(crate) struct State {
     pub next_run: u32,
 }
 
-/// A model by its name; the page also calls the lecture's two by their weights' file names.
+/// A model by its name (the names the library, the trainer and the weights files use).
 pub(crate) fn kind_of(name: &str) -> Result<ModelKind, JsError> {
-    let page_name = match name {
-        "toy" => Some(ModelKind::Toy),
-        "mnist" => Some(ModelKind::Mnist),
-        _ => None,
-    };
-    page_name.or_else(|| ModelKind::from_name(name)).ok_or_else(|| {
-        let names: Vec<&str> = ModelKind::ALL.iter().map(|k| k.name()).collect();
-        JsError::new(&format!("unknown model {name:?}: use one of {}", names.join(", ")))
-    })
+    name.parse::<ModelKind>().map_err(|e| JsError::new(&e.to_string()))
 }
 
 pub(crate) fn order_of(name: &str) -> Result<VisitingOrder, JsError> {

@@ -18,30 +18,45 @@ pub struct MnistConvNet {
     fc2: Linear,
 }
 
+/// Input channels: mask, values.
+const INPUT_CHANNELS: usize = 2;
+const CONV1_CHANNELS: usize = 32;
+const CONV1_KERNEL: usize = 3;
+const POOL: usize = 2;
 /// Output channels of conv2.
 const CHANNELS: usize = 64;
+const CONV2_KERNEL: usize = 5;
+const HIDDEN: usize = 512;
+/// Input rows (and columns) one feature sees: conv1, the pool, then conv2 (no padding).
+const RECEPTIVE_FIELD: usize = POOL * (CONV2_KERNEL - 1) + POOL + CONV1_KERNEL - 1;
 
+/// Feature rows (or columns) for an input side: conv1, the pool, conv2, all without padding.
 fn features_side(side: usize) -> Option<usize> {
-    let out = (side.checked_sub(2)? / 2).checked_sub(4)?;
+    let out = (side.checked_sub(CONV1_KERNEL - 1)? / POOL).checked_sub(CONV2_KERNEL - 1)?;
     (out > 0).then_some(out)
 }
 
 /// What sizes the network takes, when `height` x `width` is not one of them.
 pub(super) fn unfit_size(height: usize, width: usize) -> Option<String> {
-    (features_side(height).is_none() || features_side(width).is_none()).then(|| "of 12x12 or more".to_string())
+    (features_side(height).is_none() || features_side(width).is_none())
+        .then(|| format!("of {RECEPTIVE_FIELD}x{RECEPTIVE_FIELD} or more"))
 }
 
 impl MnistConvNet {
+    /// A freshly initialized network for `height` x `width` images and `num_values` gray levels.
+    ///
+    /// # Panics
+    /// For images smaller than the receptive field, which `ModelSpec::validate` rejects.
     pub fn new(height: usize, width: usize, num_values: usize, device: &Device) -> Self {
         let flat = CHANNELS
             * features_side(height).expect("size checked by ModelSpec::validate")
             * features_side(width).expect("size checked by ModelSpec::validate");
         MnistConvNet {
-            conv1: Conv2dConfig::new([2, 32], [3, 3]).init(device),
-            conv2: Conv2dConfig::new([32, CHANNELS], [5, 5]).init(device),
-            pool: MaxPool2dConfig::new([2, 2]).init(),
-            fc1: LinearConfig::new(flat, 512).init(device),
-            fc2: LinearConfig::new(512, num_values).init(device),
+            conv1: Conv2dConfig::new([INPUT_CHANNELS, CONV1_CHANNELS], [CONV1_KERNEL; 2]).init(device),
+            conv2: Conv2dConfig::new([CONV1_CHANNELS, CHANNELS], [CONV2_KERNEL; 2]).init(device),
+            pool: MaxPool2dConfig::new([POOL; 2]).init(),
+            fc1: LinearConfig::new(flat, HIDDEN).init(device),
+            fc2: LinearConfig::new(HIDDEN, num_values).init(device),
         }
     }
 
@@ -57,16 +72,20 @@ impl MnistConvNet {
         relu(self.conv2.forward(x))
     }
 
-    /// What [`MnistConvNet::forward_top`] needs, computed once from the weights.
-    pub fn empty_rows(&self, height: usize, width: usize) -> EmptyRows {
+    /// What [`MnistConvNet::forward_row_skipped`] needs, computed once from the weights.
+    ///
+    /// # Panics
+    /// For sizes [`MnistConvNet::new`] refuses.
+    pub fn row_skip_features(&self, height: usize, width: usize) -> RowSkipFeatures {
         let rows = features_side(height).expect("size checked by ModelSpec::validate");
         let cols = features_side(width).expect("size checked by ModelSpec::validate");
         let weight = self.fc1.weight.val();
         let device = weight.device();
         let [_, hidden] = weight.dims();
-        // An empty 12x12 input (mask 0, value 0) gives one feature per channel: the feature of
-        // any empty region, since the convolutions have no padding.
-        let empty = self.features(Tensor::zeros([1, 2, 12, 12], &device)).reshape([CHANNELS, 1, 1, 1]);
+        // An empty input of one receptive field (mask 0, value 0) gives one feature per channel:
+        // the feature of any empty region, since the convolutions have no padding.
+        let field = RECEPTIVE_FIELD;
+        let empty = self.features(Tensor::zeros([1, INPUT_CHANNELS, field, field], &device)).reshape([CHANNELS, 1, 1, 1]);
         let by_channel = weight.reshape([CHANNELS, rows, cols, hidden]);
         let share: Tensor<2> = (by_channel.clone() * empty).sum_dims(&[0, 2]).reshape([rows, hidden]);
         // from[r] = sum of the shares of feature rows r.. (row `rows`: nothing).
@@ -76,7 +95,7 @@ impl MnistConvNet {
         if let Some(bias) = &self.fc1.bias {
             bias_from = bias_from + bias.val().unsqueeze::<2>();
         }
-        EmptyRows {
+        RowSkipFeatures {
             fc1_by_row: by_channel.swap_dims(0, 1).reshape([rows * CHANNELS * cols, hidden]),
             bias_from,
             rows,
@@ -84,16 +103,18 @@ impl MnistConvNet {
         }
     }
 
-    /// The logits of [`MnistConvNet::forward`] for inputs whose rows from `known_rows` on are
-    /// empty (mask 0, value 0), computing only the features that see the rows above.
-    pub fn forward_top(&self, input: Tensor<4>, empty: &EmptyRows, known_rows: usize) -> Tensor<2> {
-        // Feature row i sees input rows 2i..2i+12: it is empty when 2i >= known_rows.
-        let needed = known_rows.div_ceil(2).max(1);
+    /// Row skipping: the logits `[N, C]` of [`MnistConvNet::forward`] for inputs `[N, 2, H, W]`
+    /// whose rows from `known_rows` on are empty (mask 0, value 0), computing only the features
+    /// that see the rows above.
+    pub fn forward_row_skipped(&self, input: Tensor<4>, empty: &RowSkipFeatures, known_rows: usize) -> Tensor<2> {
+        // Feature row i sees input rows POOL * i .. POOL * i + RECEPTIVE_FIELD: it is empty
+        // when POOL * i >= known_rows.
+        let needed = known_rows.div_ceil(POOL).max(1);
         if needed >= empty.rows {
             return self.forward(input);
         }
         let [n, c, _, w] = input.dims();
-        let x = self.features(input.slice([0..n, 0..c, 0..2 * needed + 10, 0..w]));
+        let x = self.features(input.slice([0..n, 0..c, 0..POOL * (needed - 1) + RECEPTIVE_FIELD, 0..w]));
         let k = needed * CHANNELS * empty.cols;
         let x = x.swap_dims(1, 2).reshape([n, k]);
         let [_, hidden] = empty.fc1_by_row.dims();
@@ -103,11 +124,11 @@ impl MnistConvNet {
     }
 }
 
-/// Precomputed from the weights so that [`MnistConvNet::forward_top`] can skip the image rows
+/// Row skipping, precomputed from the weights so that [`MnistConvNet::forward_row_skipped`] can skip the image rows
 /// nothing is known of yet: their features are the same everywhere, so their share of fc1's
 /// output is a constant. Generation in raster order then does about a quarter less work.
 #[derive(Clone, Debug)]
-pub struct EmptyRows {
+pub struct RowSkipFeatures {
     /// fc1's weight with its inputs ordered (feature row, channel, column): top rows first.
     fc1_by_row: Tensor<2>,
     /// `[rows + 1, hidden]`: row r is fc1's bias plus the share of empty feature rows r.. .

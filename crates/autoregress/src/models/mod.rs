@@ -17,17 +17,18 @@ mod toy;
 mod unet;
 
 pub use dilated::DilatedConvNet;
-pub use mnist::{EmptyRows, MnistConvNet};
+pub use mnist::{RowSkipFeatures, MnistConvNet};
 pub use toy::ToyConvNet;
-pub use spec::{MAX_LEN, MAX_VALUES, ModelKind, ModelSpec, SpecError};
+pub use spec::{MAX_LEN, MAX_VALUES, ModelKind, ModelSpec, SpecError, UnknownModel};
 pub use unet::UNet;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Int, Tensor};
 
-/// Precomputed from a model's weights for [`ArModel::logits_before`].
+/// Row skipping (README, "Speed"): what [`ArModel::logits_row_skipped`] precomputes from a
+/// model's weights; nothing for the models it does not apply to.
 #[derive(Clone, Debug)]
-pub struct Shortcut(Option<EmptyRows>);
+pub struct RowSkip(Option<RowSkipFeatures>);
 
 #[derive(Module, Debug)]
 pub enum Net {
@@ -163,21 +164,22 @@ impl ArModel {
         Tensor::cat(vec![image(mask), image(values)], 1)
     }
 
-    /// What [`ArModel::logits_before`] precomputes from the weights (nothing for the toy).
-    pub fn shortcut(&self) -> Shortcut {
+    /// What [`ArModel::logits_row_skipped`] precomputes from the weights (nothing for the toy).
+    pub fn row_skip(&self) -> RowSkip {
         match &self.net {
-            Net::Mnist(net) => Shortcut(Some(net.empty_rows(self.spec.height(), self.spec.width))),
-            _ => Shortcut(None),
+            Net::Mnist(net) => RowSkip(Some(net.row_skip_features(self.spec.height(), self.spec.width))),
+            _ => RowSkip(None),
         }
     }
 
-    /// The logits of [`ArModel::logits`] when `mask` is 0 from position `end` on (as in raster
-    /// order): the image model then skips the rows below, whose features it knows in advance.
-    pub fn logits_before(&self, shortcut: &Shortcut, sequences: Tensor<2, Int>, mask: Tensor<2>, end: usize) -> Tensor<2> {
+    /// Row skipping: the logits `[N, C]` of [`ArModel::logits`] when `mask` is 0 from position
+    /// `skip_from` on (as in raster order). The lecture's image model then skips the rows below,
+    /// whose features it knows in advance; other models run [`ArModel::logits`].
+    pub fn logits_row_skipped(&self, row_skip: &RowSkip, sequences: Tensor<2, Int>, mask: Tensor<2>, skip_from: usize) -> Tensor<2> {
         let values = self.normalize(sequences, mask.clone());
-        match (&self.net, &shortcut.0) {
+        match (&self.net, &row_skip.0) {
             (Net::Mnist(net), Some(empty)) => {
-                net.forward_top(self.image(mask, values), empty, end.div_ceil(self.spec.width))
+                net.forward_row_skipped(self.image(mask, values), empty, skip_from.div_ceil(self.spec.width))
             }
             _ => self.forward(mask, values),
         }

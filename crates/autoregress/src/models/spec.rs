@@ -159,6 +159,14 @@ impl ModelSpec {
         Self::image(ModelKind::Mnist, height, width, mean, std)
     }
 
+    /// The spec of `kind` for MNIST-sized data without reading it: 28x28 images normalized
+    /// with [`MNIST_MEAN`](crate::data::MNIST_MEAN) and [`MNIST_STD`](crate::data::MNIST_STD)
+    /// (bench, tests).
+    pub fn mnist_sized(kind: ModelKind) -> Self {
+        use crate::data::{MNIST_MEAN, MNIST_SIDE, MNIST_STD};
+        Self::image(kind, MNIST_SIDE, MNIST_SIDE, MNIST_MEAN, MNIST_STD)
+    }
+
     /// The spec for `kind` (toy: `width` is the length `T` and `height` 1).
     pub fn for_kind(kind: ModelKind, height: usize, width: usize, mean: f32, std: f32) -> Self {
         if kind.is_image() {

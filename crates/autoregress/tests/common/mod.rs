@@ -18,11 +18,11 @@ pub fn toy_any_order_model(len: usize) -> ArModel {
 }
 
 pub fn mnist_any_order_model() -> ArModel {
-    ArModel::new(ModelSpec::for_kind(ModelKind::MnistAnyOrder, 28, 28, 33.3, 78.6), &device()).unwrap()
+    ArModel::new(ModelSpec::mnist_sized(ModelKind::MnistAnyOrder), &device()).unwrap()
 }
 
 pub fn mnist_model() -> ArModel {
-    ArModel::new(ModelSpec::mnist(28, 28, 33.3, 78.6), &device()).unwrap()
+    ArModel::new(ModelSpec::mnist_sized(ModelKind::Mnist), &device()).unwrap()
 }
 
 /// Every parameter set to 0: the logits are 0, the predicted distribution uniform.

@@ -10,7 +10,7 @@ use autoregress::metrics::{bits_per_dim, histogram_baseline_nats, mean_and_stand
 use autoregress::region::Region;
 use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, generate};
-use serde_json::{Value, json};
+use crate::report::{InpaintingBits, MnistEval, OrderAgnosticBits, OrderAgnosticNats, ToyEval};
 
 /// Seeds of the toy data: the test set never overlaps the training set's seed.
 pub const TOY_TRAIN_SEED: u64 = 1;
@@ -28,7 +28,7 @@ fn nll_with_bar<V: Copy + Into<i64>>(model: &ArModel, seqs: &[V], count: usize, 
 
 /// Toy: exact test cross-entropy on `test_count` fresh sequences and the valid share of
 /// `sample_count` generated ones.
-pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: usize, seed: u64, quiet: bool) -> Value {
+pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: usize, seed: u64, quiet: bool) -> ToyEval {
     let len = model.spec.seq_len;
     let test = toy_dataset(TOY_TEST_SEED, test_count, len);
     let nats = nll_with_bar(model, &test, test_count, 4096, device, quiet) / (test_count * len) as f64;
@@ -41,23 +41,22 @@ pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: us
         .filter(|s| is_valid(&s.iter().map(|&v| v as u16).collect::<Vec<_>>()))
         .count();
     let floor = generator_entropy(len);
-    let mut out = json!({
-        "model": model.spec.kind.name(),
-        "seq_len": len,
-        "test_sequences": test_count,
-        "nats_per_position": nats,
-        "perplexity": nats.exp(),
-        "generator_entropy_nats_per_position": floor,
-        "gap_nats_per_position": nats - floor,
-        "generated": sample_count,
-        "valid_share": valid as f64 / sample_count as f64,
-    });
-    if model.spec.kind.is_any_order() {
+    let order_agnostic = model.spec.kind.is_any_order().then(|| {
         let (mean, se) = order_agnostic(model, &test, test_count, 4, 1000, device);
-        out["order_agnostic_nats_per_position"] = json!(mean);
-        out["order_agnostic_standard_error"] = json!(se);
+        OrderAgnosticNats { order_agnostic_nats_per_position: mean, order_agnostic_standard_error: se }
+    });
+    ToyEval {
+        model: model.spec.kind.name(),
+        seq_len: len,
+        test_sequences: test_count,
+        nats_per_position: nats,
+        perplexity: nats.exp(),
+        generator_entropy_nats_per_position: floor,
+        gap_nats_per_position: nats - floor,
+        generated: sample_count,
+        valid_share: valid as f64 / sample_count as f64,
+        order_agnostic,
     }
-    out
 }
 
 /// The order-agnostic estimate (nats per position) over `draws` random sets per sequence, with
@@ -74,22 +73,20 @@ fn order_agnostic<V: Copy + Into<i64>>(model: &ArModel, seqs: &[V], count: usize
     mean_and_standard_error(&scores)
 }
 
-/// The in-painting regions the README reports: (JSON key, region erased).
-pub const INPAINTING_REGIONS: [(&str, Region); 3] =
-    [("bottom_given_top", Region::BottomHalf), ("top_given_bottom", Region::TopHalf), ("centre_given_rest", Region::Centre)];
+/// The in-painting regions the README reports, in the order of [`InpaintingBits`]'s fields.
+pub const INPAINTING_REGIONS: [Region; 3] = [Region::BottomHalf, Region::TopHalf, Region::Centre];
 
 /// Exact in-painting NLL, bits per erased pixel, of each region of [`INPAINTING_REGIONS`] over
 /// the first `images` test images.
-pub fn inpainting_bits(model: &ArModel, test: &[u8], images: usize, device: &Device, quiet: bool) -> Value {
+pub fn inpainting_bits(model: &ArModel, test: &[u8], images: usize, device: &Device, quiet: bool) -> InpaintingBits {
     let len = model.spec.seq_len;
     let (h, w) = (model.spec.height(), model.spec.width);
     let row_skip = model.row_skip();
-    let mut out = json!({ "images": images });
     let bar = progress::bar((images * INPAINTING_REGIONS.len()) as u64, "in-painting NLL");
     if quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    for (key, region) in INPAINTING_REGIONS {
+    let bits = INPAINTING_REGIONS.map(|region| {
         let erased = region.erased(h, w, &mut Rng::new(0));
         let count = erased.iter().filter(|&&e| e).count();
         let mut nats = 0.0;
@@ -99,39 +96,37 @@ pub fn inpainting_bits(model: &ArModel, test: &[u8], images: usize, device: &Dev
             nats += region_nll_sum(model, &row_skip, t, &erased).into_scalar::<f32>() as f64;
             bar.inc(k as u64);
         }
-        out[key] = json!(bits_per_dim(nats / (images * count) as f64));
-    }
+        bits_per_dim(nats / (images * count) as f64)
+    });
     bar.finish_and_clear();
-    out
+    let [bottom_given_top, top_given_bottom, centre_given_rest] = bits;
+    InpaintingBits { images, bottom_given_top, top_given_bottom, centre_given_rest }
 }
 
 /// Digits: exact bits per pixel in raster order on the first `images` test images, and the
 /// baseline; the in-painting NLL on the first `inpaint_images`; for an any-order model, the
 /// order-agnostic estimate.
-pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images: usize, inpaint_images: usize, quiet: bool) -> Value {
+pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images: usize, inpaint_images: usize, quiet: bool) -> MnistEval {
     let len = model.spec.seq_len;
     let images = images.min(test.len() / len);
     let test = &test[..images * len];
     // 16 images a chunk: each pass of the model sees one row of positions of each, 448 rows.
     let nats = nll_with_bar(model, test, images, 16 * len, device, quiet) / (images * len) as f64;
     let baseline = histogram_baseline_nats(train, test, len, model.spec.num_values, 0.1);
-    let mut out = json!({
-        "model": model.spec.kind.name(),
-        "images": images,
-        "bits_per_dim": bits_per_dim(nats),
-        "nats_per_position": nats,
-        "perplexity": nats.exp(),
-        "baseline_bits_per_dim": bits_per_dim(baseline),
-        "baseline": "per-position histogram of the training pixels, add-0.1 smoothing",
-    });
-    if model.spec.kind.is_any_order() {
+    let order_agnostic = model.spec.kind.is_any_order().then(|| {
         let (mean, se) = order_agnostic(model, test, images, 4, 50, device);
-        out["order_agnostic_bits_per_dim"] = json!(bits_per_dim(mean));
-        out["order_agnostic_standard_error"] = json!(bits_per_dim(se));
-    }
+        OrderAgnosticBits { order_agnostic_bits_per_dim: bits_per_dim(mean), order_agnostic_standard_error: bits_per_dim(se) }
+    });
     let inpaint_images = inpaint_images.min(images);
-    if inpaint_images > 0 {
-        out["inpainting_bits_per_pixel"] = inpainting_bits(model, test, inpaint_images, device, quiet);
+    MnistEval {
+        model: model.spec.kind.name(),
+        images,
+        bits_per_dim: bits_per_dim(nats),
+        nats_per_position: nats,
+        perplexity: nats.exp(),
+        baseline_bits_per_dim: bits_per_dim(baseline),
+        baseline: "per-position histogram of the training pixels, add-0.1 smoothing",
+        order_agnostic,
+        inpainting_bits_per_pixel: (inpaint_images > 0).then(|| inpainting_bits(model, test, inpaint_images, device, quiet)),
     }
-    out
 }

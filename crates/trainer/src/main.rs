@@ -10,6 +10,7 @@ mod eval;
 mod files;
 mod optim;
 mod progress;
+mod report;
 mod sample;
 mod train;
 

@@ -322,3 +322,22 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
         interrupted,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::learning_rate;
+
+    #[test]
+    fn the_learning_rate_decays_along_a_cosine_from_lr_to_a_tenth() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(learning_rate(1e-3, 0, 100), 1e-3));
+        assert!(close(learning_rate(1e-3, 50, 100), 0.55e-3));
+        assert!(close(learning_rate(1e-3, 100, 100), 1e-4));
+        // Monotone decreasing, and symmetric about the middle around the mean 0.55 lr.
+        let rates: Vec<f64> = (0..=100).map(|s| learning_rate(1.0, s, 100)).collect();
+        assert!(rates.windows(2).all(|w| w[1] < w[0]));
+        assert!(close(rates[25] + rates[75], 1.1));
+        // A run of no steps does not divide by zero.
+        assert!(learning_rate(1.0, 0, 0).is_finite());
+    }
+}

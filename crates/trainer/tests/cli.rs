@@ -273,7 +273,8 @@ fn any_order_models_train_sample_inpaint_and_evaluate() {
     assert!(stderr(&o).contains("unknown region \"middle\""), "{}", stderr(&o));
 }
 
-/// The vendored test images and labels in `dir` as raw IDX files, possibly rewritten by `edit`.
+/// A small MNIST-shaped data folder in `dir`: the first 8 of the page's test digits as both the training
+/// and the test images (labels all 0), as raw IDX files, possibly rewritten by `edit`.
 fn data_dir(dir: &Path, edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) -> PathBuf {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();

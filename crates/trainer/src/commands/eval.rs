@@ -5,7 +5,7 @@ use autoregress::ModelKind;
 use crate::device;
 use crate::{eval, files};
 use anyhow::{Result, bail};
-use serde_json::json;
+use crate::report::{Eval, EvalReport};
 use super::load_mnist;
 
 pub fn run(a: EvalArgs) -> Result<()> {
@@ -13,9 +13,9 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let path = a.weights.clone().unwrap_or_else(|| default_weights(a.model));
     let model = files::load_weights(&path, a.model, &chosen.device)?;
     let quiet = a.json;
-    let mut metrics = match a.model {
+    let eval = match a.model {
         ModelKind::Toy | ModelKind::ToyAnyOrder => {
-            eval::toy(&model, &chosen.device, a.sequences, a.sequences, a.seed, quiet)
+            Eval::Toy(eval::toy(&model, &chosen.device, a.sequences, a.sequences, a.seed, quiet))
         }
         ModelKind::Mnist | ModelKind::MnistAnyOrder => {
             let m = load_mnist(&a.data.data_dir)?;
@@ -30,12 +30,11 @@ pub fn run(a: EvalArgs) -> Result<()> {
                     te.cols
                 );
             }
-            eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, a.inpaint_images, quiet)
+            Eval::Mnist(eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, a.inpaint_images, quiet))
         }
     };
-    metrics["weights"] = json!(path.display().to_string());
-    metrics["device"] = json!(chosen.name);
-    files::check_figures(&metrics, &format!("the evaluation of {}", path.display()))?;
+    let metrics = EvalReport { eval, weights: path.display().to_string(), device: chosen.name.to_string() };
+    files::check_figures(&serde_json::to_value(&metrics)?, &format!("the evaluation of {}", path.display()))?;
     if a.json {
         println!("{}", serde_json::to_string(&metrics)?);
     } else {

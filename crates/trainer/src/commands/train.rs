@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use autoregress::batch::{MaskMix, mean_std};
 use autoregress::data::toy::toy_dataset;
 use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec};
-use serde_json::json;
+use crate::report::{Eval, PastMetrics, TrainMetrics, TrainingRecord};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -16,23 +16,20 @@ use std::time::Duration;
 use super::{load_mnist, runs_dir};
 
 /// The runs that made the --init weights, from the metrics file beside them (oldest first),
-/// so a warm-started model's metrics keep its whole training history.
-fn earlier_runs(init: &Path) -> Vec<serde_json::Value> {
-    let read = std::fs::read(files::beside(init, "metrics.json")).ok();
-    let Some(metrics) = read.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) else {
+/// so a warm-started model's metrics keep its whole training history. No file: no history; a
+/// file that does not read: said, and no history.
+fn earlier_runs(init: &Path) -> Vec<TrainingRecord> {
+    let path = files::beside(init, "metrics.json");
+    let Ok(bytes) = std::fs::read(&path) else {
         return Vec::new();
     };
-    let mut runs = metrics["earlier_runs"].as_array().cloned().unwrap_or_default();
-    if metrics["training"].is_object() {
-        let mut run = metrics["training"].clone();
-        for key in ["bits_per_dim", "nats_per_position"] {
-            if !metrics[key].is_null() {
-                run[format!("then_{key}")] = metrics[key].clone();
-            }
+    match serde_json::from_slice::<PastMetrics>(&bytes) {
+        Ok(past) => past.history(),
+        Err(e) => {
+            eprintln!("warning: {} does not read ({e}): the new metrics will not list the earlier runs", path.display());
+            Vec::new()
         }
-        runs.push(run);
     }
-    runs
 }
 
 fn checkpoint_dir_of(a: &TrainArgs, run_dir: &Path) -> PathBuf {
@@ -176,35 +173,34 @@ pub fn run(a: TrainArgs) -> Result<()> {
     PHASE.store(FINISHING, Ordering::SeqCst);
     let model = outcome.model;
     let device = &chosen.device;
-    let mut metrics = match &mnist {
-        None => eval::toy(&model, device, 1000, 1000, a.seed, a.quiet),
-        Some(m) => eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.eval_images.min(100), a.quiet),
+    let eval = match &mnist {
+        None => Eval::Toy(eval::toy(&model, device, 1000, 1000, a.seed, a.quiet)),
+        Some(m) => Eval::Mnist(eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.eval_images.min(100), a.quiet)),
     };
-    metrics["training"] = json!({
-        "device": chosen.name,
-        "seconds": outcome.seconds,
-        "steps": outcome.steps,
-        "epochs": epochs,
-        "batch_size": a.batch_size,
-        "lr": a.lr,
-        "train_sequences": count,
-        "samples_per_second": outcome.samples_per_second,
-    });
-    if kind.is_any_order() {
-        metrics["training"]["mask_mix"] = json!({ "uniform": opts.mask_mix.uniform, "prefix": opts.mask_mix.prefix, "region": opts.mask_mix.region });
-    }
-    // A run resumed at its end trains no step: no loss to report.
-    if outcome.last_loss.is_finite() {
-        metrics["training"]["final_train_loss"] = json!(outcome.last_loss);
-    }
-    if let Some((path, earlier)) = init {
-        metrics["training"]["init"] = json!(path.display().to_string());
-        metrics["earlier_runs"] = json!(earlier);
-    }
+    let (init, earlier_runs) = match init {
+        Some((path, earlier)) => (Some(path.display().to_string()), earlier),
+        None => (None, Vec::new()),
+    };
+    let training = TrainingRecord {
+        device: chosen.name.to_string(),
+        seconds: outcome.seconds,
+        steps: outcome.steps,
+        epochs,
+        batch_size: a.batch_size,
+        lr: a.lr,
+        train_sequences: count,
+        samples_per_second: outcome.samples_per_second,
+        mask_mix: kind.is_any_order().then(|| opts.mask_mix.into()),
+        // A run resumed at its end trains no step: no loss to report.
+        final_train_loss: outcome.last_loss.is_finite().then_some(outcome.last_loss),
+        init,
+        then_bits_per_dim: None,
+        then_nats_per_position: None,
+    };
+    let metrics = TrainMetrics { eval, training, earlier_runs };
     // This run's figures only: earlier runs' records are copied as they were.
-    let mut own = metrics.clone();
-    own.as_object_mut().map(|m| m.remove("earlier_runs"));
-    files::check_figures(&own, "the metrics").map_err(|e| {
+    let own = TrainMetrics { earlier_runs: Vec::new(), ..metrics.clone() };
+    files::check_figures(&serde_json::to_value(&own)?, "the metrics").map_err(|e| {
         e.context(format!("nothing written; the trained model is in the checkpoint {}", opts.checkpoint_dir.display()))
     })?;
     // Weights and metrics belong together: both are written, or neither.

@@ -8,10 +8,10 @@ mod data;
 mod device;
 mod eval;
 mod files;
+mod generating;
 mod optim;
 mod progress;
 mod report;
-mod sample;
 mod train;
 
 use clap::Parser;

@@ -2,7 +2,7 @@
 
 use crate::cli::{InpaintArgs, default_weights};
 use crate::device;
-use crate::{data, files, sample};
+use crate::{data, files, generating};
 use anyhow::{Result, bail};
 use autoregress::rng::Rng;
 use super::runs_dir;
@@ -50,11 +50,11 @@ pub fn run(a: InpaintArgs) -> Result<()> {
     for path in [&idx_path, &png_path] {
         files::check_writable(path)?;
     }
-    let settings = sample::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
-    let completions = sample::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
+    let settings = generating::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
+    let completions = generating::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
     let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
-    files::write(&idx_path, &sample::as_images(&model, &flat).to_idx())?;
-    files::write(&png_path, &sample::inpainting_png(&images, &erased, &completions))?;
+    files::write(&idx_path, &generating::as_images(&model, &flat).to_idx())?;
+    files::write(&png_path, &generating::inpainting_png(&images, &erased, &completions))?;
     eprintln!("wrote {} ({} completions, image-major) and {}", idx_path.display(), flat.len() / (h * w), png_path.display());
     Ok(())
 }

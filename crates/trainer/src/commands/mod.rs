@@ -1,6 +1,6 @@
 //! Each command's body, one file a command; `cli.rs` parses and validates the arguments and
 //! calls `run` here. The work itself lives in the focused modules (`crate::train`,
-//! `crate::eval`, `crate::bench`, `crate::sample`).
+//! `crate::eval`, `crate::bench`, `crate::generating`).
 
 pub mod bench;
 pub mod eval;

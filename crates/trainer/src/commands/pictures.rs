@@ -2,7 +2,7 @@
 
 use crate::cli::{DEFAULT_PER_STEP_MNIST, PicturesArgs, default_weights};
 use crate::device;
-use crate::{data, files, sample};
+use crate::{data, files, generating};
 use anyhow::{Result, bail};
 use autoregress::region::Region;
 use autoregress::render::figures as pictures;
@@ -21,8 +21,8 @@ pub(crate) fn mnist_pictures(model: &ArModel, m: &data::Mnist, device: &autoregr
     let options = GenerateOptions { seed, order: order.clone(), per_step, ..GenerateOptions::new(48) };
     let mut generation = autoregress::Generation::new(model, &options, device)?;
     while generation.run(model, 64) > 0 {}
-    let values = sample::to_host(generation.values());
-    sample::digit_files(model, &values, &dir.join("samples"))?;
+    let values = generating::to_host(generation.values());
+    generating::digit_files(model, &values, &dir.join("samples"))?;
     if any_order {
         let steps: Vec<f32> = generation.visit_steps().into_data().convert::<f32>().try_to_vec().expect("float data");
         let maps: Vec<autoregress::render::Raster> = steps.chunks(h * w).take(8).map(|s| pictures::order_map(s, w, h, 4)).collect();
@@ -33,15 +33,15 @@ pub(crate) fn mnist_pictures(model: &ArModel, m: &data::Mnist, device: &autoregr
     // Both families, the same regions: the pictures compare them side by side.
     for region in [Region::BottomHalf, Region::TopHalf, Region::RightHalf, Region::Centre] {
         let erased: Vec<Vec<bool>> = vec![region.erased(test.rows, test.cols, &mut Rng::new(0)); test.count];
-        let settings = sample::InpaintSettings { completions: 2, order: order.clone(), per_step, temperature: 1.0, seed };
-        let completions = sample::inpaint(model, &test, &erased, &settings, device, false)?;
+        let settings = generating::InpaintSettings { completions: 2, order: order.clone(), per_step, temperature: 1.0, seed };
+        let completions = generating::inpaint(model, &test, &erased, &settings, device, false)?;
         let name = if region == Region::BottomHalf { "inpainting.png".to_string() } else { format!("inpainting-{}.png", region.name()) };
-        files::write(&dir.join(name), &sample::inpainting_png(&test, &erased, &completions))?;
+        files::write(&dir.join(name), &generating::inpainting_png(&test, &erased, &completions))?;
     }
 
     let len = model.spec.seq_len;
     let positions: Vec<usize> = [0.15, 0.3, 0.45, 0.55, 0.65, 0.8].iter().map(|f| (f * len as f64) as usize).collect();
-    let panels = sample::posterior_panels(model, &positions, seed, device)?;
+    let panels = generating::posterior_panels(model, &positions, seed, device)?;
     let picture = pictures::posterior(&panels, model.spec.width, model.spec.height(), 3);
     files::write(&dir.join("posterior.png"), &files::png(&picture))
 }

@@ -1,9 +1,9 @@
-//! `trainer sample`: sequences or digits generated and written (`crate::sample`).
+//! `trainer sample`: sequences or digits generated and written (`crate::generating`).
 
 use crate::cli::{SampleArgs, default_weights};
 use autoregress::ModelKind;
 use crate::device;
-use crate::{eval, files, sample};
+use crate::{eval, files, generating};
 use anyhow::Result;
 use autoregress::data::toy::toy_dataset;
 use autoregress::GenerateOptions;
@@ -21,15 +21,15 @@ pub fn run(a: SampleArgs) -> Result<()> {
     }
     let (order, per_step) = a.order.resolve(a.model);
     let options = GenerateOptions { seed: a.seed, temperature: a.temperature, order, per_step, ..GenerateOptions::new(count) };
-    let values = sample::run(&model, &options, &chosen.device, false)?;
+    let values = generating::run(&model, &options, &chosen.device, false)?;
     match a.model {
         ModelKind::Toy | ModelKind::ToyAnyOrder => {
             let train = toy_dataset(eval::TOY_TRAIN_SEED, count, model.spec.seq_len);
-            sample::toy_files(&model, &values, &train, &out)?;
+            generating::toy_files(&model, &values, &train, &out)?;
             eprintln!("wrote {} and {}", files::with_suffix(&out, ".txt").display(), files::with_suffix(&out, ".png").display());
         }
         ModelKind::Mnist | ModelKind::MnistAnyOrder => {
-            sample::digit_files(&model, &values, &out)?;
+            generating::digit_files(&model, &values, &out)?;
             eprintln!("wrote {} and {}", files::with_suffix(&out, ".png").display(), files::with_suffix(&out, ".idx3-ubyte").display());
         }
     }

@@ -3,7 +3,7 @@
 
 use crate::cli::{TrainArgs, default_weights};
 use crate::device;
-use crate::{eval, files, sample, train};
+use crate::{eval, files, generating, train};
 use anyhow::{Context, Result, bail};
 use autoregress::batch::{MaskMix, mean_std};
 use autoregress::data::toy::toy_dataset;
@@ -226,8 +226,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
     match &mnist {
         None => {
             let options = GenerateOptions { seed: a.seed, ..GenerateOptions::new(25) };
-            let generated = sample::run(&model, &options, device, a.quiet)?;
-            sample::toy_files(&model, &generated, &train_seqs, &run_dir.join("samples"))?;
+            let generated = generating::run(&model, &options, device, a.quiet)?;
+            generating::toy_files(&model, &generated, &train_seqs, &run_dir.join("samples"))?;
         }
         Some(m) => crate::commands::pictures::mnist_pictures(&model, m, device, a.seed, &run_dir)?,
     }

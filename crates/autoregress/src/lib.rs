@@ -12,6 +12,7 @@
 //! | [`sampling`] | batched categorical sampling from logits, on the device |
 //! | [`batch`] | training batches: the lecture's one random position per sequence; random sets of known positions for the any-order models |
 //! | [`generate`] | the one auto-regressive generation routine (sampling and in-painting) |
+//! | [`host`] | tensors read back to the host (native) |
 //! | [`models`] | the lecture's 1-D convnet (toy) and LeNet-like convnet (MNIST); our any-order networks |
 //! | [`region`] | named image regions to erase for in-painting |
 //! | [`weights`] | weights to and from bytes, with what inference needs |
@@ -23,6 +24,7 @@ pub mod batch;
 pub mod data;
 pub mod event;
 pub mod generate;
+pub mod host;
 pub mod metrics;
 pub mod models;
 pub mod region;

@@ -155,7 +155,7 @@ pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: 
         let masks: Vec<f32> = (0..k).flat_map(|_| training_mask(rng, 1, len, &MaskMix::UNIFORM)).collect();
         let mask = Tensor::<2>::from_data(TensorData::new(masks, [k, len]), &device);
         let logits = model.all_logits(sequences.clone(), mask.clone());
-        let per: Vec<f32> = unknown_cross_entropy(logits, sequences.clone(), mask).into_data().convert::<f32>().try_to_vec().expect("float data");
+        let per = crate::host::floats(unknown_cross_entropy(logits, sequences.clone(), mask));
         for (total, score) in scores.iter_mut().zip(per) {
             *total += score as f64 / draws as f64;
         }

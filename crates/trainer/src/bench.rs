@@ -5,11 +5,12 @@
 //! at several positions per step in raster and adaptive order.
 
 use crate::device::Chosen;
-use autoregress::batch::{MaskMix, any_order_batch, random_positions, sequences_tensor, training_batch, training_mask};
-use crate::optim;
-use autoregress::burn::optim::{GradientsParams, ModuleOptimizer};
+use autoregress::batch::{MaskMix, sequences_tensor};
+use crate::{optim, train};
+use autoregress::burn::optim::ModuleOptimizer;
 use autoregress::burn::tensor::{Device, Int, Tensor};
 use autoregress::data::{MNIST_PIXELS, MNIST_SIDE};
+use autoregress::host::{floats, ints};
 use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec, VisitingOrder, generate};
 use serde::Serialize;
@@ -47,8 +48,7 @@ fn training_images_per_s(
     let data = sequences_tensor(&images(batch, rng), batch, MNIST_PIXELS, &ad);
     let mut step = |model: ArModel| {
         let loss = loss(&model, data.clone(), rng);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let model = optim.step(1e-3, model, grads);
+        let model = train::train_step(model, &loss, &mut optim, 1e-3);
         let _: f32 = loss.into_scalar();
         model
     };
@@ -109,7 +109,7 @@ pub fn run(backend: &Chosen, opts: &BenchOptions) -> LectureRow {
     let mut rng = Rng::new(1);
     let data = sequences_tensor(&images(batch, &mut rng), batch, MNIST_PIXELS, device);
 
-    let lecture_loss = |model: &ArModel, data, rng: &mut Rng| training_batch(data, &random_positions(rng, batch, MNIST_PIXELS)).loss(model);
+    let lecture_loss = |model: &ArModel, data, rng: &mut Rng| train::batch_loss(model, data, &MaskMix::UNIFORM, rng);
     let train_ips = training_images_per_s(&spec, device, opts.train_steps, batch, &mut rng, optim::adam(), lecture_loss);
     let burn_ips = (*device == Device::flex()).then(|| {
         let burn = ModuleOptimizer::from(optim::burn_adam());
@@ -122,24 +122,24 @@ pub fn run(backend: &Chosen, opts: &BenchOptions) -> LectureRow {
     let toy = |model: &ArModel, images: Tensor<2, Int>, rng: &mut Rng| {
         let seqs: Vec<u16> = (0..batch * toy_len).map(|_| rng.below(toy_values) as u16).collect();
         let data = sequences_tensor(&seqs, batch, toy_len, &images.device());
-        training_batch(data, &random_positions(rng, batch, toy_len)).loss(model)
+        train::batch_loss(model, data, &MaskMix::UNIFORM, rng)
     };
     let toy_sps = training_images_per_s(&toy_spec, device, 5 * opts.train_steps, batch, &mut rng, optim::adam(), toy);
 
     // Forward passes at batch 100.
     let model = ArModel::new(spec, device).expect("valid spec");
     let mask = Tensor::<2>::ones([batch, MNIST_PIXELS], device);
-    let _: Vec<f32> = model.logits(data.clone(), mask.clone()).into_data().try_to_vec().expect("floats");
+    floats(model.logits(data.clone(), mask.clone()));
     let start = Instant::now();
     for _ in 0..opts.forward_reps {
-        let _: Vec<f32> = model.logits(data.clone(), mask.clone()).into_data().try_to_vec().expect("floats");
+        floats(model.logits(data.clone(), mask.clone()));
     }
     let forward_ips = (opts.forward_reps * batch) as f64 / start.elapsed().as_secs_f64();
 
     // Generation of whole digits, read back once at the end.
     let start = Instant::now();
     let digits = generate(&model, &GenerateOptions::new(opts.digits), device).expect("valid options");
-    let _: Vec<i64> = digits.into_data().convert::<i64>().try_to_vec().expect("ints");
+    ints(digits);
     let generate_s = start.elapsed().as_secs_f64();
 
     LectureRow {
@@ -163,8 +163,7 @@ pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> AnyOrderRow {
     let mix = MaskMix::default_for(ModelKind::MnistAnyOrder);
     let steps = opts.train_steps.div_ceil(4).max(1);
     let train_ips = training_images_per_s(&spec, device, steps, batch, &mut rng, optim::adam(), |model, data, rng| {
-        let masks = (0..batch).flat_map(|_| training_mask(rng, MNIST_SIDE, MNIST_SIDE, &mix)).collect();
-        any_order_batch(data, masks).loss(model)
+        train::batch_loss(model, data, &mix, rng)
     });
 
     let model = ArModel::new(spec, device).expect("valid spec");
@@ -174,7 +173,7 @@ pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> AnyOrderRow {
             let options = GenerateOptions { per_step: k, order: order.clone(), ..GenerateOptions::new(opts.digits) };
             let start = Instant::now();
             let digits = generate(&model, &options, device).expect("valid options");
-            let _: Vec<i64> = digits.into_data().convert::<i64>().try_to_vec().expect("ints");
+            ints(digits);
             generation.push(GenerationTime { order: order.name(), per_step: k, seconds: start.elapsed().as_secs_f64() });
         }
     }
@@ -217,7 +216,7 @@ pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
         start.elapsed().as_secs_f64() * 1000.0 / reps as f64
     };
     let read = |t: Tensor<4>| {
-        let _: Vec<f32> = t.into_data().try_to_vec().expect("floats");
+        floats(t);
     };
     let conv1 = Conv2dConfig::new([2, 32], [3, 3]).init(&ad);
     let conv2 = Conv2dConfig::new([32, 64], [5, 5]).init(&ad);

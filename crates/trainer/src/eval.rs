@@ -8,6 +8,7 @@ use autoregress::batch::sequences_tensor;
 use autoregress::data::toy::{generator_entropy, is_valid, toy_dataset};
 use autoregress::metrics::{bits_per_dim, histogram_baseline_nats, mean_and_standard_error, order_agnostic_scores, region_nll_sum, total_nll};
 use autoregress::region::Region;
+use autoregress::host::ints;
 use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, generate};
 use crate::report::{InpaintingBits, MnistEval, OrderAgnosticBits, OrderAgnosticNats, ToyEval};
@@ -35,7 +36,7 @@ pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: us
     let mut options = GenerateOptions::new(sample_count);
     options.seed = seed;
     let samples = generate(model, &options, device).expect("valid options");
-    let values: Vec<i64> = samples.into_data().convert::<i64>().try_to_vec().expect("int data");
+    let values = ints(samples);
     let valid = values
         .chunks(len)
         .filter(|s| is_valid(&s.iter().map(|&v| v as u16).collect::<Vec<_>>()))

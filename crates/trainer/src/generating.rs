@@ -4,14 +4,11 @@
 use autoregress::render::figures::{self as pictures, PosteriorPanel};
 use crate::{files, progress};
 use anyhow::Result;
-use autoregress::burn::tensor::{Device, Int, Tensor};
+use autoregress::burn::tensor::Device;
 use autoregress::data::idx::Images;
+use autoregress::host::{floats, ints};
 use autoregress::{ArModel, GenerateOptions, Generation, VisitingOrder};
 use std::path::Path;
-
-pub fn to_host(t: Tensor<2, Int>) -> Vec<i64> {
-    t.into_data().convert::<i64>().try_to_vec().expect("int data")
-}
 
 /// Runs a generation to its end with a progress bar; the values, row-major.
 pub fn run(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: bool) -> Result<Vec<i64>> {
@@ -25,7 +22,7 @@ pub fn run(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: b
     while generation.run(model, chunk) > 0 {
         bar.set_position(generation.steps_done() as u64);
     }
-    let values = to_host(generation.values());
+    let values = ints(generation.values());
     bar.finish_and_clear();
     Ok(values)
 }
@@ -115,8 +112,8 @@ pub fn posterior_panels(model: &ArModel, positions: &[usize], seed: u64, device:
             generation.step(model);
         }
         let next = generation.next_distribution(model, 0).expect("the position is still to draw");
-        let log_probs: Vec<f32> = next.log_probs.into_data().try_to_vec().expect("float data");
-        let pixels = to_host(generation.values()).iter().map(|&v| v as u8).collect();
+        let log_probs = floats(next.log_probs);
+        let pixels = ints(generation.values()).iter().map(|&v| v as u8).collect();
         panels.push(PosteriorPanel { pixels, known: (0..model.spec.seq_len).map(|k| k < position).collect(), position, log_probs });
     }
     Ok(panels)

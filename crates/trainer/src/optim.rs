@@ -115,7 +115,7 @@ mod tests {
         struct Collect(Vec<f32>);
         impl ModuleVisitor for Collect {
             fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-                self.0.extend(param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
+                self.0.extend(autoregress::host::floats(param.val()));
             }
         }
         let mut c = Collect(Vec::new());

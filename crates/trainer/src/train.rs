@@ -55,6 +55,27 @@ pub struct Outcome {
     pub interrupted: bool,
 }
 
+/// The training loss of a batch of sequences `[N, L]` (mean cross-entropy, nats): for a lecture
+/// model at one random position per sequence (the lecture's training); for an any-order model
+/// over the unknown positions of random known sets drawn from `mix` (`autoregress::batch`).
+/// `rng` draws the positions or sets.
+pub fn batch_loss(model: &ArModel, sequences: Tensor<2, Int>, mix: &MaskMix, rng: &mut Rng) -> Tensor<1> {
+    let [n, len] = sequences.dims();
+    if model.spec.kind.is_any_order() {
+        let (h, w) = (model.spec.height(), model.spec.width);
+        let masks = (0..n).flat_map(|_| training_mask(rng, h, w, mix)).collect();
+        any_order_batch(sequences, masks).loss(model)
+    } else {
+        training_batch(sequences, &random_positions(rng, n, len)).loss(model)
+    }
+}
+
+/// One optimizer step: the gradients of `loss`, then `optim` at learning rate `lr`.
+pub fn train_step(model: ArModel, loss: &Tensor<1>, optim: &mut ModuleOptimizer, lr: f64) -> ArModel {
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    optim.step(lr, model, grads)
+}
+
 /// Learning rate: cosine decay from `lr` to `lr / 10` over the run.
 fn learning_rate(lr: f64, step: usize, total: usize) -> f64 {
     let t = step as f64 / total.max(1) as f64;
@@ -257,15 +278,8 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
             all.clone().select(0, Tensor::<1, Int>::from_data(TensorData::new(rows, [batch]), device))
         };
         let mut rng = Rng::new(mix(opts.seed, 1 << 40 | step as u64));
-        let loss = if model.spec.kind.is_any_order() {
-            let (h, w) = (model.spec.height(), model.spec.width);
-            let masks = (0..batch).flat_map(|_| training_mask(&mut rng, h, w, &opts.mask_mix)).collect();
-            any_order_batch(sequences, masks).loss(&model)
-        } else {
-            training_batch(sequences, &random_positions(&mut rng, batch, data.len)).loss(&model)
-        };
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(learning_rate(opts.lr, step, total), model, grads);
+        let loss = batch_loss(&model, sequences, &opts.mask_mix, &mut rng);
+        model = train_step(model, &loss, &mut optim, learning_rate(opts.lr, step, total));
         pending.push(loss.detach());
         step += 1;
 

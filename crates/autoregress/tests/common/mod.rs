@@ -1,9 +1,10 @@
 // Shared by the integration tests: the CPU device and small fixtures.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use autoregress::burn::module::{Module, ModuleMapper, Param};
 use autoregress::burn::tensor::{Device, Tensor};
 use autoregress::{ArModel, ModelKind, ModelSpec};
+pub use autoregress::host::{floats, ints};
 
 pub fn device() -> Device {
     Device::flex()
@@ -36,10 +37,4 @@ pub fn zeroed(model: ArModel) -> ArModel {
     model.map(&mut Zero)
 }
 
-pub fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().unwrap()
-}
 
-pub fn ints<const D: usize>(t: Tensor<D, autoregress::burn::tensor::Int>) -> Vec<i64> {
-    t.into_data().convert::<i64>().try_to_vec::<i64>().unwrap()
-}

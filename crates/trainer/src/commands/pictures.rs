@@ -21,10 +21,10 @@ pub(crate) fn mnist_pictures(model: &ArModel, m: &data::Mnist, device: &autoregr
     let options = GenerateOptions { seed, order: order.clone(), per_step, ..GenerateOptions::new(48) };
     let mut generation = autoregress::Generation::new(model, &options, device)?;
     while generation.run(model, 64) > 0 {}
-    let values = generating::to_host(generation.values());
+    let values = autoregress::host::ints(generation.values());
     generating::digit_files(model, &values, &dir.join("samples"))?;
     if any_order {
-        let steps: Vec<f32> = generation.visit_steps().into_data().convert::<f32>().try_to_vec().expect("float data");
+        let steps = autoregress::host::floats(generation.visit_steps());
         let maps: Vec<autoregress::render::Raster> = steps.chunks(h * w).take(8).map(|s| pictures::order_map(s, w, h, 4)).collect();
         files::write(&dir.join("order-map.png"), &files::png(&autoregress::render::Raster::row(&maps, 6)))?;
     }

@@ -20,6 +20,8 @@
 //! | [`data`] | the toy generator and its validity check, MNIST IDX files |
 //! | [`render`] | the lecture's figures as RGB rasters (PNG in the trainer, canvas in the page) |
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod data;
 pub mod event;

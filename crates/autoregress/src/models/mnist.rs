@@ -137,6 +137,17 @@ pub struct RowSkipFeatures {
     cols: usize,
 }
 
+/// Whether `device` trains (autodiff) on the CPU backend, flex.
+#[cfg(feature = "flex")]
+fn training_on_flex(device: &Device) -> bool {
+    device.is_autodiff() && device.clone().without_autodiff() == Device::flex()
+}
+
+#[cfg(not(feature = "flex"))]
+fn training_on_flex(_: &Device) -> bool {
+    false
+}
+
 /// `pool(conv(x))`. When training on the CPU backend (flex), the convolution is patches times
 /// weights: flex's Conv2d weight gradient is slow for conv1 (2 input channels: README, "Speed")
 /// while a matrix product's is fast (+9% training images/s as one product over every position,
@@ -146,7 +157,7 @@ pub struct RowSkipFeatures {
 /// reshape.
 fn conv_then_pool(conv: &Conv2d, pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     let device = x.device();
-    if !(device.is_autodiff() && device.without_autodiff() == Device::flex()) {
+    if !training_on_flex(&device) {
         return pool.forward(conv.forward(x));
     }
     let [n, c, h, w] = x.dims();

@@ -111,11 +111,8 @@ pub(crate) struct InpaintArgs {
     /// An image model: mnist or mnist-any-order
     #[arg(value_parser = parse::image_model())]
     pub(crate) model: ModelKind,
-    /// Weights file [default: web/weights/<model>.bpk]
-    #[arg(long)]
-    pub(crate) weights: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) device: DeviceArg,
+    pub(crate) weights: WeightsArgs,
     /// IDX image file (gzip or raw) [default: the test images of data/mnist]
     #[arg(long)]
     pub(crate) input: Option<PathBuf>,
@@ -140,6 +137,16 @@ pub(crate) struct InpaintArgs {
     /// Output prefix: writes PREFIX.idx3-ubyte (completions, image-major) and PREFIX.png [default: runs/<model>/inpainting]
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
+}
+
+/// The weights a command reads and the device it runs on.
+#[derive(Args, Clone)]
+pub(crate) struct WeightsArgs {
+    /// Weights file [default: web/weights/<model>.bpk, the committed ones the page loads]
+    #[arg(long)]
+    pub(crate) weights: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) device: DeviceArg,
 }
 
 #[derive(Args, Clone)]
@@ -214,11 +221,8 @@ pub(crate) struct TrainArgs {
 pub(crate) struct EvalArgs {
     #[arg(value_parser = parse::model())]
     pub(crate) model: ModelKind,
-    /// Weights file [default: web/weights/<model>.bpk]
-    #[arg(long)]
-    pub(crate) weights: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) device: DeviceArg,
+    pub(crate) weights: WeightsArgs,
     #[command(flatten)]
     pub(crate) data: DataArgs,
     /// MNIST only: evaluate on the first N test images
@@ -241,10 +245,8 @@ pub(crate) struct EvalArgs {
 pub(crate) struct SampleArgs {
     #[arg(value_parser = parse::model())]
     pub(crate) model: ModelKind,
-    #[arg(long)]
-    pub(crate) weights: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) device: DeviceArg,
+    pub(crate) weights: WeightsArgs,
     /// How many [default: toy 25, mnist 48]
     #[arg(long, value_parser = parse::at_least_one)]
     pub(crate) count: Option<usize>,
@@ -312,13 +314,10 @@ pub const DEFAULT_PER_STEP_MNIST: usize = 16;
 #[derive(Args)]
 pub(crate) struct PicturesArgs {
     /// mnist or mnist-any-order
-    #[arg(long, value_enum, default_value = "mnist")]
-    #[arg(value_parser = parse::model())]
+    #[arg(long, value_parser = parse::image_model(), default_value = "mnist")]
     pub(crate) model: ModelKind,
-    #[arg(long)]
-    pub(crate) weights: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) device: DeviceArg,
+    pub(crate) weights: WeightsArgs,
     #[arg(long)]
     pub(crate) data_dir: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]

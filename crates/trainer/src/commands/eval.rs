@@ -1,17 +1,14 @@
 //! `trainer eval`: the exact metrics of committed or given weights (`crate::eval`).
 
-use crate::cli::{EvalArgs, default_weights};
+use crate::cli::EvalArgs;
 use autoregress::ModelKind;
-use crate::device;
 use crate::{eval, files};
 use anyhow::{Result, bail};
 use crate::report::{Eval, EvalReport};
 use super::load_mnist;
 
 pub fn run(a: EvalArgs) -> Result<()> {
-    let chosen = device::choose(a.device.device)?;
-    let path = a.weights.clone().unwrap_or_else(|| default_weights(a.model));
-    let model = files::load_weights(&path, a.model, &chosen.device)?;
+    let (chosen, path, model) = super::load(a.model, &a.weights)?;
     let quiet = a.json;
     let eval = match a.model {
         ModelKind::Toy | ModelKind::ToyAnyOrder => {

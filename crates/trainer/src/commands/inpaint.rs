@@ -1,7 +1,6 @@
 //! `trainer inpaint`: regions of test images erased and completed, written as IDX and PNG.
 
-use crate::cli::{InpaintArgs, default_weights};
-use crate::device;
+use crate::cli::InpaintArgs;
 use crate::{data, files, generating};
 use anyhow::{Result, bail};
 use autoregress::rng::Rng;
@@ -9,9 +8,7 @@ use super::runs_dir;
 
 pub fn run(a: InpaintArgs) -> Result<()> {
     let (order, per_step) = a.order.resolve(a.model);
-    let chosen = device::choose(a.device.device)?;
-    let path = a.weights.clone().unwrap_or_else(|| default_weights(a.model));
-    let model = files::load_weights(&path, a.model, &chosen.device)?;
+    let (chosen, path, model) = super::load(a.model, &a.weights)?;
     let input = a.input.clone().unwrap_or_else(|| data::default_dir().join("t10k-images-idx3-ubyte.gz"));
     let images = data::read_images(&input)?.take(a.images);
     let (h, w) = (model.spec.height(), model.spec.width);

@@ -10,7 +10,10 @@ pub mod sample;
 pub mod train;
 
 use autoregress::ModelKind;
+use crate::cli::{WeightsArgs, default_weights};
+use crate::device::{self, Chosen};
 use crate::{data, files};
+use autoregress::ArModel;
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -21,4 +24,13 @@ pub(crate) fn runs_dir(model: ModelKind) -> PathBuf {
 pub(crate) fn load_mnist(dir: &Option<PathBuf>) -> Result<data::Mnist> {
     let dir = dir.clone().unwrap_or_else(data::default_dir);
     data::load(&dir)
+}
+
+/// The device chosen, the weights' path and the model loaded from it, for a command that reads
+/// `kind`'s weights.
+pub(crate) fn load(kind: ModelKind, args: &WeightsArgs) -> Result<(Chosen, PathBuf, ArModel)> {
+    let chosen = device::choose(args.device.device)?;
+    let path = args.weights.clone().unwrap_or_else(|| default_weights(kind));
+    let model = files::load_weights(&path, kind, &chosen.device)?;
+    Ok((chosen, path, model))
 }

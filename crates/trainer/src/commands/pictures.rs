@@ -1,7 +1,6 @@
 //! `trainer pictures`: the lecture's figures for MNIST weights.
 
-use crate::cli::{DEFAULT_PER_STEP_MNIST, PicturesArgs, default_weights};
-use crate::device;
+use crate::cli::{DEFAULT_PER_STEP_MNIST, PicturesArgs};
 use crate::{data, files, generating};
 use anyhow::{Result, bail};
 use autoregress::region::Region;
@@ -47,9 +46,7 @@ pub(crate) fn mnist_pictures(model: &ArModel, m: &data::Mnist, device: &autoregr
 }
 
 pub fn run(a: PicturesArgs) -> Result<()> {
-    let chosen = device::choose(a.device.device)?;
-    let path = a.weights.clone().unwrap_or_else(|| default_weights(a.model));
-    let model = files::load_weights(&path, a.model, &chosen.device)?;
+    let (chosen, path, model) = super::load(a.model, &a.weights)?;
     let m = load_mnist(&a.data_dir)?;
     let test = &m.test.images;
     if (test.rows, test.cols) != (model.spec.height(), model.spec.width) {

@@ -1,8 +1,7 @@
 //! `trainer sample`: sequences or digits generated and written (`crate::generating`).
 
-use crate::cli::{SampleArgs, default_weights};
+use crate::cli::SampleArgs;
 use autoregress::ModelKind;
-use crate::device;
 use crate::{eval, files, generating};
 use anyhow::Result;
 use autoregress::data::toy::toy_dataset;
@@ -10,9 +9,7 @@ use autoregress::GenerateOptions;
 use super::runs_dir;
 
 pub fn run(a: SampleArgs) -> Result<()> {
-    let chosen = device::choose(a.device.device)?;
-    let path = a.weights.clone().unwrap_or_else(|| default_weights(a.model));
-    let model = files::load_weights(&path, a.model, &chosen.device)?;
+    let (chosen, _, model) = super::load(a.model, &a.weights)?;
     let count = a.count.unwrap_or(if a.model.is_image() { 48 } else { 25 });
     let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("samples"));
     let suffixes: &[&str] = if a.model.is_image() { &[".png", ".idx3-ubyte"] } else { &[".txt", ".png"] };

@@ -1,11 +1,14 @@
 //! The lecture's training batch: in each sequence pick one position to predict; the mask covers
 //! the positions before it, the values are normalized and masked, the target is the value there.
+//! Also the any-order models' batches: random sets of known positions ([`MaskMix`]), scored over
+//! the unknown ones (Uria et al. 2014; Hoogeboom et al. 2021; Shih et al. 2022).
 
 use crate::models::ArModel;
 use crate::rng::Rng;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-/// Inputs and targets for one gradient step.
+/// Inputs and targets for one gradient step of a lecture model (one predicted position per
+/// sequence; see [`training_batch`]).
 #[derive(Clone, Debug)]
 pub struct TrainingBatch {
     /// `[N, L]`, 1 before each sequence's target position.
@@ -16,12 +19,17 @@ pub struct TrainingBatch {
     pub targets: Tensor<1, Int>,
 }
 
-/// One position per sequence, uniform in `0..len`.
+/// One position per sequence (`count` of them), uniform in `0..len` (all 0 when `len` is 0).
 pub fn random_positions(rng: &mut Rng, count: usize, len: usize) -> Vec<usize> {
     (0..count).map(|_| rng.below(len)).collect()
 }
 
-/// The batch for `sequences` (`[N, L]`) predicting position `positions[n]` of sequence `n`.
+/// The batch for `sequences` (`[N, L]`) predicting position `positions[n]` of sequence `n`: the
+/// mask is the lecture's `tics < position`, the target the value at `position`.
+///
+/// # Panics
+/// When `positions` does not hold one position per sequence (`N` of them). Positions must be
+/// below `L`: there is no target beyond the sequence.
 pub fn training_batch(sequences: Tensor<2, Int>, positions: &[usize]) -> TrainingBatch {
     let [n, len] = sequences.dims();
     assert_eq!(positions.len(), n, "one position per sequence");
@@ -35,21 +43,26 @@ pub fn training_batch(sequences: Tensor<2, Int>, positions: &[usize]) -> Trainin
 }
 
 impl TrainingBatch {
-    /// Mean cross-entropy (nats) of `model` on this batch, a scalar tensor for backward.
+    /// Mean cross-entropy (nats) of `model` on this batch, a one-element tensor for backward:
+    /// the lecture's loss, each sequence's next value at its position given the prefix.
     pub fn loss(&self, model: &ArModel) -> Tensor<1> {
         let logits = model.logits(self.sequences.clone(), self.mask.clone());
         cross_entropy(logits, self.targets.clone()).mean()
     }
 }
 
-/// Per-row cross-entropy `-log softmax(logits)[target]`, `[N]`.
+/// Per-row cross-entropy `-log softmax(logits)[target]` (nats), `[N]`, from logits `[N, C]` and
+/// targets `[N]` in `0..C`.
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     let [n, _] = logits.dims();
     let log_p = burn::tensor::activation::log_softmax(logits, 1);
     log_p.gather(1, targets.reshape([n, 1])).reshape([n]).neg()
 }
 
-/// Integer sequences (row-major, `count x len`) as a tensor.
+/// Integer sequences (row-major, `count x len`) as a `[count, len]` tensor on `device`.
+///
+/// # Panics
+/// When `values` does not hold exactly `count * len` values.
 pub fn sequences_tensor<V: Copy + Into<i64>>(
     values: &[V],
     count: usize,
@@ -60,7 +73,11 @@ pub fn sequences_tensor<V: Copy + Into<i64>>(
     Tensor::from_data(TensorData::new(data, [count, len]), device)
 }
 
-/// Mean and standard deviation of all values, for input normalization.
+/// Mean and standard deviation of all values, for input normalization ([`ModelSpec`]'s `mean`
+/// and `std`). The population deviation (divided by `n`), floored at `1e-6` so that constant
+/// data still gives a valid spec; no values give `(0, 1e-6)`.
+///
+/// [`ModelSpec`]: crate::ModelSpec
 pub fn mean_std(values: impl Iterator<Item = f64> + Clone) -> (f32, f32) {
     let (mut n, mut sum, mut sq) = (0f64, 0f64, 0f64);
     for v in values {
@@ -73,8 +90,9 @@ pub fn mean_std(values: impl Iterator<Item = f64> + Clone) -> (f32, f32) {
     (mean as f32, (var.sqrt() as f32).max(1e-6))
 }
 
-/// How the known positions of an any-order training example are drawn. The weights are the
-/// probabilities of each family; they need not sum to 1.
+/// How the known positions of an any-order training example are drawn ([`training_mask`]). The
+/// weights are the relative probabilities of each family: non-negative, they need not sum to 1
+/// (all 0: uniform only).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MaskMix {
     /// A count `t` uniform in `0..L`, then a uniformly random set of `t` known positions: the
@@ -92,7 +110,8 @@ impl MaskMix {
     /// Only the order-agnostic objective.
     pub const UNIFORM: MaskMix = MaskMix { uniform: 1.0, prefix: 0.0, region: 0.0 };
 
-    /// What the committed any-order weights were trained with, per model kind.
+    /// What the committed any-order weights were trained with, per model kind: images 0.4
+    /// uniform, 0.35 prefix, 0.25 region; toy sequences half uniform, half prefix.
     pub fn default_for(kind: crate::ModelKind) -> MaskMix {
         if kind.is_image() {
             MaskMix { uniform: 0.4, prefix: 0.35, region: 0.25 }
@@ -102,8 +121,10 @@ impl MaskMix {
     }
 }
 
-/// One training mask (`height * width` flags in raster order, 1 known, at least one 0) drawn
-/// from `mix`. For sequences, `height` is 1.
+/// One training mask (`height * width` flags in raster order, 1.0 known, 0.0 unknown) drawn
+/// from `mix`. For sequences, `height` is 1, and the region family falls back to a prefix.
+/// At least one position is unknown, so the example has something to predict (but for a region
+/// family draw whose region is empty, as the centre of an image narrower than 2).
 pub fn training_mask(rng: &mut Rng, height: usize, width: usize, mix: &MaskMix) -> Vec<f32> {
     use crate::region::Region;
     let len = height * width;
@@ -135,7 +156,8 @@ pub fn training_mask(rng: &mut Rng, height: usize, width: usize, mix: &MaskMix) 
     mask
 }
 
-/// An any-order training batch: sequences and, per sequence, a set of known positions.
+/// An any-order training batch: sequences and, per sequence, a set of known positions; the
+/// targets are all the unknown positions (see [`AnyOrderBatch::loss`]).
 #[derive(Clone, Debug)]
 pub struct AnyOrderBatch {
     /// `[N, L]`, 1 at the known positions, at least one 0 per row.
@@ -145,6 +167,9 @@ pub struct AnyOrderBatch {
 }
 
 /// The batch for `sequences` (`[N, L]`) with `masks` (`N * L`, row-major, from [`training_mask`]).
+///
+/// # Panics
+/// When `masks` does not hold `N * L` values.
 pub fn any_order_batch(sequences: Tensor<2, Int>, masks: Vec<f32>) -> AnyOrderBatch {
     let [n, len] = sequences.dims();
     assert_eq!(masks.len(), n * len, "one mask per sequence");
@@ -157,20 +182,25 @@ impl AnyOrderBatch {
     /// positions, a scalar tensor for backward. With `t` uniform in `0..L` and a uniform random
     /// set, its expectation is the negative log-likelihood per position under a uniformly random
     /// visiting order (Hoogeboom et al. 2021, eq. 4: the `1 / (L - t)` weight).
+    ///
+    /// # Panics
+    /// For a lecture model (see [`ArModel::forward_all`]).
     pub fn loss(&self, model: &ArModel) -> Tensor<1> {
         let logits = model.all_logits(self.sequences.clone(), self.mask.clone());
         unknown_cross_entropy(logits, self.sequences.clone(), self.mask.clone()).mean()
     }
 }
 
-/// Per position cross-entropy `-log softmax(logits)[x]` (nats), `[N, L]`, from logits `[N, C, L]`.
+/// Per position cross-entropy `-log softmax(logits)[x]` (nats), `[N, L]`, from logits
+/// `[N, C, L]` and the integer sequences `x` (`[N, L]`, values in `0..C`).
 pub fn position_cross_entropy(logits: Tensor<3>, sequences: Tensor<2, Int>) -> Tensor<2> {
     let [n, _, len] = logits.dims();
     let log_p = burn::tensor::activation::log_softmax(logits, 1);
     log_p.gather(1, sequences.reshape([n, 1, len])).reshape([n, len]).neg()
 }
 
-/// Per sequence mean cross-entropy (nats) over the positions where `mask` is 0, `[N]`.
+/// Per sequence mean cross-entropy (nats) over the positions where `mask` (`[N, L]`) is 0, `[N]`,
+/// from logits `[N, C, L]` and sequences `[N, L]`. A row with no unknown position gives 0.
 pub fn unknown_cross_entropy(logits: Tensor<3>, sequences: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {
     let [n, _, _] = logits.dims();
     let unknown = mask.neg().add_scalar(1.0);

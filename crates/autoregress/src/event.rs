@@ -4,14 +4,31 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use std::fmt;
 
-/// A set of known `(position, value)` pairs, positions counted from 0.
+/// A set of known `(position, value)` pairs, positions counted from 0. The values go into the
+/// tensors as given: pass normalized ones (see [`crate::ArModel::normalize`]) to
+/// [`crate::ArModel::forward`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event(pub Vec<(usize, f32)>);
 
+/// Why [`event_rows`] refused a list of events.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventError {
-    PositionOutOfRange { event: usize, position: usize, len: usize },
-    DuplicatePosition { event: usize, position: usize },
+    /// A position not below the sequence length.
+    PositionOutOfRange {
+        /// Index of the event in the list.
+        event: usize,
+        /// The position given.
+        position: usize,
+        /// The sequence length.
+        len: usize,
+    },
+    /// A position given twice in one event (even with the same value).
+    DuplicatePosition {
+        /// Index of the event in the list.
+        event: usize,
+        /// The repeated position.
+        position: usize,
+    },
 }
 
 impl fmt::Display for EventError {
@@ -30,7 +47,12 @@ impl fmt::Display for EventError {
 
 impl std::error::Error for EventError {}
 
-/// Host-side (mask, values) rows of shape `[events.len(), len]`, row-major.
+/// Host-side (mask, values) rows of shape `[events.len(), len]`, row-major: the mask is 1.0 at
+/// the event's positions and 0.0 elsewhere, the values are the event's there and 0.0 elsewhere.
+///
+/// # Errors
+/// [`EventError::PositionOutOfRange`] for a position `>= len`, [`EventError::DuplicatePosition`]
+/// for a position given twice in one event; the first one found, in list order.
 pub fn event_rows(events: &[Event], len: usize) -> Result<(Vec<f32>, Vec<f32>), EventError> {
     let mut mask = vec![0.0; events.len() * len];
     let mut values = vec![0.0; events.len() * len];
@@ -50,7 +72,11 @@ pub fn event_rows(events: &[Event], len: usize) -> Result<(Vec<f32>, Vec<f32>), 
     Ok((mask, values))
 }
 
-/// The batched (mask, values) tensors, each `[events.len(), len]`.
+/// The batched (mask, values) tensors, each `[events.len(), len]`, on `device`: the
+/// [`event_rows`] as tensors, the input of [`crate::ArModel::forward`].
+///
+/// # Errors
+/// As [`event_rows`].
 pub fn event_tensors(
     events: &[Event],
     len: usize,
@@ -64,7 +90,8 @@ pub fn event_tensors(
     ))
 }
 
-/// The event "the first `t` positions are known": the mask `tics < t` of the lecture.
+/// The event "the first `t` positions are known" as a mask of `len` values (1.0 before `t`,
+/// 0.0 from `t` on): the lecture's `tics < t`, the conditioning of the next value at `t`.
 pub fn prefix_mask(t: usize, len: usize) -> Vec<f32> {
     (0..len).map(|i| if i < t { 1.0 } else { 0.0 }).collect()
 }

@@ -19,7 +19,8 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use burn::tensor::IndexingUpdateOp;
 use burn::tensor::activation::log_softmax;
 
-/// The default noise of the adaptive order.
+/// The default noise of the adaptive order: the scale of the Gumbel noise added to each
+/// position's certainty (`max_v log p(v)`, nats).
 pub const ADAPTIVE_NOISE: f64 = 1.0;
 /// The default window of the adaptive order: two rows of a 28x28 image.
 pub const ADAPTIVE_WINDOW: usize = 56;
@@ -38,7 +39,13 @@ pub enum VisitingOrder {
     /// background first and collapses to blank images; the window keeps the conditioning sets
     /// close to the prefixes the model knows best and the order moving down the image, while
     /// within it the model's certainty decides.
-    Adaptive { noise: f64, window: usize },
+    Adaptive {
+        /// Scale of the Gumbel noise on the certainty, `>= 0` (0: pure most-certain-first).
+        noise: f64,
+        /// How many of the first unfilled positions (raster order) compete; 0: all of them.
+        /// Widened to `K` when narrower.
+        window: usize,
+    },
     /// This permutation of `0..L`, the same for every sample.
     Given(Vec<usize>),
 }
@@ -47,6 +54,8 @@ impl VisitingOrder {
     /// The adaptive order with the noise and window the README's pictures and figures use.
     pub const ADAPTIVE: VisitingOrder = VisitingOrder::Adaptive { noise: ADAPTIVE_NOISE, window: ADAPTIVE_WINDOW };
 
+    /// The order's name in messages and on the command line: `raster`, `random`, `adaptive` or
+    /// `given`.
     pub fn name(&self) -> &'static str {
         match self {
             VisitingOrder::Raster => "raster",
@@ -57,17 +66,24 @@ impl VisitingOrder {
     }
 }
 
+/// What to generate and how: the input of [`Generation::new`] and [`generate`]; start from
+/// [`GenerateOptions::new`].
 #[derive(Clone, Debug)]
 pub struct GenerateOptions {
     /// How many sequences to generate at once.
     pub count: usize,
+    /// The order in which unknown positions are filled (lecture models: raster only).
     pub order: VisitingOrder,
     /// Positions drawn per step, `K >= 1` (any-order models only; the lecture's take 1).
     pub per_step: usize,
-    /// Known values, `count x L` row-major, negative where unknown; `None`: nothing known.
+    /// Known values (in-painting), `count x L` row-major, in `0..C` where known (gray levels
+    /// 0..=255 for images), negative where unknown; `None`: nothing known.
     pub known: Option<Vec<i32>>,
-    /// Sampling temperature; 1 samples the model, 0 takes the most likely value.
+    /// Sampling temperature; 1 samples the model, 0 (or below) takes the most likely value (see
+    /// [`sample_rows`]).
     pub temperature: f64,
+    /// Seeds the device's generator at each step and the random order: the same seed, model
+    /// and options give the same samples on the same backend.
     pub seed: u64,
 }
 
@@ -150,11 +166,12 @@ enum Plan {
 
 /// What the model predicts next for one sample: [`Generation::next_distribution`].
 pub struct NextDistribution {
-    /// `[1, L]` 1 where the model conditions now.
+    /// `[1, L]` 1.0 where the model conditions now (for a lecture model the raster prefix
+    /// before `position`, as in its training).
     pub known: Tensor<2>,
-    /// `[1]` the position drawn next.
+    /// `[1]` the position drawn next (raster index).
     pub position: Tensor<1, Int>,
-    /// `[1, C]` the log-probabilities of its values.
+    /// `[1, C]` the log-probabilities (nats, temperature 1) of its values.
     pub log_probs: Tensor<2>,
 }
 
@@ -329,10 +346,15 @@ impl Generation {
         if self.next_value_only { positions.last().copied() } else { positions.first().copied() }
     }
 
+    /// Steps run so far.
     pub fn steps_done(&self) -> usize {
         self.next
     }
 
+    /// Steps the whole generation takes: one per position to draw for a lecture model (positions
+    /// every sample knows join the next step); for an any-order model, the positions some sample
+    /// does not know divided into steps of `K` (adaptive: the most unknown positions of any
+    /// sample, divided by `K`, rounded up).
     pub fn steps_total(&self) -> usize {
         match &self.plan {
             Plan::Fixed(steps) => steps.len(),
@@ -340,12 +362,14 @@ impl Generation {
         }
     }
 
+    /// Whether every step has run.
     pub fn is_done(&self) -> bool {
         self.next >= self.steps_total()
     }
 
-    /// Runs one step with the model given to [`Generation::new`]. Returns false when there was
-    /// nothing left to do.
+    /// Runs one step with the model given to [`Generation::new`] (another model gives meaningless
+    /// values or panics on mismatched shapes). Returns false when there was nothing left to do.
+    /// Seeds the device's global generator (from the seed and the step's index) before drawing.
     pub fn step(&mut self, model: &ArModel) -> bool {
         if self.is_done() {
             return false;
@@ -480,17 +504,19 @@ impl Generation {
         Some(NextDistribution { known, position, log_probs })
     }
 
-    /// Runs up to `steps` steps; returns how many ran.
+    /// Runs up to `steps` steps with the model given to [`Generation::new`]; returns how many
+    /// ran (fewer when the generation finishes).
     pub fn run(&mut self, model: &ArModel, steps: usize) -> usize {
         (0..steps).take_while(|_| self.step(model)).count()
     }
 
-    /// `[N, L]` values so far.
+    /// `[N, L]` values so far: known and generated ones, 0 where not generated yet.
     pub fn values(&self) -> Tensor<2, Int> {
         self.values.clone()
     }
 
-    /// `[N, L]` mask of the positions the model conditions on now.
+    /// `[N, L]` mask of the positions the model conditions on now (1.0): for an any-order model
+    /// the known and generated ones, for a lecture model the raster prefix visited so far.
     pub fn visited(&self) -> Tensor<2> {
         self.visited.clone()
     }
@@ -502,7 +528,8 @@ impl Generation {
     }
 }
 
-/// Generates `options.count` sequences, `[N, L]`.
+/// Generates `options.count` sequences, `[N, L]` integers in `0..C`, running a [`Generation`] to
+/// the end.
 ///
 /// # Errors
 /// As [`Generation::new`].

@@ -11,7 +11,7 @@
 //! | [`event`] | conditioning events as (mask, values) tensors |
 //! | [`sampling`] | batched categorical sampling from logits, on the device |
 //! | [`batch`] | training batches: the lecture's one random position per sequence; random sets of known positions for the any-order models |
-//! | [`generate`] | the one auto-regressive generation routine (sampling and in-painting) |
+//! | [`generate`](mod@generate) | the one auto-regressive generation routine (sampling and in-painting) |
 //! | [`host`] | tensors read back to the host (native) |
 //! | [`models`] | the lecture's 1-D convnet (toy) and LeNet-like convnet (MNIST); our any-order networks |
 //! | [`region`] | named image regions to erase for in-painting |
@@ -19,6 +19,14 @@
 //! | [`metrics`] | exact negative log-likelihood over all positions, perplexity, bits/dim |
 //! | [`data`] | the toy generator and its validity check, MNIST IDX files |
 //! | [`render`] | the lecture's figures as RGB rasters (PNG in the trainer, canvas in the page) |
+//! | [`rng`] | the seeded SplitMix64 generator behind data, masks and orders |
+//!
+//! Shapes are written `[N, L]` (batch, sequence length `L`, the lecture's `T`), `[N, C]` (logits
+//! over the `C` values a position takes) and `[N, C, L]` (logits of every position). Losses and
+//! likelihoods are in nats unless a name says bits. The any-order models and their objective
+//! follow Uria et al. 2014 ("A deep and tractable density estimator"), Hoogeboom et al. 2021
+//! ("Autoregressive diffusion models") and Shih et al. 2022 ("Training and inference on
+//! any-order autoregressive models the right way").
 
 #![warn(missing_docs)]
 

@@ -10,6 +10,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 /// conditionals, as a one-element tensor (read it back when convenient). The conditionals go
 /// through the model one row of positions at a time (`width` of them; the whole sequence for the
 /// toy), so that an image model skips the rows below, which nothing is known of yet.
+/// `row_skip` must come from `model` ([`ArModel::row_skip`]); values must be in `0..C`.
 pub fn nll_sum(model: &ArModel, row_skip: &RowSkip, sequences: Tensor<2, Int>) -> Tensor<1> {
     let [k, len] = sequences.dims();
     let device = sequences.device();
@@ -34,7 +35,12 @@ pub fn nll_sum(model: &ArModel, row_skip: &RowSkip, sequences: Tensor<2, Int>) -
 
 /// Summed negative log-likelihood (nats) of `count` sequences (row-major), in chunks of about
 /// `rows_per_pass` conditionals; `progress(done, count)` after each chunk. Native only: it reads
-/// back synchronously.
+/// back synchronously. Divide by `count * L` for nats per position ([`bits_per_dim`] from
+/// there); `exp` of that is the perplexity.
+///
+/// # Panics
+/// When `sequences` holds fewer than `count * L` values (`L` the model's sequence length), or
+/// where the device cannot be read synchronously.
 pub fn total_nll<V: Copy + Into<i64>>(
     model: &ArModel,
     sequences: &[V],
@@ -59,14 +65,20 @@ pub fn total_nll<V: Copy + Into<i64>>(
     total
 }
 
-/// Nats per position to bits per dimension.
+/// Nats per position to bits per dimension (`/ ln 2`), the unit image likelihoods are
+/// usually reported in.
 pub fn bits_per_dim(nats_per_position: f64) -> f64 {
     nats_per_position / std::f64::consts::LN_2
 }
 
 /// The simple baseline: an independent histogram per position, with add-`alpha` smoothing,
 /// learned on `train` and scored on `test` (both row-major, `len` values each, in `0..classes`).
-/// Returns nats per position.
+/// Returns nats per position (mean over every test value). The floor any model must beat: it
+/// ignores every dependence between positions.
+///
+/// # Panics
+/// When `len` is 0, or possibly for a value `>= classes` (which otherwise silently lands in
+/// another position's counts). An empty `test` gives NaN.
 pub fn histogram_baseline_nats(train: &[u8], test: &[u8], len: usize, classes: usize, alpha: f64) -> f64 {
     let n_train = train.len() / len;
     let mut counts = vec![0u32; len * classes];
@@ -94,7 +106,7 @@ pub fn histogram_baseline_nats(train: &[u8], test: &[u8], len: usize, classes: u
 /// 0; the whole sequence gives [`nll_sum`].
 ///
 /// # Panics
-/// When `erased` is not `L` long.
+/// When `erased` is not `L` long. `row_skip` must come from `model` ([`ArModel::row_skip`]).
 pub fn region_nll_sum(model: &ArModel, row_skip: &RowSkip, sequences: Tensor<2, Int>, erased: &[bool]) -> Tensor<1> {
     let [k, len] = sequences.dims();
     assert_eq!(erased.len(), len, "one erased flag per position");
@@ -144,8 +156,11 @@ pub fn region_nll_sum(model: &ArModel, row_skip: &RowSkip, sequences: Tensor<2, 
 /// Returns each sequence's mean score over its draws, `K` values: independent, for a mean and a
 /// standard error (the draws of one sequence are not).
 ///
+/// `draws` must be at least 1 (0 gives all-zero scores). Reads back synchronously (native only).
+///
 /// # Panics
-/// For a lecture model, which cannot condition on arbitrary sets.
+/// For a lecture model, which cannot condition on arbitrary sets, and where the device cannot be
+/// read synchronously.
 pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: usize, rng: &mut crate::rng::Rng) -> Vec<f64> {
     use crate::batch::{MaskMix, training_mask, unknown_cross_entropy};
     let [k, len] = sequences.dims();
@@ -163,7 +178,8 @@ pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: 
     scores
 }
 
-/// Mean and standard error of the mean.
+/// Mean and standard error of the mean (sample standard deviation over `sqrt(n)`); `(0, 0)` for
+/// no values, a standard error of 0 for one.
 pub fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n.max(1.0);

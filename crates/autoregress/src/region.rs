@@ -24,6 +24,8 @@ impl Region {
     /// The named regions (all but [`Region::RandomShare`]).
     pub const NAMED: [Region; 5] = [Region::TopHalf, Region::BottomHalf, Region::LeftHalf, Region::RightHalf, Region::Centre];
 
+    /// The name [`Region::from_name`] parses back: `top`, `bottom`, `left`, `right`, `centre`, or
+    /// `random:P` (`P` printed so that it reads back exactly).
     pub fn name(self) -> String {
         match self {
             Region::TopHalf => "top".into(),
@@ -50,7 +52,8 @@ impl Region {
     }
 
     /// `height * width` flags in raster order, `true` where erased. `rng` is used only by
-    /// [`Region::RandomShare`].
+    /// [`Region::RandomShare`]. Halves of an odd side give the extra row or column to the bottom
+    /// or right half; the centre square is empty when a side is below 2.
     pub fn erased(self, height: usize, width: usize, rng: &mut Rng) -> Vec<bool> {
         let side = height.min(width) / 2;
         let (top, left) = ((height - side) / 2, (width - side) / 2);

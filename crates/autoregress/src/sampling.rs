@@ -5,11 +5,15 @@
 //! reads back to the CPU between steps. It is computed as `argmax(logits + temperature * G)`, the
 //! same argmax (a positive factor changes no order), so no temperature, however small, divides
 //! the logits into infinities: a tiny temperature is greedy, as 0 is.
+//!
+//! The noise comes from the device's random generator: seed the device (as
+//! [`crate::generate::Generation::step`] does) for reproducible draws.
 
 use burn::tensor::{Distribution, Int, Tensor};
 
-/// Draws one value per row of `logits` (`[B, C]`), giving `[B]` values in `0..C`.
-/// A temperature of 0 (or below) takes the most likely value.
+/// Draws one value per row of `logits` (`[B, C]`, unnormalized log-probabilities), giving `[B]`
+/// values in `0..C`, each from `softmax(logits / temperature)` by Gumbel-max. A temperature of 0
+/// (or below) takes the most likely value (argmax).
 pub fn sample_rows(logits: Tensor<2>, temperature: f64) -> Tensor<1, Int> {
     let [b, _] = logits.dims();
     let picks = if temperature <= 0.0 {
@@ -20,6 +24,7 @@ pub fn sample_rows(logits: Tensor<2>, temperature: f64) -> Tensor<1, Int> {
     picks.argmax(1).reshape([b])
 }
 
+/// Standard Gumbel noise `-log(-log(U))` of `like`'s shape, on its device.
 pub(crate) fn gumbel_noise<const D: usize>(like: &Tensor<D>) -> Tensor<D> {
     // Keep U away from 0 and 1 so that both logs stay finite in f32.
     let u = Tensor::<D>::random(like.shape(), Distribution::Uniform(1e-7, 1.0 - 1e-7), &like.device());
@@ -27,10 +32,13 @@ pub(crate) fn gumbel_noise<const D: usize>(like: &Tensor<D>) -> Tensor<D> {
 }
 
 /// The lecture's batched sampler: `logits` of shape `M_1 x .. x M_K x C` and a sample shape
-/// `N_1 x .. x N_L` give a tensor of shape `N_1 x .. x N_L x M_1 x .. x M_K` (so `DO = L + K`).
+/// `N_1 x .. x N_L` give a tensor of shape `N_1 x .. x N_L x M_1 x .. x M_K` (so `DO = L + K`):
+/// `N_1 * .. * N_L` independent draws from each of the `M_1 * .. * M_K` categorical
+/// distributions, at `temperature` as in [`sample_rows`].
 ///
 /// # Panics
 /// When `DO` is not `sample_shape.len() + DI - 1`: that is a programming error, not bad input.
+/// (`DI` must be at least 1: the last dimension holds the `C` logits.)
 pub fn sample<const DI: usize, const DO: usize>(
     logits: Tensor<DI>,
     sample_shape: &[usize],

@@ -12,22 +12,31 @@ use std::fmt;
 const FORMAT_KEY: &str = "autoregress.format";
 const FORMAT: &str = "autoregress-weights-1";
 
+/// Why weights could not be written, read or loaded.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WeightsError {
-    /// Not a burnpack, or a damaged one.
+    /// Not a burnpack, or a damaged one (also: the store failed to serialize, in [`to_bytes`]).
     Unreadable(String),
-    /// A burnpack, but not written by this project.
+    /// A burnpack, but without this project's format marker (`autoregress-weights-1`).
     NotOurs,
     /// Metadata missing or malformed.
     BadMetadata(String),
     /// Metadata describing a model this project cannot build.
     BadSpec(SpecError),
     /// Weights of another model than the one asked for.
-    WrongModel { expected: ModelKind, found: ModelKind },
+    WrongModel {
+        /// The kind the caller asked for.
+        expected: ModelKind,
+        /// The kind the metadata names.
+        found: ModelKind,
+    },
     /// The tensors do not fit the network the metadata describes.
     Mismatch(String),
     /// A tensor holds NaN or an infinity (a diverged or damaged training run).
-    NonFinite { tensor: String },
+    NonFinite {
+        /// The tensor's name in the burnpack (the first one found, by name).
+        tensor: String,
+    },
 }
 
 impl fmt::Display for WeightsError {
@@ -91,7 +100,11 @@ fn spec_from_metadata(meta: &BTreeMap<String, String>) -> Result<ModelSpec, Weig
     Ok(spec)
 }
 
-/// The model's weights and spec as burnpack bytes.
+/// The model's weights and spec as burnpack bytes, read back by [`from_bytes`].
+///
+/// # Errors
+/// [`WeightsError::Unreadable`] (with Burn's message) if the store cannot collect or serialize
+/// the tensors.
 pub fn to_bytes(model: &ArModel) -> Result<Vec<u8>, WeightsError> {
     let mut store = BurnpackStore::from_bytes(None);
     for (key, value) in spec_metadata(&model.spec) {
@@ -102,14 +115,22 @@ pub fn to_bytes(model: &ArModel) -> Result<Vec<u8>, WeightsError> {
     Ok(bytes.to_vec())
 }
 
-/// The spec stored in weights bytes, without loading the tensors.
+/// The spec stored in weights bytes, without loading the tensors (cheap: for showing what a file
+/// holds, or picking the model kind before [`from_bytes`]).
+///
+/// # Errors
+/// [`WeightsError::Unreadable`] for bytes that are no burnpack, [`WeightsError::NotOurs`] without
+/// this project's format marker, [`WeightsError::BadMetadata`] for a missing or unparsable key
+/// or an unknown model name, [`WeightsError::BadSpec`] for a spec [`ModelSpec::validate`]
+/// rejects.
 pub fn read_spec(bytes: &[u8]) -> Result<ModelSpec, WeightsError> {
     let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| WeightsError::Unreadable(e.to_string()))?;
     spec_from_metadata(reader.metadata())
 }
 
-/// The first float tensor (by name) holding a NaN or an infinity, read on the host.
+/// The first `f32` tensor (by name) holding a NaN or an infinity, read on the host. Tensors of
+/// other dtypes are not checked.
 fn first_non_finite(bytes: &[u8]) -> Result<Option<String>, WeightsError> {
     let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| WeightsError::Unreadable(e.to_string()))?;

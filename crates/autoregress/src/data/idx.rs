@@ -8,22 +8,51 @@ use std::fmt;
 /// An IDX array of unsigned bytes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IdxArray {
+    /// The sizes from the header, outermost first (images: count, rows, columns).
     pub dims: Vec<usize>,
+    /// The elements, row-major (last dimension fastest), as many as the sizes' product.
     pub data: Vec<u8>,
 }
 
+/// Why bytes are not the IDX array asked for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum IdxError {
+    /// The first four bytes are not `00 00 <type> <rank>` with a rank of at least 1.
     BadMagic([u8; 4]),
+    /// An element type other than unsigned bytes (0x08); the type code.
     UnsupportedType(u8),
-    Truncated { expected: usize, found: usize },
-    TrailingBytes { expected: usize, found: usize },
-    WrongRank { expected: usize, found: usize },
+    /// Fewer bytes than the header (or the header's sizes) announce.
+    Truncated {
+        /// Bytes announced, header included.
+        expected: usize,
+        /// Bytes given.
+        found: usize,
+    },
+    /// More bytes than the header's sizes announce.
+    TrailingBytes {
+        /// Bytes announced, header included.
+        expected: usize,
+        /// Bytes given.
+        found: usize,
+    },
+    /// Another number of dimensions than the caller expects ([`IdxArray::expect_rank`]).
+    WrongRank {
+        /// Dimensions expected.
+        expected: usize,
+        /// Dimensions in the header.
+        found: usize,
+    },
     /// The sizes read big-endian do not fit the file, but read little-endian they do: a header
     /// written in the wrong byte order (numpy's `tofile` on x86).
-    ByteSwapped { dims: Vec<usize> },
+    ByteSwapped {
+        /// The sizes read little-endian.
+        dims: Vec<usize>,
+    },
     /// The sizes multiply past what any file can hold.
-    Oversized { dims: Vec<usize> },
+    Oversized {
+        /// The sizes read (big-endian).
+        dims: Vec<usize>,
+    },
 }
 
 impl fmt::Display for IdxError {
@@ -61,6 +90,13 @@ impl fmt::Display for IdxError {
 impl std::error::Error for IdxError {}
 
 impl IdxArray {
+    /// Reads a whole IDX file of unsigned bytes (any rank).
+    ///
+    /// # Errors
+    /// [`IdxError::BadMagic`], [`IdxError::UnsupportedType`] for a type other than 0x08,
+    /// [`IdxError::ByteSwapped`] for a little-endian header, [`IdxError::Oversized`] for sizes
+    /// whose product overflows, and [`IdxError::Truncated`] or [`IdxError::TrailingBytes`] when
+    /// the length is not exactly what the header announces.
     pub fn parse(bytes: &[u8]) -> Result<Self, IdxError> {
         let header = |n: usize| IdxError::Truncated { expected: n, found: bytes.len() };
         let magic: [u8; 4] = bytes.get(..4).ok_or(header(4))?.try_into().expect("4 bytes");
@@ -99,6 +135,9 @@ impl IdxArray {
         Ok(IdxArray { dims, data: bytes[data_start..].to_vec() })
     }
 
+    /// The IDX file of this array (type 0x08, big-endian sizes), which [`IdxArray::parse`] reads
+    /// back. The format cannot hold more than 255 dimensions or sizes above `u32::MAX`: those are
+    /// truncated silently, giving a header that does not fit the data.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = vec![0, 0, 0x08, self.dims.len() as u8];
         for &d in &self.dims {
@@ -108,7 +147,10 @@ impl IdxArray {
         out
     }
 
-    /// Requires `rank` dimensions.
+    /// This array, if it has `rank` dimensions.
+    ///
+    /// # Errors
+    /// [`IdxError::WrongRank`] otherwise.
     pub fn expect_rank(self, rank: usize) -> Result<Self, IdxError> {
         if self.dims.len() == rank {
             Ok(self)
@@ -121,26 +163,41 @@ impl IdxArray {
 /// Gray images, `count x rows x cols` bytes; each image is a sequence in raster order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Images {
+    /// Number of images.
     pub count: usize,
+    /// Rows (height) of each image.
     pub rows: usize,
+    /// Columns (width) of each image.
     pub cols: usize,
+    /// `count * rows * cols` gray levels, 0..=255 (MNIST: 0 background, 255 ink), image after
+    /// image, each in raster order.
     pub pixels: Vec<u8>,
 }
 
 impl Images {
+    /// The images of an IDX images file (`count x rows x cols`, as MNIST's `*-images-idx3-ubyte`).
+    ///
+    /// # Errors
+    /// Those of [`IdxArray::parse`], and [`IdxError::WrongRank`] for another rank than 3.
     pub fn from_idx(bytes: &[u8]) -> Result<Self, IdxError> {
         let a = IdxArray::parse(bytes)?.expect_rank(3)?;
         Ok(Images { count: a.dims[0], rows: a.dims[1], cols: a.dims[2], pixels: a.data })
     }
 
+    /// These images as an IDX file, which [`Images::from_idx`] reads back.
     pub fn to_idx(&self) -> Vec<u8> {
         IdxArray { dims: vec![self.count, self.rows, self.cols], data: self.pixels.clone() }.to_bytes()
     }
 
+    /// `rows * cols`: the sequence length of an image.
     pub fn pixels_per_image(&self) -> usize {
         self.rows * self.cols
     }
 
+    /// The pixels of image `i` (from 0), in raster order.
+    ///
+    /// # Panics
+    /// When `i >= count`.
     pub fn image(&self, i: usize) -> &[u8] {
         let n = self.pixels_per_image();
         &self.pixels[i * n..(i + 1) * n]
@@ -153,7 +210,11 @@ impl Images {
     }
 }
 
-/// Labels, one byte each.
+/// The labels of an IDX labels file (MNIST's `*-labels-idx1-ubyte`), one byte (the class, 0..=9
+/// for MNIST) per image.
+///
+/// # Errors
+/// Those of [`IdxArray::parse`], and [`IdxError::WrongRank`] for another rank than 1.
 pub fn labels_from_idx(bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
     Ok(IdxArray::parse(bytes)?.expect_rank(1)?.data)
 }

@@ -10,7 +10,9 @@ fn run_value(len: usize, slope: f64, k: usize) -> u16 {
     v.clamp(0.0, (2 * len - 1) as f64) as u16
 }
 
-/// One toy sequence.
+/// One toy sequence of length `len` (the lecture's `T`), values in `0..2T`: two linear runs
+/// from `T`, slopes uniform in `[-1, 1]`, the second from a cut uniform in `1..=T` (`T`: no
+/// second run).
 pub fn toy_sequence(rng: &mut Rng, len: usize) -> Vec<u16> {
     let first = rng.uniform_in(-1.0, 1.0);
     let second = rng.uniform_in(-1.0, 1.0);
@@ -21,7 +23,8 @@ pub fn toy_sequence(rng: &mut Rng, len: usize) -> Vec<u16> {
         .collect()
 }
 
-/// `count` sequences, row-major.
+/// `count` toy sequences of length `len` from `seed`, row-major (`count * len` values): the
+/// same seed gives the same data everywhere.
 pub fn toy_dataset(seed: u64, count: usize, len: usize) -> Vec<u16> {
     let mut rng = Rng::new(seed);
     (0..count).flat_map(|_| toy_sequence(&mut rng, len)).collect()
@@ -62,7 +65,8 @@ fn is_run(values: &[u16], len: usize) -> bool {
 }
 
 /// Whether the generator could have produced `seq` exactly: `x1 = T` and some cut splits it
-/// into a prefix and a suffix, each one run from `T` with one slope in [-1, 1].
+/// into a prefix and a suffix, each one run from `T` with one slope in [-1, 1]. `T` is
+/// `seq.len()`. Exact (rational bounds, no floating point): the check of generated samples.
 pub fn is_valid(seq: &[u16]) -> bool {
     let len = seq.len();
     (1..=len).any(|cut| is_run(&seq[..cut], len) && is_run(&seq[cut..], len))

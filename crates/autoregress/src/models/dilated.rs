@@ -28,7 +28,14 @@ const REACH: usize = {
     sum
 };
 
-/// See the module docs.
+/// Our order-agnostic network for the toy sequences (not in the lecture): input `[N, 3, T]`
+/// (mask, normalized values with 0 where unknown, position scaled to [-1, 1]), output logits
+/// `[N, C, T]` of every position, so it conditions on any set of known values (Uria et al. 2014).
+///
+/// A 1x1 input convolution to 128 channels, seven residual blocks `x + ReLU(conv3(ReLU(x)))`
+/// with dilations 1, 2, 4, 8, 16, 1, 2, then 1x1 convolutions 128 -> 128 -> `C`. The receptive
+/// field is 69 positions wide: every output sees the whole sequence for `T <= 35`, the longest
+/// length [`ModelSpec::validate`](crate::ModelSpec::validate) accepts.
 #[derive(Module, Debug)]
 pub struct DilatedConvNet {
     input: Conv1d,
@@ -44,6 +51,8 @@ pub(super) fn unfit_len(len: usize) -> Option<String> {
 }
 
 impl DilatedConvNet {
+    /// A freshly initialized network for `num_values` values; it takes any length (padded
+    /// convolutions), but sees the whole sequence only up to length 35.
     pub fn new(num_values: usize, device: &Device) -> Self {
         let conv = |cin, cout, k: usize, d: usize| {
             Conv1dConfig::new(cin, cout, k)
@@ -59,7 +68,7 @@ impl DilatedConvNet {
         }
     }
 
-    /// `[N, 3, T]` (mask, values, position) to logits `[N, C, T]`.
+    /// `[N, 3, T]` (mask, normalized values, position in [-1, 1]) to logits `[N, C, T]`.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
         let mut x = self.input.forward(input);
         for conv in &self.blocks {

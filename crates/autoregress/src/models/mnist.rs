@@ -7,8 +7,11 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 
+/// The lecture's LeNet-like convnet for digits in raster order (lecture 10.1, MNIST): the logits
+/// of the next pixel's gray level given (mask, values) as two image channels.
+///
 /// Conv2d(2,32,3) MaxPool2d(2) ReLU Conv2d(32,64,5) ReLU, then Linear(64*81,512) ReLU
-/// Linear(512,256) for 28x28 images.
+/// Linear(512,256) for 28x28 images. No padding: it takes images of 12x12 or more.
 #[derive(Module, Debug)]
 pub struct MnistConvNet {
     conv1: Conv2d,
@@ -46,7 +49,8 @@ impl MnistConvNet {
     /// A freshly initialized network for `height` x `width` images and `num_values` gray levels.
     ///
     /// # Panics
-    /// For images smaller than the receptive field, which `ModelSpec::validate` rejects.
+    /// For images smaller than the 12x12 receptive field, which
+    /// [`ModelSpec::validate`](crate::ModelSpec::validate) rejects.
     pub fn new(height: usize, width: usize, num_values: usize, device: &Device) -> Self {
         let flat = CHANNELS
             * features_side(height).expect("size checked by ModelSpec::validate")
@@ -60,7 +64,10 @@ impl MnistConvNet {
         }
     }
 
-    /// `[N, 2, H, W]` (mask, values) to logits `[N, C]`.
+    /// `[N, 2, H, W]` (mask, normalized values) to logits `[N, C]` of the next pixel.
+    ///
+    /// # Panics
+    /// When `H x W` is not the size given to [`MnistConvNet::new`].
     pub fn forward(&self, input: Tensor<4>) -> Tensor<2> {
         let x: Tensor<2> = self.features(input).flatten(1, 3);
         self.fc2.forward(relu(self.fc1.forward(x)))
@@ -75,7 +82,8 @@ impl MnistConvNet {
     /// What [`MnistConvNet::forward_row_skipped`] needs, computed once from the weights.
     ///
     /// # Panics
-    /// For sizes [`MnistConvNet::new`] refuses.
+    /// For sizes [`MnistConvNet::new`] refuses, or (usually) sizes other than the ones it was
+    /// built for, which the features would not fit.
     pub fn row_skip_features(&self, height: usize, width: usize) -> RowSkipFeatures {
         let rows = features_side(height).expect("size checked by ModelSpec::validate");
         let cols = features_side(width).expect("size checked by ModelSpec::validate");
@@ -105,7 +113,8 @@ impl MnistConvNet {
 
     /// Row skipping: the logits `[N, C]` of [`MnistConvNet::forward`] for inputs `[N, 2, H, W]`
     /// whose rows from `known_rows` on are empty (mask 0, value 0), computing only the features
-    /// that see the rows above.
+    /// that see the rows above. `empty` comes from [`MnistConvNet::row_skip_features`] of this
+    /// network; `known_rows` is the number of input rows with anything known, rounded up.
     pub fn forward_row_skipped(&self, input: Tensor<4>, empty: &RowSkipFeatures, known_rows: usize) -> Tensor<2> {
         // Feature row i sees input rows POOL * i .. POOL * i + RECEPTIVE_FIELD: it is empty
         // when POOL * i >= known_rows.

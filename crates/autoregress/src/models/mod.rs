@@ -30,24 +30,36 @@ use burn::tensor::{Device, Int, Tensor};
 #[derive(Clone, Debug)]
 pub struct RowSkip(Option<RowSkipFeatures>);
 
+/// The network of each [`ModelKind`]: what is trained and stored in a weights file.
 #[derive(Module, Debug)]
 pub enum Net {
+    /// [`ModelKind::Toy`]: the lecture's 1-D convnet.
     Toy(ToyConvNet),
+    /// [`ModelKind::Mnist`]: the lecture's LeNet-like convnet.
     Mnist(MnistConvNet),
+    /// [`ModelKind::ToyAnyOrder`]: our dilated 1-D convnet.
     ToyAnyOrder(DilatedConvNet),
+    /// [`ModelKind::MnistAnyOrder`]: our U-Net.
     MnistAnyOrder(UNet),
 }
 
 /// A network with its spec: the unit that is trained, saved, loaded and sampled.
 #[derive(Module, Debug)]
 pub struct ArModel {
+    /// The network, of the kind `spec.kind` names.
     pub net: Net,
+    /// What the network was built for: shape, number of values, input normalization. Not a
+    /// parameter: weights files carry it as metadata ([`crate::weights`]).
     #[module(skip)]
     pub spec: ModelSpec,
 }
 
 impl ArModel {
-    /// A freshly initialized model for `spec`.
+    /// A freshly initialized model for `spec`, its parameters drawn now from `device`'s random
+    /// generator (seed the device first for reproducible weights).
+    ///
+    /// # Errors
+    /// The [`SpecError`] of [`ModelSpec::validate`].
     pub fn new(spec: ModelSpec, device: &Device) -> Result<Self, SpecError> {
         spec.validate()?;
         let net = match spec.kind {
@@ -77,7 +89,11 @@ impl ArModel {
 
     /// Logits `[N, C]` of the next value given `mask` and normalized `values`, both `[N, L]`.
     /// For an any-order model, "next" is position `k` of each row, `k` its number of known
-    /// positions: the next one in raster order when the mask is a prefix, as for the lecture's.
+    /// positions (clamped to `L - 1`): the next one in raster order when the mask is a prefix,
+    /// as for the lecture's.
+    ///
+    /// # Panics
+    /// When `L` is not the spec's `seq_len` (the toy any-order network alone takes any length).
     pub fn forward(&self, mask: Tensor<2>, values: Tensor<2>) -> Tensor<2> {
         match &self.net {
             Net::Toy(net) => net.forward(Tensor::stack(vec![mask, values], 1)),
@@ -93,6 +109,7 @@ impl ArModel {
     }
 
     /// Logits `[N, C, L]` of every position given `mask` and normalized `values`, both `[N, L]`.
+    /// Logits at known positions are computed too; the losses ignore them.
     ///
     /// # Panics
     /// For a lecture model, which predicts only the next value: check
@@ -174,7 +191,8 @@ impl ArModel {
 
     /// Row skipping: the logits `[N, C]` of [`ArModel::logits`] when `mask` is 0 from position
     /// `skip_from` on (as in raster order). The lecture's image model then skips the rows below,
-    /// whose features it knows in advance; other models run [`ArModel::logits`].
+    /// whose features it knows in advance; other models run [`ArModel::logits`]. `row_skip` must
+    /// come from this model's [`ArModel::row_skip`] (another size's panics on mismatched shapes).
     pub fn logits_row_skipped(&self, row_skip: &RowSkip, sequences: Tensor<2, Int>, mask: Tensor<2>, skip_from: usize) -> Tensor<2> {
         let values = self.normalize(sequences, mask.clone());
         match (&self.net, &row_skip.0) {
@@ -185,7 +203,8 @@ impl ArModel {
         }
     }
 
-    /// The network's value channel: `(x - mean) / std`, zeroed where `mask` is 0.
+    /// The network's value channel, `[N, L]`: `(x - mean) / std` with the spec's training
+    /// statistics, zeroed where `mask` is 0 so that unknown values carry nothing.
     pub fn normalize(&self, sequences: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<2> {
         sequences
             .float()
@@ -194,7 +213,8 @@ impl ArModel {
             .mul(mask)
     }
 
-    /// Logits of the next value for integer sequences `[N, L]` known where `mask` is 1.
+    /// Logits `[N, C]` of the next value for integer sequences `[N, L]` known where `mask` is 1:
+    /// [`ArModel::forward`] of the normalized values.
     pub fn logits(&self, sequences: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<2> {
         let values = self.normalize(sequences, mask.clone());
         self.forward(mask, values)

@@ -85,9 +85,10 @@ pub struct ModelSpec {
     pub seq_len: usize,
     /// Image width (the toy: `seq_len`); an image has `seq_len / width` rows.
     pub width: usize,
-    /// Number of values `C` each position takes.
+    /// Number of values `C` each position takes (`0..C`): `2T` for the toy, 256 for images.
     pub num_values: usize,
-    /// Training mean of the values, used to normalize the input values.
+    /// Training mean of the values (gray levels for images), used to normalize the input values
+    /// ([`ArModel::normalize`](crate::ArModel::normalize)).
     pub mean: f32,
     /// Training standard deviation of the values, used to normalize the input values.
     pub std: f32,
@@ -149,12 +150,14 @@ pub enum SpecError {
 }
 
 impl ModelSpec {
-    /// The toy problem: sequences of length `len`, `2 * len` values.
+    /// The lecture's toy problem for [`ModelKind::Toy`]: sequences of length `len`, `2 * len`
+    /// values; `mean` and `std` of the training values (see [`crate::batch::mean_std`]).
     pub fn toy(len: usize, mean: f32, std: f32) -> Self {
         ModelSpec { kind: ModelKind::Toy, seq_len: len, width: len, num_values: 2 * len, mean, std }
     }
 
-    /// Gray images in raster order, 256 levels.
+    /// The lecture's model [`ModelKind::Mnist`] for `height x width` gray images in raster order,
+    /// 256 levels (0..=255); `mean` and `std` of the training pixels, in gray levels.
     pub fn mnist(height: usize, width: usize, mean: f32, std: f32) -> Self {
         Self::image(ModelKind::Mnist, height, width, mean, std)
     }
@@ -167,7 +170,8 @@ impl ModelSpec {
         Self::image(kind, MNIST_SIDE, MNIST_SIDE, MNIST_MEAN, MNIST_STD)
     }
 
-    /// The spec for `kind` (toy: `width` is the length `T` and `height` 1).
+    /// The spec for `kind` (toy: `width` is the length `T`, `height` is ignored, and there are
+    /// `2T` values; images: 256 values).
     pub fn for_kind(kind: ModelKind, height: usize, width: usize, mean: f32, std: f32) -> Self {
         if kind.is_image() {
             Self::image(kind, height, width, mean, std)
@@ -180,10 +184,11 @@ impl ModelSpec {
         ModelSpec { kind, seq_len: height * width, width, num_values: 256, mean, std }
     }
 
-    /// Rows of an image (1 for the toy).
+    /// Rows of an image, `seq_len / width` (1 for the toy when `width` is `seq_len`).
     ///
     /// # Panics
-    /// When `width` is 0, which [`ModelSpec::validate`] rejects.
+    /// When `width` is 0, which [`ModelSpec::validate`] rejects for image kinds (for a toy kind
+    /// it does not check `width`).
     pub fn height(&self) -> usize {
         self.seq_len / self.width
     }

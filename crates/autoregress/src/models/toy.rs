@@ -7,8 +7,12 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+/// The lecture's 1-D convnet for the toy sequences (lecture 10.1, the toy example): the logits of
+/// the next value given (mask, values).
+///
 /// Conv1d(2,32,5) ReLU MaxPool1d(2) Conv1d(32,64,5) ReLU MaxPool1d(2) ReLU,
 /// then Linear(64 * L', 200) ReLU Linear(200, C); `L' = 5` for `T = 32` (the lecture's 320).
+/// No padding: it takes sequences of length 16 or more.
 #[derive(Module, Debug)]
 pub struct ToyConvNet {
     conv1: Conv1d,
@@ -31,6 +35,11 @@ pub(super) fn unfit_len(len: usize) -> Option<String> {
 }
 
 impl ToyConvNet {
+    /// A freshly initialized network for sequences of length `len` and `num_values` values.
+    ///
+    /// # Panics
+    /// When `len` is below 16 (too short for the two convolutions and pools), which
+    /// [`ModelSpec::validate`](crate::ModelSpec::validate) rejects.
     pub fn new(len: usize, num_values: usize, device: &Device) -> Self {
         let flat = 64 * features_len(len).expect("length checked by ModelSpec::validate");
         ToyConvNet {
@@ -42,7 +51,10 @@ impl ToyConvNet {
         }
     }
 
-    /// `[N, 2, T]` (mask, values) to logits `[N, C]`.
+    /// `[N, 2, T]` (mask, normalized values) to logits `[N, C]` of the next value.
+    ///
+    /// # Panics
+    /// When `T` is not the length given to [`ToyConvNet::new`].
     pub fn forward(&self, input: Tensor<3>) -> Tensor<2> {
         let x = self.pool.forward(relu(self.conv1.forward(input)));
         let x = relu(self.pool.forward(relu(self.conv2.forward(x))));

@@ -3,13 +3,21 @@
 
 use super::raster::{BLACK, BLUE, GRAY, LIGHT, RED, Raster, WHITE};
 
+/// Width of one toy sequence's plot, in pixels.
 pub const PANEL_W: usize = 120;
+/// Height of one toy sequence's plot, in pixels.
 pub const PANEL_H: usize = 80;
+/// Space between panels and around figures, in pixels.
 pub const GAP: usize = 6;
 /// Toy plots a row, in the trainer's pictures and on the page.
 pub const TOY_COLUMNS: usize = 5;
 
-/// One toy sequence as a plot: positions left to right, values bottom to top.
+/// One toy sequence as a [`PANEL_W`] x [`PANEL_H`] plot at `(x0, y0)`: positions left to
+/// right, values `0..num_values` bottom to top, one dot per value in `color`, a light line at
+/// the starting value `T`.
+///
+/// # Panics
+/// When `num_values` is 1 (a value range of zero height).
 pub fn plot_sequence(r: &mut Raster, x0: i64, y0: i64, seq: &[u16], num_values: usize, color: [u8; 3]) {
     r.fill(x0, y0, PANEL_W as i64, PANEL_H as i64, WHITE);
     r.frame(x0, y0, PANEL_W as i64, PANEL_H as i64, GRAY);
@@ -28,7 +36,10 @@ pub fn plot_sequence(r: &mut Raster, x0: i64, y0: i64, seq: &[u16], num_values: 
     }
 }
 
-/// A grid of toy sequences; `columns` panels a row.
+/// A grid of toy sequences from `(x0, y0)`, `columns` panels a row, [`GAP`] apart.
+///
+/// # Panics
+/// When `columns` is 0 and `seqs` is not empty; as [`plot_sequence`].
 pub fn sequence_grid(r: &mut Raster, x0: i64, y0: i64, seqs: &[Vec<u16>], columns: usize, num_values: usize, color: [u8; 3]) {
     for (i, seq) in seqs.iter().enumerate() {
         let x = x0 + ((i % columns) * (PANEL_W + GAP)) as i64;
@@ -42,7 +53,11 @@ fn grid_size(count: usize, columns: usize, w: usize, h: usize) -> (usize, usize)
     (columns * (w + GAP) - GAP, rows * (h + GAP) - GAP)
 }
 
-/// Training sequences (black, left) next to generated ones (blue, right), [`TOY_COLUMNS`] a row.
+/// Training sequences (black, left) next to generated ones (blue, right), [`TOY_COLUMNS`] a row:
+/// the lecture's toy figure. Values in `0..num_values`.
+///
+/// # Panics
+/// As [`plot_sequence`].
 pub fn toy_train_vs_generated(train: &[Vec<u16>], generated: &[Vec<u16>], num_values: usize) -> Raster {
     let (lw, lh) = grid_size(train.len().max(1), TOY_COLUMNS, PANEL_W, PANEL_H);
     let (rw, rh) = grid_size(generated.len().max(1), TOY_COLUMNS, PANEL_W, PANEL_H);
@@ -54,7 +69,11 @@ pub fn toy_train_vs_generated(train: &[Vec<u16>], generated: &[Vec<u16>], num_va
     r
 }
 
-/// Digits in a grid, `columns` a row, each `scale` times larger.
+/// Digits in a grid, `columns` a row, each `scale` times larger: `images` of `rows x cols`
+/// gray levels each, drawn as [`Raster::gray`] does (0 white, 255 black).
+///
+/// # Panics
+/// When `columns` is 0, or `cols` is 0 with non-empty images.
 pub fn digit_grid(images: &[&[u8]], cols: usize, rows: usize, columns: usize, scale: usize) -> Raster {
     let (w, h) = (cols * scale, rows * scale);
     let (gw, gh) = grid_size(images.len().max(1), columns, w, h);
@@ -68,7 +87,13 @@ pub fn digit_grid(images: &[&[u8]], cols: usize, rows: usize, columns: usize, sc
 }
 
 /// In-painting: per digit, the original, what was kept (`erased[i]` pixels as gray patches) and
-/// the completions.
+/// the completions `completions[i]` (as many for every digit as for the first), all `rows x cols`
+/// gray levels, `scale` times larger; four digits a row (two when there are more than two
+/// completions).
+///
+/// # Panics
+/// When `erased` or `completions` has fewer entries than `originals`, or an `erased[i]` fewer
+/// than `rows * cols` flags.
 pub fn inpainting(originals: &[&[u8]], erased: &[Vec<bool>], completions: &[Vec<&[u8]>], cols: usize, rows: usize, scale: usize) -> Raster {
     let (w, h) = (cols * scale, rows * scale);
     let per = 2 + completions.first().map_or(0, |c| c.len());
@@ -100,7 +125,11 @@ pub fn inpainting(originals: &[&[u8]], erased: &[Vec<bool>], completions: &[Vec<
 
 /// The map of a visiting order: each pixel colored by the step at which it was generated (dark
 /// blue first, through red, to yellow last); known pixels gray. `steps` is `rows * cols`, -1
-/// where known.
+/// where known, as [`Generation::visit_steps`](crate::generate::Generation::visit_steps) reads
+/// back.
+///
+/// # Panics
+/// When `cols` is 0 and `steps` is not empty.
 pub fn order_map(steps: &[f32], cols: usize, rows: usize, scale: usize) -> Raster {
     let last = steps.iter().copied().fold(0.0f32, f32::max).max(1.0);
     let mut r = Raster::new(cols * scale, rows * scale, GRAY);
@@ -116,21 +145,28 @@ pub fn order_map(steps: &[f32], cols: usize, rows: usize, scale: usize) -> Raste
     r
 }
 
-/// One group of the posterior picture.
+/// One group of the posterior picture ([`posterior`]), from a
+/// [`NextDistribution`](crate::NextDistribution) read back.
 pub struct PosteriorPanel {
-    /// The pixels so far (0 where not generated yet).
+    /// The pixels so far, `rows * cols` gray levels (0 where not generated yet).
     pub pixels: Vec<u8>,
     /// Where the model conditions on a value (given or generated already); in raster order, the
     /// pixels before `position`.
     pub known: Vec<bool>,
     /// The position about to be generated.
     pub position: usize,
-    /// log-probabilities of the 256 gray levels there.
+    /// Log-probabilities (natural log) of the 256 gray levels there.
     pub log_probs: Vec<f32>,
 }
 
 /// Groups of three, as in the lecture: the mask (black = known), the pixels so far with the next
-/// pixel in red, and the predicted distribution of that pixel over 0..255, on a log scale.
+/// pixel in red, and the predicted distribution of that pixel over 0..255, on a log scale
+/// (`log10 p` from -8 at the bottom to 0 at the top, one column per gray level). Two groups a
+/// row; `rows x cols` images, `scale` times larger.
+///
+/// # Panics
+/// When a panel's `pixels` is shorter than `rows * cols` at a known position, or `cols`
+/// is 0 with panels to draw.
 pub fn posterior(panels: &[PosteriorPanel], cols: usize, rows: usize, scale: usize) -> Raster {
     let (w, h) = (cols * scale, rows * scale);
     let plot_w = 256usize;

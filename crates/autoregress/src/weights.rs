@@ -15,8 +15,10 @@ const FORMAT: &str = "autoregress-weights-1";
 /// Why weights could not be written, read or loaded.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WeightsError {
-    /// Not a burnpack, or a damaged one (also: the store failed to serialize, in [`to_bytes`]).
+    /// Not a burnpack, or a damaged one.
     Unreadable(String),
+    /// The store failed to serialize the model ([`to_bytes`]).
+    Unwritable(String),
     /// A burnpack, but without this project's format marker (`autoregress-weights-1`).
     NotOurs,
     /// Metadata missing or malformed.
@@ -43,6 +45,7 @@ impl fmt::Display for WeightsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WeightsError::Unreadable(e) => write!(f, "not a readable weights file (burnpack): {e}"),
+            WeightsError::Unwritable(e) => write!(f, "the weights could not be serialized: {e}"),
             WeightsError::NotOurs => write!(f, "a burnpack, but not weights written by this project's trainer"),
             WeightsError::BadMetadata(e) => write!(f, "bad weights metadata: {e}"),
             WeightsError::BadSpec(e) => write!(f, "bad weights metadata: {e}"),
@@ -103,15 +106,15 @@ fn spec_from_metadata(meta: &BTreeMap<String, String>) -> Result<ModelSpec, Weig
 /// The model's weights and spec as burnpack bytes, read back by [`from_bytes`].
 ///
 /// # Errors
-/// [`WeightsError::Unreadable`] (with Burn's message) if the store cannot collect or serialize
+/// [`WeightsError::Unwritable`] (with Burn's message) if the store cannot collect or serialize
 /// the tensors.
 pub fn to_bytes(model: &ArModel) -> Result<Vec<u8>, WeightsError> {
     let mut store = BurnpackStore::from_bytes(None);
     for (key, value) in spec_metadata(&model.spec) {
         store = store.metadata(key, value);
     }
-    model.save_into(&mut store).map_err(|e| WeightsError::Unreadable(e.to_string()))?;
-    let bytes = store.get_bytes().map_err(|e| WeightsError::Unreadable(e.to_string()))?;
+    model.save_into(&mut store).map_err(|e| WeightsError::Unwritable(e.to_string()))?;
+    let bytes = store.get_bytes().map_err(|e| WeightsError::Unwritable(e.to_string()))?;
     Ok(bytes.to_vec())
 }
 

@@ -329,3 +329,20 @@ fn the_committed_any_order_weights_model_the_page_digits() {
     let nats = nll as f64 / 3200.0;
     assert!(nats < 0.65, "toy: {nats} nats/position left to right");
 }
+
+#[test]
+fn specs_the_networks_cannot_take_are_typed_errors() {
+    use autoregress::models::SpecError;
+    let toy = ModelSpec::toy(15, 15.0, 8.0);
+    let err = toy.validate().unwrap_err();
+    assert!(matches!(&err, SpecError::Length { kind: ModelKind::Toy, len: 15, .. }), "{err}");
+    // The shortest length the message names is one the network takes.
+    assert_eq!(err.to_string(), "the toy network takes toy sequences of length 16 or more (shorter ones vanish in its convolutions), not 15");
+    assert!(ModelSpec::toy(16, 16.0, 8.0).validate().is_ok());
+    assert_eq!(ModelSpec { width: 0, ..ModelSpec::toy(32, 32.0, 8.0) }.validate(), Err(SpecError::ToyWidth { seq_len: 32, width: 0 }));
+    assert_eq!(ModelSpec::mnist(28, 28, 33.0, 0.0).validate(), Err(SpecError::Normalization { mean: 33.0, std: 0.0 }));
+    let image = ModelSpec { seq_len: 780, ..ModelSpec::mnist(28, 28, 33.0, 78.0) };
+    assert_eq!(image.validate(), Err(SpecError::NotWholeRows { seq_len: 780, width: 28 }));
+    let unet = ModelSpec::for_kind(ModelKind::MnistAnyOrder, 30, 30, 33.0, 78.0);
+    assert!(matches!(unet.validate(), Err(SpecError::ImageSize { kind: ModelKind::MnistAnyOrder, height: 30, width: 30, .. })));
+}

@@ -117,6 +117,14 @@ pub enum SpecError {
         /// Positions asked for.
         seq_len: usize,
     },
+    /// A toy sequence whose width is not its length (a toy sequence is one row).
+    #[error("a toy sequence is one row: width {width} should be its length {seq_len}")]
+    ToyWidth {
+        /// Positions.
+        seq_len: usize,
+        /// Row width.
+        width: usize,
+    },
     /// An image whose length is not a whole number of rows.
     #[error("sequence length {seq_len} is not a whole number of rows of width {width}")]
     NotWholeRows {
@@ -187,8 +195,7 @@ impl ModelSpec {
     /// Rows of an image, `seq_len / width` (1 for the toy when `width` is `seq_len`).
     ///
     /// # Panics
-    /// When `width` is 0, which [`ModelSpec::validate`] rejects for image kinds (for a toy kind
-    /// it does not check `width`).
+    /// When `width` is 0, which [`ModelSpec::validate`] rejects.
     pub fn height(&self) -> usize {
         self.seq_len / self.width
     }
@@ -207,6 +214,9 @@ impl ModelSpec {
         }
         if self.num_values > MAX_VALUES || self.seq_len > MAX_LEN {
             return Err(SpecError::TooLarge { num_values: self.num_values, seq_len: self.seq_len });
+        }
+        if !self.kind.is_image() && self.width != self.seq_len {
+            return Err(SpecError::ToyWidth { seq_len: self.seq_len, width: self.width });
         }
         if self.kind.is_image() && (self.width == 0 || self.seq_len % self.width != 0) {
             return Err(SpecError::NotWholeRows { seq_len: self.seq_len, width: self.width });

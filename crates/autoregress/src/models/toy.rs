@@ -31,7 +31,8 @@ fn features_len(len: usize) -> Option<usize> {
 
 /// What lengths the network takes, when `len` is not one of them.
 pub(super) fn unfit_len(len: usize) -> Option<String> {
-    features_len(len).is_none().then(|| "14 or more (shorter ones vanish in its convolutions)".to_string())
+    let shortest = (1..).find(|&l| features_len(l).is_some()).expect("long enough sequences fit");
+    features_len(len).is_none().then(|| format!("{shortest} or more (shorter ones vanish in its convolutions)"))
 }
 
 impl ToyConvNet {

@@ -2,7 +2,7 @@
 // (worker.js, which runs the wasm crate): this thread only sends requests and draws what comes
 // back, so it never waits on a model.
 
-import { channel } from "./rpc.js";
+import { channel, errorText } from "./rpc.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -16,8 +16,6 @@ const MODELS = {
 
 // The page's one global: what the browser tests and scripts/measure-page.mjs read.
 window.__test = { maxStall: 0 };
-
-const errorText = (e) => (e && e.message ? e.message : String(e));
 
 /** Adds `message` to the error box `box` (the header's by default) and shows it. */
 function showError(message, box = $("error")) {

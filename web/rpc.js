@@ -2,6 +2,9 @@
 // { type: "reply", replyTo, value } or { type: "reply", replyTo, error }: the page uses it for the
 // models' worker, the models' worker for its helpers.
 
+/** The message of an error (or of anything thrown), to show or to post. */
+export const errorText = (e) => (e && e.message ? e.message : String(e));
+
 /** A channel to `worker`; `makeError(message)` builds the error a failed call rejects with. */
 export function channel(worker, makeError = (message) => new Error(message)) {
   const pending = new Map();

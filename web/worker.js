@@ -8,7 +8,7 @@
 // to MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
 // init, start, advance and stop.
 import init, { Demo, page_side, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
-import { channel } from "./rpc.js";
+import { channel, errorText } from "./rpc.js";
 
 const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
 const MAX_WORKERS = 4;
@@ -25,7 +25,6 @@ const helpers = []; // { worker, call, kinds, ready, dead, loading }
 let helpersLoaded = Promise.resolve(); // settles once every helper is ready or dead
 const starting = new Map(); // panel -> id of a run waiting for the helpers to load
 
-const errorText = (e) => (e && e.message ? e.message : String(e));
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 
 async function fetchBytes(url, what) {

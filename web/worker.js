@@ -107,7 +107,7 @@ function plainToyGrid(grid) {
 }
 
 function backendState() {
-  return { backend: demo.backend_name(), gpu: demo.backend_name().startsWith("WebGPU"), gpuAvailable: demo.gpu_available(), note: demo.gpu_note() || "" };
+  return { backend: demo.backend_name(), gpu: demo.uses_gpu(), gpuAvailable: demo.gpu_available(), note: demo.gpu_note() || "" };
 }
 
 // Pictures of a chunk: the grid of samples, the order map and the posterior of the watched one.
@@ -135,7 +135,7 @@ function pictures(run, p, values) {
 
 async function chunk(panel, run) {
   const t0 = performance.now();
-  if (failNextGpuChunk && demo.backend_name().startsWith("WebGPU")) {
+  if (failNextGpuChunk && demo.uses_gpu()) {
     failNextGpuChunk = false;
     throw new Error("simulated loss of the WebGPU device");
   }
@@ -227,7 +227,7 @@ async function failed(panel, run, e) {
     post({ type: "fatal", message: errorText(e) });
     return;
   }
-  if (demo.backend_name().startsWith("WebGPU")) {
+  if (demo.uses_gpu()) {
     // Every run was on the GPU: all of them again, from the start, on the CPU.
     const again = [run.request, ...[...runs.values()].map((r) => r.request)];
     for (const other of [...runs.keys()]) dropRun(other);
@@ -259,7 +259,7 @@ async function start(request) {
     const total = demo.start(panel, kind, mine.count, blockSeed(seed, mine.index), temperature, order, perStep, slice(known, mine, count) || undefined);
     // The first chunk: WebGPU runs one step (a software adapter may take seconds a step, and
     // a GPU chunk cannot be interrupted); the CPU a few. Later chunks aim at 100 ms.
-    const firstSteps = demo.backend_name().startsWith("WebGPU") ? 1 : request.image ? 8 : 4;
+    const firstSteps = demo.uses_gpu() ? 1 : request.image ? 8 : 4;
     const run = { id, request, steps: firstSteps, mine, team: others.map((block, i) => ({ block, helper: team[i] })) };
     run.ready = Promise.all(run.team.map(({ block, helper }) =>
       helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, known: slice(known, block, count) })));
@@ -284,7 +284,7 @@ function dropRun(panel) {
 
 /** The helpers that take part in `request`: image runs on the CPU only (WebGPU is one device). */
 function teamFor(request, { loading = false } = {}) {
-  if (!request.image || request.count < 2 || demo.backend_name().startsWith("WebGPU")) return [];
+  if (!request.image || request.count < 2 || demo.uses_gpu()) return [];
   const usable = loading ? (h) => !h.ready && !h.dead : (h) => h.ready && !h.dead && h.kinds.has(request.kind);
   return helpers.filter(usable).slice(0, request.count - 1);
 }

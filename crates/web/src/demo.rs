@@ -80,6 +80,11 @@ impl Demo {
         }
     }
 
+    /// Whether the models run on WebGPU now (false: on the CPU).
+    pub fn uses_gpu(&self) -> bool {
+        self.state.borrow().on_gpu()
+    }
+
     pub fn gpu_available(&self) -> bool {
         self.state.borrow().backends.gpu.is_some()
     }

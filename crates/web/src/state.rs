@@ -51,6 +51,11 @@ impl State {
         State { backends, use_gpu, loaded: Vec::new(), test_digits: None, runs: HashMap::new(), next_run: 0 }
     }
 
+    /// Whether the models run on WebGPU now: asked for, and a device started.
+    pub fn on_gpu(&self) -> bool {
+        self.use_gpu && self.backends.gpu.is_some()
+    }
+
     pub fn device(&self) -> Device {
         match (&self.backends.gpu, self.use_gpu) {
             (Some((device, _)), true) => device.clone(),
@@ -61,7 +66,7 @@ impl State {
     /// The model of `kind` on the active device (loaded there on first use).
     pub fn model(&mut self, kind: ModelKind) -> Result<ArModel, String> {
         let device = self.device();
-        let gpu = self.use_gpu && self.backends.gpu.is_some();
+        let gpu = self.on_gpu();
         let loaded = self
             .loaded
             .iter_mut()

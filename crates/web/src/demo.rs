@@ -6,6 +6,7 @@
 use crate::backend;
 use crate::readback::{js_err, read_floats, read_ints};
 use crate::state::{Loaded, Run, State, kind_of, order_of};
+use autoregress::data::MNIST_SIDE;
 use autoregress::data::idx::Images;
 use autoregress::{GenerateOptions, Generation, NextDistribution, weights};
 use std::cell::RefCell;
@@ -14,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 /// The side of the digits the page draws, edits and ships (web/assets/test-digits.idx).
-const PAGE_SIDE: usize = 28;
+const PAGE_SIDE: usize = MNIST_SIDE;
 
 /// The side of the page's digits: the in-painting editor's size.
 #[wasm_bindgen]

@@ -37,13 +37,10 @@ pub(crate) fn kind_of(name: &str) -> Result<ModelKind, JsError> {
     name.parse::<ModelKind>().map_err(|e| JsError::new(&e.to_string()))
 }
 
+/// A visiting order by its name (the library's names: raster, random, adaptive).
 pub(crate) fn order_of(name: &str) -> Result<VisitingOrder, JsError> {
-    match name {
-        "raster" => Ok(VisitingOrder::Raster),
-        "random" => Ok(VisitingOrder::Random),
-        "adaptive" => Ok(VisitingOrder::ADAPTIVE),
-        other => Err(JsError::new(&format!("unknown visiting order {other:?}: use raster, random or adaptive"))),
-    }
+    VisitingOrder::from_name(name)
+        .ok_or_else(|| JsError::new(&format!("unknown visiting order {name:?}: use one of {}", VisitingOrder::NAMED.join(", "))))
 }
 
 impl State {

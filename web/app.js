@@ -99,7 +99,7 @@ async function connect(backend) {
   const weights = {};
   for (const [kind, what] of Object.entries(MODELS)) weights[kind] = { url: params.get(kind) || `weights/${kind}.bpk`, what };
   const helperTimeout = Number(params.get("helperTimeout")) || 0;
-  const ready = await models.call("init", { backend, weights, digits: "assets/test-digits.idx", helperTimeout });
+  const ready = await models.call("init", { backend, weights, digits: "assets/test-digits.idx", helperTimeout, regions: REGIONS });
   for (const message of ready.errors) showError(message);
   showBackend(ready);
   return ready;
@@ -628,14 +628,19 @@ function setupPen(canvas, editor, redraw) {
   canvas.addEventListener("contextmenu", (e) => e.preventDefault());
 }
 
-/** The erase presets (row, column, side): the region becomes unknown, the rest stays as it is. */
-const REGIONS = {
-  top: (r, _, side) => r < side / 2,
-  bottom: (r, _, side) => r >= side / 2,
-  left: (_, c, side) => c < side / 2,
-  right: (_, c, side) => c >= side / 2,
-  centre: (r, c, side) => [r, c].every((k) => k >= side / 4 && k < (3 * side) / 4),
-};
+/** The erase presets, one button each (`erase-NAME`): the worker hands back each one's mask
+ *  (`ready.erased`), as the library erases it. */
+const REGIONS = ["top", "bottom", "left", "right", "centre"];
+
+/** Marks the pixels where `mask` is 1 unknown (and blank); the rest stays as it is. */
+function eraseMask(editor, mask) {
+  mask.forEach((erased, i) => {
+    if (erased) {
+      editor.known[i] = 0;
+      editor.pixels[i] = 0;
+    }
+  });
+}
 
 function setupInpainting(ready) {
   const canvas = $("editor");
@@ -650,14 +655,9 @@ function setupInpainting(ready) {
   setupPen(canvas, editor, redraw);
   addEventListener("resize", redraw);
 
-  for (const [name, inRegion] of Object.entries(REGIONS)) {
+  for (const name of REGIONS) {
     $(`erase-${name}`).addEventListener("click", () => {
-      for (let i = 0; i < side * side; i++) {
-        if (inRegion(Math.floor(i / side), i % side, side)) {
-          editor.known[i] = 0;
-          editor.pixels[i] = 0;
-        }
-      }
+      eraseMask(editor, ready.erased[name]);
       redraw();
     });
   }

@@ -7,7 +7,7 @@
 // worker, and "helper" copies of this worker (worker.js?role=helper, one per further core, up
 // to MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
 // init, start, advance and stop.
-import init, { Demo, page_side, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
+import init, { Demo, page_side, erased_region, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
 import { channel, errorText } from "./rpc.js";
 
 const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
@@ -60,7 +60,7 @@ async function softwareAdapter() {
   }
 }
 
-async function initialize({ backend, weights, digits, helperTimeout }) {
+async function initialize({ backend, weights, digits, helperTimeout, regions = [] }) {
   if (helperTimeout > 0) helperTimeoutMs = helperTimeout;
   await init();
   const adapter = backend === "cpu" ? null : await softwareAdapter();
@@ -90,7 +90,10 @@ async function initialize({ backend, weights, digits, helperTimeout }) {
     }
   }
   if (!HELPER) spawnHelpers(weights, loaded);
-  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, errors, testDigits, side: page_side(), toyGrid: plainToyGrid(toy_grid()) };
+  const side = page_side();
+  // The editor's erase presets, as the library erases them (one definition of the regions).
+  const erased = Object.fromEntries(regions.map((name) => [name, erased_region(name, side, side, 0)]));
+  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, errors, testDigits, side, toyGrid: plainToyGrid(toy_grid()), erased };
 }
 
 // wasm-bindgen objects cannot be posted (structured clone): their fields as plain objects.

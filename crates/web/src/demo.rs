@@ -8,6 +8,8 @@ use crate::readback::{js_err, read_floats, read_ints};
 use crate::state::{Loaded, Run, State, kind_of, order_of};
 use autoregress::data::MNIST_SIDE;
 use autoregress::data::idx::Images;
+use autoregress::region::Region;
+use autoregress::rng::Rng;
 use autoregress::{GenerateOptions, Generation, NextDistribution, weights};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,6 +23,16 @@ const PAGE_SIDE: usize = MNIST_SIDE;
 #[wasm_bindgen]
 pub fn page_side() -> u32 {
     PAGE_SIDE as u32
+}
+
+/// The in-painting editor's erase presets: `height * width` flags in raster order, 1 where
+/// region `name` ("top", "bottom", "left", "right", "centre", "random:P") is erased, as the
+/// library and the trainer erase it (`autoregress::region::Region::erased`). `seed` is used only
+/// by "random:P".
+#[wasm_bindgen]
+pub fn erased_region(name: &str, height: usize, width: usize, seed: u32) -> Result<Vec<u8>, JsError> {
+    let region = Region::from_name(name).map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(region.erased(height, width, &mut Rng::new(seed as u64)).into_iter().map(u8::from).collect())
 }
 
 /// The sizes of loaded weights: sequences of `len` values in `0..num_values`, images of

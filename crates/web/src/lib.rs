@@ -6,7 +6,7 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`backend`] | WebGPU set-up with a CPU fallback |
-//! | [`demo`] | the `Demo` object the worker drives: weights, runs per panel (sampling, in-painting), posterior |
+//! | [`demo`] | the `Demo` object the worker drives: weights, runs per panel (sampling, in-painting), posterior; the editor's erase presets |
 //! | `state` | what `Demo` keeps: the weights, a model per device, the run of each panel |
 //! | `readback` | tensors read back asynchronously (as WebGPU requires) into vectors for JS |
 //! | `probe` | `Demo::probe_logits`, the browser tests' CPU-against-WebGPU check |

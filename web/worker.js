@@ -1,7 +1,28 @@
 // The models' thread: loads the wasm crate (dist/web.js), fetches the weights, and runs one
 // generation per panel, a chunk of steps at a time, posting each chunk's pictures to the page.
-// Messages in: init, start, stop, backend, testDigit, probe, simulateDeviceLoss.
-// Messages out: ready, progress, runError, reply, fatal.
+//
+// Messages in (from the page; from the main worker, for a helper). Any of them may carry
+// `replyTo`, and is then answered with a `reply`:
+//   init {backend: "auto"|"gpu"|"cpu", weights: {kind: {url, what}}, digits: url|null,
+//         helperTimeout?: ms, regions?: [name]}
+//        -> {backend, gpu, gpuAvailable, note, adapterLabel, loaded: {kind: {description, shape}},
+//            errors: [message], testDigits, side, toyGrid, erased: {name: Uint8Array}}
+//   start {panel, id, kind, count, seed, temperature, order, perStep, known: Int32Array|null,
+//          image, and for images width, height, columns, scale, watch}
+//        (helpers: {panel, kind, count, seed, temperature, order, perStep, known} -> total steps)
+//   advance {panel, steps} (helpers only) -> {done, step, values}
+//   stop {panel}
+//   backend {gpu} -> {backend, gpu, gpuAvailable, note}
+//   testDigit {index} -> the digit's pixels
+//   probe {kind, gpu} -> the logits (tests)
+//   simulateDeviceLoss (tests: the next WebGPU chunk fails)
+// Messages out:
+//   reply {replyTo, value} or {replyTo, error}
+//   started {panel, id, total}
+//   progress {panel, id, done, step, total, values, pictures: {grid?, order?, posterior?}, backend, workers}
+//   runError {panel, id, message}
+//   backendChanged {backend, gpu, gpuAvailable, note} (WebGPU failed: the runs restarted on the CPU)
+//   fatal {message} (the wasm module trapped: every later message is answered with fatal)
 //
 // On the CPU, wasm runs on one core: an image run is split into blocks of samples, one per
 // worker, and "helper" copies of this worker (worker.js?role=helper, one per further core, up

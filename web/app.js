@@ -347,68 +347,112 @@ function drawSequences(canvas, grid, sequences, numValues, pins) {
   ctx.restore();
 }
 
+/** How many sequences the toy panel draws. */
+const TOY_COUNT = 25;
+
+// The pin editor: one large plot (CSS pixels), a column a position and a row a value.
+const PIN_PLOT = { w: 480, h: 200, left: 34, bottom: 28, top: 8 };
+
+/** Where position `k` (`px`) and value `v` (`py`) lie on the pin editor, for `len` positions of `numValues` values. */
+function pinScales(len, numValues) {
+  const P = PIN_PLOT;
+  return {
+    px: (k) => P.left + ((k + 0.5) * (P.w - P.left - 8)) / len,
+    py: (v) => P.top + ((numValues - 0.5 - v) * (P.h - P.top - P.bottom)) / numValues,
+  };
+}
+
+/** The pin editor with `pins` (position -> value) in red, and the line that lists them. */
+function drawPins(canvas, pins, len, numValues) {
+  const P = PIN_PLOT;
+  const { px, py } = pinScales(len, numValues);
+  const ctx = hiDpiContext(canvas, P.w, P.h);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, P.w, P.h);
+  ctx.strokeStyle = "#eee";
+  for (let k = 0; k < len; k++) {
+    ctx.beginPath();
+    ctx.moveTo(px(k), P.top);
+    ctx.lineTo(px(k), P.h - P.bottom);
+    ctx.stroke();
+  }
+  ctx.strokeStyle = "#ccc";
+  ctx.beginPath();
+  ctx.moveTo(P.left, py(len));
+  ctx.lineTo(P.w - 8, py(len));
+  ctx.stroke();
+  ctx.fillStyle = "#444";
+  ctx.font = "11px system-ui, sans-serif";
+  ctx.textAlign = "center";
+  for (const k of [0, Math.floor(len / 2) - 1, len - 1]) ctx.fillText(String(k + 1), px(k), P.h - P.bottom + 13);
+  ctx.fillText("position", (P.left + P.w) / 2, P.h - 3);
+  ctx.textAlign = "right";
+  for (const v of [0, len, numValues - 1]) ctx.fillText(String(v), P.left - 4, py(v) + 4);
+  ctx.fillStyle = "#d01e1e";
+  for (const [k, v] of pins) {
+    ctx.beginPath();
+    ctx.arc(px(k), py(v), 4, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  $("pin-count").textContent = pins.size ? `${pins.size} pinned: ${[...pins].sort((a, b) => a[0] - b[0]).map(([k, v]) => `x${k + 1}=${v}`).join(", ")}` : "no pins";
+}
+
+/**
+ * A click on the pin editor: a click on (or within a few pixels of) a pin removes it; elsewhere
+ * it pins the value under the pointer at that position. False if the click is off the plot.
+ */
+function clickPin(canvas, e, pins, len, numValues) {
+  const P = PIN_PLOT;
+  const rect = canvas.getBoundingClientRect();
+  const cx = ((e.clientX - rect.left) / rect.width) * P.w;
+  const cy = ((e.clientY - rect.top) / rect.height) * P.h;
+  const k = Math.round(((cx - P.left) * len) / (P.w - P.left - 8) - 0.5);
+  const v = Math.round(numValues - 0.5 - ((cy - P.top) * numValues) / (P.h - P.top - P.bottom));
+  if (k < 0 || k >= len || v < 0 || v >= numValues) return false;
+  if (pins.has(k) && Math.abs(pinScales(len, numValues).py(pins.get(k)) - cy) <= 6) pins.delete(k);
+  else pins.set(k, v);
+  return true;
+}
+
+/** The pin editor's controls: clicks on the plot (primary button) and Clear pins edit `pins`. */
+function setupPins(canvas, pins, len, numValues) {
+  const redraw = () => drawPins(canvas, pins, len, numValues);
+  canvas.addEventListener("pointerdown", (e) => {
+    if (e.button === 0 && clickPin(canvas, e, pins, len, numValues)) redraw();
+  });
+  $("pins-clear").addEventListener("click", () => { pins.clear(); redraw(); });
+  redraw();
+}
+
+/**
+ * The toy panel's request: `count` sequences of `len` values from the chosen model, through
+ * `pins` for the any-order model (the lecture's model cannot use them: `notes` says so).
+ */
+function toyRequest(notes, pins, count, len) {
+  const seed = readNumber("toy-seed", 0, 2 ** 31 - 1, notes);
+  const temperature = readNumber("toy-temp", 0, 10, notes, { integer: false, fallback: 1 });
+  const kind = $("toy-model").value;
+  const anyOrder = kind === "toy-any-order";
+  if (!anyOrder && pins.size) notes.push(`the lecture's model draws left to right and cannot use pins: ${count} plain sequences`);
+  let known = null;
+  if (anyOrder && pins.size) {
+    known = new Int32Array(count * len).fill(-1);
+    for (let s = 0; s < count; s++) for (const [k, v] of pins) known[s * len + k] = v;
+  }
+  return { kind, count, seed, temperature, order: "raster", perStep: 1, known, image: false };
+}
+
+/** The toy panel: the pin editor and its runs. Returns the panel's Generate, or nothing if no toy weights loaded. */
 function setupToy(ready) {
   const canvas = $("toy-canvas");
-  const pinCanvas = $("pin-canvas");
   const pins = new Map(); // position -> value
-  const count = 25;
+  const count = TOY_COUNT;
   prompt(canvas, `${count} sequences appear here.`, ...toyCanvasSize(ready.toyGrid, count));
   const kinds = ["toy-any-order", "toy"].filter((k) => ready.loaded[k]);
   if (kinds.length === 0) return;
   const { len, numValues } = ready.loaded[kinds[0]].shape;
-  const model = $("toy-model");
-  offerLoadedModels(model, ready);
-
-  // The pin editor: one large plot; a click pins the value under the pointer at that position.
-  const P = { w: 480, h: 200, left: 34, bottom: 28, top: 8 };
-  const px = (k) => P.left + ((k + 0.5) * (P.w - P.left - 8)) / len;
-  const py = (v) => P.top + ((numValues - 0.5 - v) * (P.h - P.top - P.bottom)) / numValues;
-  function drawPins() {
-    const ctx = hiDpiContext(pinCanvas, P.w, P.h);
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, P.w, P.h);
-    ctx.strokeStyle = "#eee";
-    for (let k = 0; k < len; k++) {
-      ctx.beginPath();
-      ctx.moveTo(px(k), P.top);
-      ctx.lineTo(px(k), P.h - P.bottom);
-      ctx.stroke();
-    }
-    ctx.strokeStyle = "#ccc";
-    ctx.beginPath();
-    ctx.moveTo(P.left, py(len));
-    ctx.lineTo(P.w - 8, py(len));
-    ctx.stroke();
-    ctx.fillStyle = "#444";
-    ctx.font = "11px system-ui, sans-serif";
-    ctx.textAlign = "center";
-    for (const k of [0, Math.floor(len / 2) - 1, len - 1]) ctx.fillText(String(k + 1), px(k), P.h - P.bottom + 13);
-    ctx.fillText("position", (P.left + P.w) / 2, P.h - 3);
-    ctx.textAlign = "right";
-    for (const v of [0, len, numValues - 1]) ctx.fillText(String(v), P.left - 4, py(v) + 4);
-    ctx.fillStyle = "#d01e1e";
-    for (const [k, v] of pins) {
-      ctx.beginPath();
-      ctx.arc(px(k), py(v), 4, 0, 2 * Math.PI);
-      ctx.fill();
-    }
-    $("pin-count").textContent = pins.size ? `${pins.size} pinned: ${[...pins].sort((a, b) => a[0] - b[0]).map(([k, v]) => `x${k + 1}=${v}`).join(", ")}` : "no pins";
-  }
-  pinCanvas.addEventListener("pointerdown", (e) => {
-    if (e.button !== 0) return;
-    const rect = pinCanvas.getBoundingClientRect();
-    const cx = ((e.clientX - rect.left) / rect.width) * P.w;
-    const cy = ((e.clientY - rect.top) / rect.height) * P.h;
-    const k = Math.round(((cx - P.left) * len) / (P.w - P.left - 8) - 0.5);
-    const v = Math.round(numValues - 0.5 - ((cy - P.top) * numValues) / (P.h - P.top - P.bottom));
-    if (k < 0 || k >= len || v < 0 || v >= numValues) return;
-    // A click on (or within a few pixels of) a pin removes it; elsewhere it pins that value.
-    if (pins.has(k) && Math.abs(py(pins.get(k)) - cy) <= 6) pins.delete(k);
-    else pins.set(k, v);
-    drawPins();
-  });
-  $("pins-clear").addEventListener("click", () => { pins.clear(); drawPins(); });
-  drawPins();
+  offerLoadedModels($("toy-model"), ready);
+  setupPins($("pin-canvas"), pins, len, numValues);
   window.__test.pins = pins;
 
   const runner = new Runner("toy", {
@@ -427,18 +471,9 @@ function setupToy(ready) {
   });
 
   const generate = () => runGeneration(runner, (notes) => {
-    const seed = readNumber("toy-seed", 0, 2 ** 31 - 1, notes);
-    const temperature = readNumber("toy-temp", 0, 10, notes, { integer: false, fallback: 1 });
-    const kind = model.value;
-    const anyOrder = kind === "toy-any-order";
-    if (!anyOrder && pins.size) notes.push(`the lecture's model draws left to right and cannot use pins: ${count} plain sequences`);
-    let known = null;
-    if (anyOrder && pins.size) {
-      known = new Int32Array(count * len).fill(-1);
-      for (let s = 0; s < count; s++) for (const [k, v] of pins) known[s * len + k] = v;
-    }
+    const request = toyRequest(notes, pins, count, len);
     delete canvas.dataset.count;
-    return { kind, count, seed, temperature, order: "raster", perStep: 1, known, image: false };
+    return request;
   });
   $("toy-go").disabled = false;
   $("toy-go").addEventListener("click", generate);
@@ -642,6 +677,64 @@ function eraseMask(editor, mask) {
   });
 }
 
+/** A blank editor: every pixel given, white. */
+function clearEditor(editor) {
+  editor.pixels.fill(0);
+  editor.known.fill(1);
+}
+
+/** Test digit `index` from the worker into the editor, every pixel given. */
+async function loadTestDigit(editor, index) {
+  const pixels = await models.call("testDigit", { index });
+  editor.pixels.set(pixels);
+  editor.known.fill(1);
+  window.__test.digitsLoaded = (window.__test.digitsLoaded || 0) + 1;
+}
+
+/** The editor's buttons: the erase presets, Clear, and Test digit (the next one each press). */
+function setupEditorButtons(editor, ready, redraw) {
+  for (const name of REGIONS) {
+    $(`erase-${name}`).addEventListener("click", () => {
+      eraseMask(editor, ready.erased[name]);
+      redraw();
+    });
+  }
+  $("editor-clear").addEventListener("click", () => {
+    clearEditor(editor);
+    redraw();
+  });
+  let nextDigit = 0;
+  const nextTestDigit = () => loadTestDigit(editor, nextDigit++ % ready.testDigits);
+  if (ready.testDigits > 0) {
+    $("editor-test").disabled = false;
+    $("editor-test").addEventListener("click", async () => {
+      await nextTestDigit();
+      redraw();
+    });
+  }
+  return nextTestDigit;
+}
+
+/** The in-painting panel's conditioning: the editor's picture (-1 where unknown), `count` times. */
+function editorKnown(editor, count) {
+  const one = Int32Array.from(editor.pixels, (v, i) => (editor.known[i] ? v : -1));
+  const known = new Int32Array(count * one.length);
+  for (let a = 0; a < count; a++) known.set(one, a * one.length);
+  return known;
+}
+
+/** Nothing to complete: the panel says so instead of running. */
+function showNothingToComplete(runner) {
+  runner.stop();
+  $("inpaint-status").textContent = "";
+  clearError($("inpaint-error"));
+  showError("Nothing to generate: every pixel is given. Mark pixels to generate with the Unknown brush or an Erase button.", $("inpaint-error"));
+}
+
+/**
+ * The in-painting panel: the editor (pen, erase presets, test digits) and the completions.
+ * Returns { loadTestDigit, redraw } for the first view, or nothing if no MNIST weights loaded.
+ */
 function setupInpainting(ready) {
   const canvas = $("editor");
   const model = $("inpaint-model");
@@ -654,32 +747,7 @@ function setupInpainting(ready) {
   linkOrderFields("inpaint");
   setupPen(canvas, editor, redraw);
   addEventListener("resize", redraw);
-
-  for (const name of REGIONS) {
-    $(`erase-${name}`).addEventListener("click", () => {
-      eraseMask(editor, ready.erased[name]);
-      redraw();
-    });
-  }
-  $("editor-clear").addEventListener("click", () => {
-    editor.pixels.fill(0);
-    editor.known.fill(1);
-    redraw();
-  });
-  let nextDigit = 0;
-  async function loadTestDigit() {
-    const pixels = await models.call("testDigit", { index: nextDigit++ % ready.testDigits });
-    editor.pixels.set(pixels);
-    editor.known.fill(1);
-    window.__test.digitsLoaded = (window.__test.digitsLoaded || 0) + 1;
-  }
-  if (ready.testDigits > 0) {
-    $("editor-test").disabled = false;
-    $("editor-test").addEventListener("click", async () => {
-      await loadTestDigit();
-      redraw();
-    });
-  }
+  const nextTestDigit = setupEditorButtons(editor, ready, redraw);
   redraw();
 
   const completions = $("completions");
@@ -698,25 +766,18 @@ function setupInpainting(ready) {
   const prepare = (notes) => {
     const count = readNumber("alternatives", 1, 16, notes, { fallback: 6 });
     const options = generationOptions("inpaint", notes, ready);
-    const unknown = editor.known.reduce((n, k) => n + (k ? 0 : 1), 0);
-    if (unknown === 0) {
-      runner.stop();
-      $("inpaint-status").textContent = "";
-      clearError($("inpaint-error"));
-      showError("Nothing to generate: every pixel is given. Mark pixels to generate with the Unknown brush or an Erase button.", $("inpaint-error"));
+    if (!editor.known.includes(0)) {
+      showNothingToComplete(runner);
       return null;
     }
-    const one = Int32Array.from(editor.pixels, (v, i) => (editor.known[i] ? v : -1));
-    const known = new Int32Array(count * one.length);
-    for (let a = 0; a < count; a++) known.set(one, a * one.length);
     delete completions.dataset.done;
-    return { ...options, count, known, image: true, width: side, height: side, columns: Math.min(count, 6), scale: 3, watch: 0 };
+    return { ...options, count, known: editorKnown(editor, count), image: true, width: side, height: side, columns: Math.min(count, 6), scale: 3, watch: 0 };
   };
   const onDone = (result, request) => {
     window.__test.lastCompletion = { known: Array.from(request.known), pixels: Array.from(result.values), steps: result.total };
   };
   $("complete").addEventListener("click", () => runGeneration(runner, prepare, onDone));
-  return { loadTestDigit, redraw };
+  return { loadTestDigit: nextTestDigit, redraw };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,8 +22,11 @@ use burn::tensor::activation::log_softmax;
 /// The default noise of the adaptive order: the scale of the Gumbel noise added to each
 /// position's certainty (`max_v log p(v)`, nats).
 pub const ADAPTIVE_NOISE: f64 = 1.0;
-/// The default window of the adaptive order: two rows of a 28x28 image.
-pub const ADAPTIVE_WINDOW: usize = 56;
+/// The default window of the adaptive order: two rows of an MNIST image.
+pub const ADAPTIVE_WINDOW: usize = 2 * crate::data::MNIST_SIDE;
+/// Positions per step of the any-order MNIST model by default: 49 steps for a digit (README,
+/// "Any-order models", speed table).
+pub const DEFAULT_PER_STEP_MNIST: usize = 16;
 
 /// In which order the unknown positions are filled.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +56,30 @@ pub enum VisitingOrder {
 impl VisitingOrder {
     /// The adaptive order with the noise and window the README's pictures and figures use.
     pub const ADAPTIVE: VisitingOrder = VisitingOrder::Adaptive { noise: ADAPTIVE_NOISE, window: ADAPTIVE_WINDOW };
+
+    /// The orders that have a name to be chosen by (the command line, the page).
+    pub const NAMED: [&'static str; 3] = ["raster", "random", "adaptive"];
+
+    /// The order named `raster`, `random` or `adaptive` (with the default noise and window).
+    pub fn from_name(name: &str) -> Option<VisitingOrder> {
+        match name {
+            "raster" => Some(VisitingOrder::Raster),
+            "random" => Some(VisitingOrder::Random),
+            "adaptive" => Some(VisitingOrder::ADAPTIVE),
+            _ => None,
+        }
+    }
+
+    /// The default order and positions per step of `kind`: the lecture's models take raster and
+    /// 1; the any-order MNIST model adaptive and [`DEFAULT_PER_STEP_MNIST`]; the any-order toy
+    /// model raster and 1, since the toy's sequences are built left to right (its samples are
+    /// valid about 4x as often as in the adaptive or a random order: README, "Any-order models").
+    pub fn default_for(kind: ModelKind) -> (VisitingOrder, usize) {
+        match kind {
+            ModelKind::MnistAnyOrder => (VisitingOrder::ADAPTIVE, DEFAULT_PER_STEP_MNIST),
+            _ => (VisitingOrder::Raster, 1),
+        }
+    }
 
     /// The order's name in messages and on the command line: `raster`, `random`, `adaptive` or
     /// `given`.

@@ -66,15 +66,23 @@ impl fmt::Display for WeightsError {
 
 impl std::error::Error for WeightsError {}
 
+/// The metadata keys of the spec, each written and read by the code below.
+const MODEL_KEY: &str = "autoregress.model";
+const SEQ_LEN_KEY: &str = "autoregress.seq_len";
+const WIDTH_KEY: &str = "autoregress.width";
+const NUM_VALUES_KEY: &str = "autoregress.num_values";
+const MEAN_KEY: &str = "autoregress.mean";
+const STD_KEY: &str = "autoregress.std";
+
 fn spec_metadata(spec: &ModelSpec) -> [(&'static str, String); 7] {
     [
         (FORMAT_KEY, FORMAT.to_string()),
-        ("autoregress.model", spec.kind.name().to_string()),
-        ("autoregress.seq_len", spec.seq_len.to_string()),
-        ("autoregress.width", spec.width.to_string()),
-        ("autoregress.num_values", spec.num_values.to_string()),
-        ("autoregress.mean", format!("{:?}", spec.mean)),
-        ("autoregress.std", format!("{:?}", spec.std)),
+        (MODEL_KEY, spec.kind.name().to_string()),
+        (SEQ_LEN_KEY, spec.seq_len.to_string()),
+        (WIDTH_KEY, spec.width.to_string()),
+        (NUM_VALUES_KEY, spec.num_values.to_string()),
+        (MEAN_KEY, format!("{:?}", spec.mean)),
+        (STD_KEY, format!("{:?}", spec.std)),
     ]
 }
 
@@ -82,22 +90,21 @@ fn spec_from_metadata(meta: &BTreeMap<String, String>) -> Result<ModelSpec, Weig
     if meta.get(FORMAT_KEY).map(String::as_str) != Some(FORMAT) {
         return Err(WeightsError::NotOurs);
     }
-    let get = |key: &str| {
-        meta.get(key).ok_or_else(|| WeightsError::BadMetadata(format!("missing {key}")))
-    };
+    let get = |key: &str| meta.get(key).ok_or_else(|| WeightsError::BadMetadata(format!("missing {key}")));
     fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, WeightsError> {
         v.parse().map_err(|_| WeightsError::BadMetadata(format!("{key} = {v:?} is not a number")))
     }
-    let model = get("autoregress.model")?;
+    let number = |key: &str| get(key).and_then(|v| num(key.trim_start_matches("autoregress."), v));
+    let model = get(MODEL_KEY)?;
     let kind = ModelKind::from_name(model)
         .ok_or_else(|| WeightsError::BadMetadata(format!("unknown model {model:?}")))?;
     let spec = ModelSpec {
         kind,
-        seq_len: num("seq_len", get("autoregress.seq_len")?)?,
-        width: num("width", get("autoregress.width")?)?,
-        num_values: num("num_values", get("autoregress.num_values")?)?,
-        mean: num("mean", get("autoregress.mean")?)?,
-        std: num("std", get("autoregress.std")?)?,
+        seq_len: number(SEQ_LEN_KEY)?,
+        width: number(WIDTH_KEY)?,
+        num_values: number(NUM_VALUES_KEY)?,
+        mean: get(MEAN_KEY).and_then(|v| num("mean", v))?,
+        std: get(STD_KEY).and_then(|v| num("std", v))?,
     };
     spec.validate().map_err(WeightsError::BadSpec)?;
     Ok(spec)

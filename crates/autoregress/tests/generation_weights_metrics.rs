@@ -29,12 +29,12 @@ fn generation_fills_every_position_with_values_in_range() {
 fn in_painting_never_changes_a_known_value_and_fills_the_rest() {
     let model = mnist_model();
     let n = 2;
-    let len = 28 * 28;
+    let len = MNIST_PIXELS;
     // Sample 0 knows its first 14 rows; sample 1 knows a scattered set of pixels.
     let known: Vec<i32> = (0..n * len)
         .map(|i| {
             let (s, p) = (i / len, i % len);
-            let keep = if s == 0 { p < 14 * 28 } else { p % 7 == 3 };
+            let keep = if s == 0 { p < 14 * MNIST_SIDE } else { p % 7 == 3 };
             if keep { ((p * 37) % 256) as i32 } else { -1 }
         })
         .collect();
@@ -43,7 +43,7 @@ fn in_painting_never_changes_a_known_value_and_fills_the_rest() {
     options.seed = 5;
     let mut generation = Generation::new(&model, &options, &device()).unwrap();
     // One step per position some sample does not know: the 56 known to both take none.
-    let known_to_both = (0..len).filter(|&p| p < 14 * 28 && p % 7 == 3).count();
+    let known_to_both = (0..len).filter(|&p| p < 14 * MNIST_SIDE && p % 7 == 3).count();
     assert_eq!(known_to_both, 56);
     assert_eq!(generation.run(&model, len), len - known_to_both);
     assert!(generation.is_done());
@@ -70,7 +70,7 @@ fn in_painting_never_changes_a_known_value_and_fills_the_rest() {
 #[test]
 fn lecture_in_painting_spends_steps_only_on_the_positions_to_generate() {
     let model = mnist_model();
-    let len = 28 * 28;
+    let len = MNIST_PIXELS;
     // Everything known but two pixels, one in the middle and the last.
     let holes = [400, len - 1];
     let known: Vec<i32> = (0..len).map(|p| if holes.contains(&p) { -1 } else { ((p * 11) % 256) as i32 }).collect();

@@ -1,7 +1,7 @@
 //! Throughput on each backend: for the lecture's MNIST model, training (forward, backward and
 //! Adam at batch 100; on flex with Burn's Adam too), forward passes, and generating 48 digits
 //! (one step a pixel); for the lecture's toy model, training at batch 100 (the load of
-//! `shared/bench/pytorch_lecture_models.py`); for the any-order U-Net, training, and 48 digits
+//! `../shared/bench/pytorch_lecture_models.py`, outside this repository); for the any-order U-Net, training, and 48 digits
 //! at several positions per step in raster and adaptive order.
 
 use crate::device::Chosen;

@@ -3,10 +3,10 @@
 
 use crate::commands;
 use crate::device::Backend;
-use crate::files;
 use anyhow::Result;
 use autoregress::{ModelKind, VisitingOrder};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Parser, Subcommand};
 use autoregress::batch::MaskMix;
 use autoregress::region::Region;
 use std::path::PathBuf;
@@ -19,7 +19,9 @@ pub struct Cli {
 }
 
 /// Every option's value is checked by these parsers, in one place: a bad value is one clap error
-/// naming the option (exit code 1, see `main.rs`) before any work starts.
+/// naming the option (exit code 1, see `main.rs`) before any work starts. What depends on the
+/// model as well (`train --len`) is checked by `ModelSpec::validate`, and files by their
+/// readers, before any long work too.
 mod parse {
     use autoregress::ModelKind;
     use autoregress::batch::MaskMix;
@@ -85,11 +87,6 @@ mod parse {
     }
 }
 
-/// Where the page loads `kind`'s weights from.
-pub(crate) fn default_weights(kind: ModelKind) -> PathBuf {
-    files::repo_root().join(format!("web/weights/{}.bpk", kind.name()))
-}
-
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Train a model, then export its weights, evaluate it and draw samples
@@ -100,7 +97,7 @@ pub(crate) enum Command {
     Sample(SampleArgs),
     /// The lecture's MNIST pictures: 48 digits, in-painting from the top half, the posterior view
     Pictures(PicturesArgs),
-    /// Training, forward and generation throughput of the MNIST model on every available backend
+    /// Throughput on every available backend: training, forward passes and generation of the lecture's models and the any-order MNIST model
     Bench(BenchArgs),
     /// Erase a region of images and complete it: an IDX file of completions and a PNG grid
     Inpaint(InpaintArgs),
@@ -223,8 +220,9 @@ pub(crate) struct EvalArgs {
     pub(crate) model: ModelKind,
     #[command(flatten)]
     pub(crate) weights: WeightsArgs,
-    #[command(flatten)]
-    pub(crate) data: DataArgs,
+    /// MNIST only: folder with the four standard MNIST (or Fashion-MNIST) files, gzip or raw
+    #[arg(long)]
+    pub(crate) data_dir: Option<PathBuf>,
     /// MNIST only: evaluate on the first N test images
     #[arg(long, value_parser = parse::at_least_one, default_value_t = 1000)]
     pub(crate) images: usize,
@@ -262,21 +260,13 @@ pub(crate) struct SampleArgs {
     pub(crate) out: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum OrderName {
-    /// Left to right, top to bottom
-    Raster,
-    /// One random permutation from the seed
-    Random,
-    /// Per sample, the most certain positions first, with Gumbel noise on the certainty
-    Adaptive,
-}
-
 #[derive(Args, Clone)]
 pub(crate) struct OrderArgs {
-    /// Visiting order (any-order models; the lecture's take raster only) [default: raster; mnist-any-order adaptive]
-    #[arg(long, value_enum)]
-    pub(crate) order: Option<OrderName>,
+    /// Visiting order (any-order models; the lecture's take raster only): raster (left to right,
+    /// top to bottom), random (one permutation from the seed), adaptive (per sample, the most
+    /// certain positions first, with Gumbel noise on the certainty) [default: raster; mnist-any-order adaptive]
+    #[arg(long, value_parser = PossibleValuesParser::new(VisitingOrder::NAMED))]
+    pub(crate) order: Option<String>,
     /// Positions drawn per step (any-order models) [default: lecture 1, any-order toy 1, any-order mnist 16]
     #[arg(long, value_parser = parse::at_least_one)]
     pub(crate) per_step: Option<usize>,
@@ -289,27 +279,24 @@ pub(crate) struct OrderArgs {
 }
 
 impl OrderArgs {
-    /// The order and positions per step for `model`, defaults filled in.
+    /// The order and positions per step for `kind`: the defaults of
+    /// [`VisitingOrder::default_for`], then what the options say.
     pub(crate) fn resolve(&self, kind: ModelKind) -> (VisitingOrder, usize) {
-        // The toy's sequences are built left to right (a run, a cut, a run): drawn in raster order
-        // the any-order toy model's samples are valid about 4x as often as in the adaptive or a
-        // random order (README, "Any-order models").
-        let default_order = if kind == ModelKind::MnistAnyOrder { OrderName::Adaptive } else { OrderName::Raster };
-        let order = match self.order.unwrap_or(default_order) {
-            OrderName::Raster => VisitingOrder::Raster,
-            OrderName::Random => VisitingOrder::Random,
-            OrderName::Adaptive => {
-                let noise = self.adaptive_noise.unwrap_or(autoregress::generate::ADAPTIVE_NOISE);
-                VisitingOrder::Adaptive { noise, window: self.adaptive_window.unwrap_or(autoregress::generate::ADAPTIVE_WINDOW) }
-            }
+        let (default_order, default_per_step) = VisitingOrder::default_for(kind);
+        let order = match self.order.as_deref() {
+            Some(name) => VisitingOrder::from_name(name).expect("one of the listed names"),
+            None => default_order,
         };
-        let per_step = self.per_step.unwrap_or(if kind == ModelKind::MnistAnyOrder { DEFAULT_PER_STEP_MNIST } else { 1 });
-        (order, per_step)
+        let order = match order {
+            VisitingOrder::Adaptive { noise, window } => VisitingOrder::Adaptive {
+                noise: self.adaptive_noise.unwrap_or(noise),
+                window: self.adaptive_window.unwrap_or(window),
+            },
+            other => other,
+        };
+        (order, self.per_step.unwrap_or(default_per_step))
     }
 }
-
-/// Positions per step of the any-order MNIST model by default (see the README's speed table).
-pub const DEFAULT_PER_STEP_MNIST: usize = 16;
 
 #[derive(Args)]
 pub(crate) struct PicturesArgs {

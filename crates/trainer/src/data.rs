@@ -3,6 +3,7 @@
 
 use crate::files;
 use anyhow::{Context, Result, bail};
+use autoregress::ModelSpec;
 use autoregress::data::idx::{Images, labels_from_idx};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,22 @@ pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
     } else {
         Ok(bytes)
     }
+}
+
+/// Images from `source` must have the size the weights at `weights` were trained for: checked
+/// before any work, naming both.
+pub fn check_geometry(images: &Images, source: &Path, spec: &ModelSpec, weights: &Path) -> Result<()> {
+    let (h, w) = (spec.height(), spec.width);
+    if (images.rows, images.cols) != (h, w) {
+        bail!(
+            "{} holds {}x{} images, the weights {} are for {h}x{w}: use images of the model's size",
+            source.display(),
+            images.rows,
+            images.cols,
+            weights.display()
+        );
+    }
+    Ok(())
 }
 
 pub fn read_images(path: &Path) -> Result<Images> {

@@ -67,22 +67,6 @@ pub fn check_writable(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Every number in `value` must be one: serde writes NaN and infinities as `null`.
-pub fn check_figures(value: &serde_json::Value, what: &str) -> Result<()> {
-    fn find_null(v: &serde_json::Value, at: String) -> Option<String> {
-        match v {
-            serde_json::Value::Null => Some(at),
-            serde_json::Value::Object(m) => m.iter().find_map(|(k, v)| find_null(v, format!("{at}.{k}"))),
-            serde_json::Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| find_null(v, format!("{at}[{i}]"))),
-            _ => None,
-        }
-    }
-    if let Some(at) = find_null(value, String::new()) {
-        bail!("{what}: the figure {} is not a number (NaN or infinite): the weights or data are damaged", at.trim_start_matches('.'));
-    }
-    Ok(())
-}
-
 /// Writes two files that belong together, all or nothing: both go to temporary files first and
 /// are renamed only once both are complete.
 pub fn write_pair(a: (&Path, &[u8]), b: (&Path, &[u8])) -> Result<()> {

@@ -2,13 +2,15 @@
 //! and draws the lecture's pictures. Run `cargo run -p trainer --release -- --help`.
 
 mod bench;
+mod checkpoint;
 mod cli;
 mod commands;
 mod data;
 mod device;
 mod eval;
 mod files;
-mod generating;
+mod interrupt;
+mod outputs;
 mod optim;
 mod progress;
 mod report;

@@ -3,6 +3,7 @@
 //! caught by `files::check_figures` before anything is written.
 
 use autoregress::batch::MaskMix;
+use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 /// `eval` of a toy model: exact left-to-right figures on fresh test sequences, and samples.
@@ -79,6 +80,12 @@ pub struct MaskMixRecord {
     pub uniform: f64,
     pub prefix: f64,
     pub region: f64,
+}
+
+impl From<MaskMixRecord> for MaskMix {
+    fn from(m: MaskMixRecord) -> Self {
+        MaskMix { uniform: m.uniform, prefix: m.prefix, region: m.region }
+    }
 }
 
 impl From<MaskMix> for MaskMixRecord {
@@ -167,6 +174,23 @@ impl TrainMetrics {
         };
         TrainingRecord { then_bits_per_dim: bits, then_nats_per_position: nats, ..self.training.clone() }
     }
+}
+
+/// Every number in `value` must be one: serde writes NaN and infinities as `null`.
+pub fn check_figures(record: &impl Serialize, what: &str) -> Result<()> {
+    let value = serde_json::to_value(record)?;
+    fn find_null(v: &serde_json::Value, at: String) -> Option<String> {
+        match v {
+            serde_json::Value::Null => Some(at),
+            serde_json::Value::Object(m) => m.iter().find_map(|(k, v)| find_null(v, format!("{at}.{k}"))),
+            serde_json::Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| find_null(v, format!("{at}[{i}]"))),
+            _ => None,
+        }
+    }
+    if let Some(at) = find_null(&value, String::new()) {
+        bail!("{what}: the figure {} is not a number (NaN or infinite): the weights or data are damaged", at.trim_start_matches('.'));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,18 +3,17 @@
 //! positions and every unknown one to predict; cross-entropy; Adam. Checkpoints at a steady
 //! interval (and on Ctrl-C) so an interrupted run resumes where it stopped.
 
-use crate::{files, progress};
-use anyhow::{Context, Result, bail};
+use crate::checkpoint::{Checkpoint, Resumed};
+use crate::{interrupt, progress};
+use anyhow::{Result, bail};
 use autoregress::batch::{MaskMix, any_order_batch, random_positions, sequences_tensor, training_batch, training_mask};
 use autoregress::data::toy::toy_dataset;
 use autoregress::burn::module::Module;
 use crate::optim;
 use autoregress::burn::optim::{GradientsParams, ModuleOptimizer};
-use autoregress::burn::store::burn_pack::Bytes;
 use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
 use autoregress::rng::Rng;
-use autoregress::{ArModel, ModelSpec, weights};
-use serde::{Deserialize, Serialize};
+use autoregress::{ArModel, ModelSpec};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -96,130 +95,8 @@ pub fn ensure_same_shape(found: &ModelSpec, run: &ModelSpec) -> Result<()> {
     Ok(())
 }
 
-/// Set while a checkpoint is being written (Ctrl-C then waits for it to finish).
-pub static SAVING: AtomicBool = AtomicBool::new(false);
-/// Set by a second Ctrl-C during a save: quit once the checkpoint is whole.
-pub static QUIT_AFTER_SAVE: AtomicBool = AtomicBool::new(false);
-
-/// FNV-1a, 64 bits: a checksum tying a checkpoint's parts together.
-fn fnv64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
-
 fn mix(seed: u64, a: u64) -> u64 {
     Rng::new(seed ^ a.wrapping_mul(0xA24B_AED4_963E_E407)).next_u64()
-}
-
-struct Checkpoint<'a> {
-    dir: &'a PathBuf,
-}
-
-/// A checkpoint's `state.json`. Written last, it names the other parts by checksum (FNV-1a,
-/// 16 hex digits): a checkpoint whose write was cut short is refused, never resumed from
-/// mismatched parts.
-#[derive(Serialize, Deserialize)]
-struct CheckpointState {
-    /// Absent in checkpoints older than the checksums: those are refused.
-    model_fnv64: Option<String>,
-    optim_fnv64: Option<String>,
-    /// The model's name (`ModelKind::name`).
-    model: String,
-    /// Optimizer steps done.
-    step: usize,
-    epochs: usize,
-    batch_size: usize,
-    lr: f64,
-    seed: u64,
-    /// Training seconds so far, over every resumed part of the run.
-    elapsed_s: f64,
-    /// Shares of uniform, prefix and region masks (any-order models; absent: the default).
-    mask_mix: Option<[f64; 3]>,
-}
-
-/// What a checkpoint resumes.
-struct Resumed {
-    model: ArModel,
-    optim: ModuleOptimizer,
-    step: usize,
-    elapsed_s: f64,
-    opts: TrainOptions,
-}
-
-impl Checkpoint<'_> {
-    fn save(&self, model: &ArModel, optim: &ModuleOptimizer, step: usize, opts: &TrainOptions, elapsed: f64) -> Result<()> {
-        let dir = self.dir;
-        let model_bytes = weights::to_bytes(model)?;
-        files::write(&dir.join("model.bpk"), &model_bytes)?;
-        let optim_bytes = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        files::write(&dir.join("optim.bpk"), &optim_bytes)?;
-        let state = CheckpointState {
-            model_fnv64: Some(format!("{:016x}", fnv64(&model_bytes))),
-            optim_fnv64: Some(format!("{:016x}", fnv64(&optim_bytes))),
-            model: model.spec.kind.name().to_string(),
-            step,
-            epochs: opts.epochs,
-            batch_size: opts.batch_size,
-            lr: opts.lr,
-            seed: opts.seed,
-            elapsed_s: elapsed,
-            mask_mix: Some([opts.mask_mix.uniform, opts.mask_mix.prefix, opts.mask_mix.region]),
-        };
-        files::write_json(&dir.join("state.json"), &serde_json::to_value(&state)?)
-    }
-
-    /// The model, optimizer, step, elapsed seconds and options stored in the checkpoint folder.
-    fn load(&self, model: &ArModel, device: &Device) -> Result<Resumed> {
-        let dir = self.dir;
-        let state_path = dir.join("state.json");
-        let state: CheckpointState = serde_json::from_slice(&files::read(&state_path).context(
-            "nothing to resume from: train without --resume first, or point --checkpoint-dir at a run",
-        )?)
-        .with_context(|| format!("{} is not a checkpoint state this trainer wrote", state_path.display()))?;
-        let bytes = files::read(&dir.join("model.bpk"))?;
-        let optim_bytes = files::read(&dir.join("optim.bpk"))?;
-        for (part, bytes, key, stored) in [
-            ("model.bpk", &bytes, "model_fnv64", &state.model_fnv64),
-            ("optim.bpk", &optim_bytes, "optim_fnv64", &state.optim_fnv64),
-        ] {
-            let stored = stored.as_deref().with_context(|| {
-                format!(
-                    "the checkpoint in {} predates checksums of its parts ({key} missing in state.json): \
-                     it cannot be checked, so it is not resumed; start again without --resume",
-                    dir.display()
-                )
-            })?;
-            if stored != format!("{:016x}", fnv64(bytes)) {
-                bail!(
-                    "the checkpoint in {}: {part} is not the one state.json was written with (a write cut short?): \
-                     its parts disagree, so it cannot be resumed; start again without --resume",
-                    dir.display()
-                );
-            }
-        }
-        let loaded = weights::from_bytes(&bytes, Some(model.spec.kind), device)
-            .with_context(|| format!("{}: unusable checkpoint", dir.join("model.bpk").display()))?;
-        ensure_same_shape(&loaded.spec, &model.spec)
-            .with_context(|| format!("the checkpoint in {}: use another --checkpoint-dir", dir.display()))?;
-        let optim = optim::adam()
-            .from_bytes(Bytes::from_bytes_vec(optim_bytes))
-            .map_err(|e| anyhow::anyhow!("{}: unusable optimizer state: {e:?}", dir.join("optim.bpk").display()))?;
-        let opts = TrainOptions {
-            epochs: state.epochs,
-            batch_size: state.batch_size,
-            lr: state.lr,
-            seed: state.seed,
-            checkpoint_dir: dir.clone(),
-            checkpoint_every: Duration::ZERO,
-            resume: true,
-            mask_mix: match state.mask_mix {
-                Some([uniform, prefix, region]) => MaskMix { uniform, prefix, region },
-                None => MaskMix::default_for(model.spec.kind),
-            },
-            log_every: 0,
-            quiet: false,
-        };
-        Ok(Resumed { model: loaded.train(), optim, step: state.step, elapsed_s: state.elapsed_s, opts })
-    }
 }
 
 /// Trains `model` (on an autodiff device) on `data`.
@@ -308,11 +185,9 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
             let due = last_checkpoint.elapsed() >= opts.checkpoint_every;
             if due || stopping || step == total {
                 let elapsed = elapsed_before + started.elapsed().as_secs_f64();
-                SAVING.store(true, Ordering::SeqCst);
-                let saved = checkpoint.save(&model, &optim, step, &opts, elapsed);
-                SAVING.store(false, Ordering::SeqCst);
+                let saved = interrupt::saving(|| checkpoint.save(&model, &optim, step, &opts, elapsed));
                 saved?;
-                if QUIT_AFTER_SAVE.load(Ordering::SeqCst) {
+                if interrupt::quit_after_save() {
                     eprintln!("checkpoint saved in {}; quitting", opts.checkpoint_dir.display());
                     std::process::exit(130);
                 }

@@ -113,22 +113,22 @@ impl MnistConvNet {
 
     /// Row skipping: the logits `[N, C]` of [`MnistConvNet::forward`] for inputs `[N, 2, H, W]`
     /// whose rows from `known_rows` on are empty (mask 0, value 0), computing only the features
-    /// that see the rows above. `empty` comes from [`MnistConvNet::row_skip_features`] of this
+    /// that see the rows above. `skip` comes from [`MnistConvNet::row_skip_features`] of this
     /// network; `known_rows` is the number of input rows with anything known, rounded up.
-    pub fn forward_row_skipped(&self, input: Tensor<4>, empty: &RowSkipFeatures, known_rows: usize) -> Tensor<2> {
+    pub fn forward_row_skipped(&self, input: Tensor<4>, skip: &RowSkipFeatures, known_rows: usize) -> Tensor<2> {
         // Feature row i sees input rows POOL * i .. POOL * i + RECEPTIVE_FIELD: it is empty
         // when POOL * i >= known_rows.
         let needed = known_rows.div_ceil(POOL).max(1);
-        if needed >= empty.rows {
+        if needed >= skip.rows {
             return self.forward(input);
         }
         let [n, c, _, w] = input.dims();
         let x = self.features(input.slice([0..n, 0..c, 0..POOL * (needed - 1) + RECEPTIVE_FIELD, 0..w]));
-        let k = needed * CHANNELS * empty.cols;
+        let k = needed * CHANNELS * skip.cols;
         let x = x.swap_dims(1, 2).reshape([n, k]);
-        let [_, hidden] = empty.fc1_by_row.dims();
-        let top = empty.fc1_by_row.clone().slice([0..k, 0..hidden]);
-        let fc1 = x.matmul(top) + empty.bias_from.clone().slice([needed..needed + 1, 0..hidden]);
+        let [_, hidden] = skip.fc1_by_row.dims();
+        let top = skip.fc1_by_row.clone().slice([0..k, 0..hidden]);
+        let fc1 = x.matmul(top) + skip.bias_from.clone().slice([needed..needed + 1, 0..hidden]);
         self.fc2.forward(relu(fc1))
     }
 }

@@ -1,6 +1,6 @@
 //! Two families of networks behind one interface, [`ArModel`]:
 //!
-//! * the lecture's two networks (`toy-conv1d`, `mnist-lenet`): `(mask, values) -> logits of the
+//! * the lecture's two networks (`toy`, `mnist`): `(mask, values) -> logits of the
 //!   next value` in raster order, trained with one random position per sequence;
 //! * our order-agnostic (any-order) networks (`toy-any-order`, `mnist-any-order`):
 //!   `(mask, values) -> logits of every position` in one pass, trained over random sets of known
@@ -196,8 +196,8 @@ impl ArModel {
     pub fn logits_row_skipped(&self, row_skip: &RowSkip, sequences: Tensor<2, Int>, mask: Tensor<2>, skip_from: usize) -> Tensor<2> {
         let values = self.normalize(sequences, mask.clone());
         match (&self.net, &row_skip.0) {
-            (Net::Mnist(net), Some(empty)) => {
-                net.forward_row_skipped(self.image(mask, values), empty, skip_from.div_ceil(self.spec.width))
+            (Net::Mnist(net), Some(features)) => {
+                net.forward_row_skipped(self.image(mask, values), features, skip_from.div_ceil(self.spec.width))
             }
             _ => self.forward(mask, values),
         }

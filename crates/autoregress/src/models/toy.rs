@@ -22,10 +22,20 @@ pub struct ToyConvNet {
     fc2: Linear,
 }
 
-/// Length left after the feature layers, `None` when the input is too short for them.
+/// Input channels: mask, values.
+const INPUT_CHANNELS: usize = 2;
+const CONV1_CHANNELS: usize = 32;
+/// Output channels of conv2.
+const CHANNELS: usize = 64;
+const KERNEL: usize = 5;
+const POOL: usize = 2;
+const HIDDEN: usize = 200;
+
+/// Length left after the feature layers (convolution, pool, twice; no padding), `None` when the
+/// input is too short for them.
 fn features_len(len: usize) -> Option<usize> {
-    let after_pool1 = len.checked_sub(4)? / 2;
-    let out = after_pool1.checked_sub(4)? / 2;
+    let after_pool1 = len.checked_sub(KERNEL - 1)? / POOL;
+    let out = after_pool1.checked_sub(KERNEL - 1)? / POOL;
     (out > 0).then_some(out)
 }
 
@@ -42,13 +52,13 @@ impl ToyConvNet {
     /// When `len` is below 16 (too short for the two convolutions and pools), which
     /// [`ModelSpec::validate`](crate::ModelSpec::validate) rejects.
     pub fn new(len: usize, num_values: usize, device: &Device) -> Self {
-        let flat = 64 * features_len(len).expect("length checked by ModelSpec::validate");
+        let flat = CHANNELS * features_len(len).expect("length checked by ModelSpec::validate");
         ToyConvNet {
-            conv1: Conv1dConfig::new(2, 32, 5).init(device),
-            conv2: Conv1dConfig::new(32, 64, 5).init(device),
-            pool: MaxPool1dConfig::new(2).init(),
-            fc1: LinearConfig::new(flat, 200).init(device),
-            fc2: LinearConfig::new(200, num_values).init(device),
+            conv1: Conv1dConfig::new(INPUT_CHANNELS, CONV1_CHANNELS, KERNEL).init(device),
+            conv2: Conv1dConfig::new(CONV1_CHANNELS, CHANNELS, KERNEL).init(device),
+            pool: MaxPool1dConfig::new(POOL).init(),
+            fc1: LinearConfig::new(flat, HIDDEN).init(device),
+            fc2: LinearConfig::new(HIDDEN, num_values).init(device),
         }
     }
 

@@ -2,9 +2,9 @@
 
 use crate::cli::EvalArgs;
 use autoregress::ModelKind;
-use crate::{eval, files};
-use anyhow::{Result, bail};
-use crate::report::{Eval, EvalReport};
+use crate::{data, eval};
+use anyhow::Result;
+use crate::report::{self, Eval, EvalReport};
 use super::load_mnist;
 
 pub fn run(a: EvalArgs) -> Result<()> {
@@ -15,23 +15,14 @@ pub fn run(a: EvalArgs) -> Result<()> {
             Eval::Toy(eval::toy(&model, &chosen.device, a.sequences, a.sequences, a.seed, quiet))
         }
         ModelKind::Mnist | ModelKind::MnistAnyOrder => {
-            let m = load_mnist(&a.data.data_dir)?;
+            let m = load_mnist(&a.data_dir)?;
             let (tr, te) = (&m.train.images, &m.test.images);
-            if (te.rows, te.cols) != (model.spec.height(), model.spec.width) {
-                bail!(
-                    "{} is for {}x{} images, the data in the data folder is {}x{}",
-                    path.display(),
-                    model.spec.height(),
-                    model.spec.width,
-                    te.rows,
-                    te.cols
-                );
-            }
+            data::check_geometry(te, &m.test.path, &model.spec, &path)?;
             Eval::Mnist(eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, a.inpaint_images, quiet))
         }
     };
     let metrics = EvalReport { eval, weights: path.display().to_string(), device: chosen.name.to_string() };
-    files::check_figures(&serde_json::to_value(&metrics)?, &format!("the evaluation of {}", path.display()))?;
+    report::check_figures(&metrics, &format!("the evaluation of {}", path.display()))?;
     if a.json {
         println!("{}", serde_json::to_string(&metrics)?);
     } else {

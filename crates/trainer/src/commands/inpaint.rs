@@ -1,7 +1,7 @@
 //! `trainer inpaint`: regions of test images erased and completed, written as IDX and PNG.
 
 use crate::cli::InpaintArgs;
-use crate::{data, files, generating};
+use crate::{data, files, outputs};
 use anyhow::{Result, bail};
 use autoregress::rng::Rng;
 use super::runs_dir;
@@ -12,15 +12,7 @@ pub fn run(a: InpaintArgs) -> Result<()> {
     let input = a.input.clone().unwrap_or_else(|| data::default_dir().join("t10k-images-idx3-ubyte.gz"));
     let images = data::read_images(&input)?.take(a.images);
     let (h, w) = (model.spec.height(), model.spec.width);
-    if (images.rows, images.cols) != (h, w) {
-        bail!(
-            "{} holds {}x{} images, the weights {} are for {h}x{w}: use images of the model's size",
-            input.display(),
-            images.rows,
-            images.cols,
-            path.display()
-        );
-    }
+    data::check_geometry(&images, &input, &model.spec, &path)?;
     let erased: Vec<Vec<bool>> = match &a.mask {
         Some(mask_path) => {
             let masks = data::read_images(mask_path)?;
@@ -47,11 +39,11 @@ pub fn run(a: InpaintArgs) -> Result<()> {
     for path in [&idx_path, &png_path] {
         files::check_writable(path)?;
     }
-    let settings = generating::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
-    let completions = generating::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
+    let settings = outputs::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
+    let completions = outputs::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
     let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
-    files::write(&idx_path, &generating::as_images(&model, &flat).to_idx())?;
-    files::write(&png_path, &generating::inpainting_png(&images, &erased, &completions))?;
+    files::write(&idx_path, &outputs::as_images(&model, &flat).to_idx())?;
+    files::write(&png_path, &outputs::inpainting_png(&images, &erased, &completions))?;
     eprintln!("wrote {} ({} completions, image-major) and {}", idx_path.display(), flat.len() / (h * w), png_path.display());
     Ok(())
 }

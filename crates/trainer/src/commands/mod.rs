@@ -1,6 +1,6 @@
 //! Each command's body, one file a command; `cli.rs` parses and validates the arguments and
 //! calls `run` here. The work itself lives in the focused modules (`crate::train`,
-//! `crate::eval`, `crate::bench`, `crate::generating`).
+//! `crate::eval`, `crate::bench`, `crate::outputs`).
 
 pub mod bench;
 pub mod eval;
@@ -10,12 +10,17 @@ pub mod sample;
 pub mod train;
 
 use autoregress::ModelKind;
-use crate::cli::{WeightsArgs, default_weights};
+use crate::cli::WeightsArgs;
 use crate::device::{self, Chosen};
 use crate::{data, files};
 use autoregress::ArModel;
 use anyhow::Result;
 use std::path::PathBuf;
+
+/// Where the page loads `kind`'s weights from.
+pub(crate) fn default_weights(kind: ModelKind) -> PathBuf {
+    files::repo_root().join(format!("web/weights/{}.bpk", kind.name()))
+}
 
 pub(crate) fn runs_dir(model: ModelKind) -> PathBuf {
     files::repo_root().join("runs").join(model.name())

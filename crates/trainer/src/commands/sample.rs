@@ -2,7 +2,7 @@
 
 use crate::cli::SampleArgs;
 use autoregress::ModelKind;
-use crate::{eval, files, generating};
+use crate::{eval, files, outputs};
 use anyhow::Result;
 use autoregress::data::toy::toy_dataset;
 use autoregress::GenerateOptions;
@@ -18,15 +18,15 @@ pub fn run(a: SampleArgs) -> Result<()> {
     }
     let (order, per_step) = a.order.resolve(a.model);
     let options = GenerateOptions { seed: a.seed, temperature: a.temperature, order, per_step, ..GenerateOptions::new(count) };
-    let values = generating::run(&model, &options, &chosen.device, false)?;
+    let values = autoregress::host::ints(outputs::run(&model, &options, &chosen.device, false)?.values());
     match a.model {
         ModelKind::Toy | ModelKind::ToyAnyOrder => {
             let train = toy_dataset(eval::TOY_TRAIN_SEED, count, model.spec.seq_len);
-            generating::toy_files(&model, &values, &train, &out)?;
+            outputs::toy_files(&model, &values, &train, &out)?;
             eprintln!("wrote {} and {}", files::with_suffix(&out, ".txt").display(), files::with_suffix(&out, ".png").display());
         }
         ModelKind::Mnist | ModelKind::MnistAnyOrder => {
-            generating::digit_files(&model, &values, &out)?;
+            outputs::digit_files(&model, &values, &out)?;
             eprintln!("wrote {} and {}", files::with_suffix(&out, ".png").display(), files::with_suffix(&out, ".idx3-ubyte").display());
         }
     }

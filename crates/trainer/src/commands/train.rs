@@ -1,19 +1,19 @@
 //! `trainer train`: the run's options checked, the data, Ctrl-C, the training loop
 //! (`crate::train`), then the final evaluation, the weights, metrics and pictures.
 
-use crate::cli::{TrainArgs, default_weights};
+use crate::cli::TrainArgs;
 use crate::device;
-use crate::{eval, files, generating, train};
+use crate::interrupt::{self, Phase};
+use crate::{eval, files, outputs, train};
 use anyhow::{Context, Result, bail};
 use autoregress::batch::{MaskMix, mean_std};
 use autoregress::data::toy::toy_dataset;
+use autoregress::host::ints;
 use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec};
-use crate::report::{Eval, PastMetrics, TrainMetrics, TrainingRecord};
+use crate::report::{self, Eval, PastMetrics, TrainMetrics, TrainingRecord};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
-use super::{load_mnist, runs_dir};
+use super::{default_weights, load_mnist, runs_dir};
 
 /// The runs that made the --init weights, from the metrics file beside them (oldest first),
 /// so a warm-started model's metrics keep its whole training history. No file: no history; a
@@ -34,50 +34,6 @@ fn earlier_runs(init: &Path) -> Vec<TrainingRecord> {
 
 fn checkpoint_dir_of(a: &TrainArgs, run_dir: &Path) -> PathBuf {
     a.checkpoint_dir.clone().unwrap_or_else(|| run_dir.join("checkpoint"))
-}
-
-static STOP: AtomicBool = AtomicBool::new(false);
-/// What Ctrl-C interrupts: training (save a checkpoint), the final evaluation (quit; nothing
-/// written yet), or the final write of weights and metrics (finish it, then quit).
-static PHASE: AtomicU8 = AtomicU8::new(TRAINING);
-const TRAINING: u8 = 0;
-const FINISHING: u8 = 1;
-const WRITING: u8 = 2;
-const DONE: u8 = 3;
-static QUIT_AFTER_WRITE: AtomicBool = AtomicBool::new(false);
-static CHECKPOINT_DIR: OnceLock<PathBuf> = OnceLock::new();
-
-fn on_ctrl_c() {
-    match PHASE.load(Ordering::SeqCst) {
-        TRAINING => {
-            if STOP.swap(true, Ordering::SeqCst) {
-                if train::SAVING.load(Ordering::SeqCst) {
-                    // Quitting mid-save would leave a checkpoint whose parts disagree.
-                    train::QUIT_AFTER_SAVE.store(true, Ordering::SeqCst);
-                    eprintln!("\nfinishing the checkpoint being saved, then quitting");
-                    return;
-                }
-                std::process::exit(130);
-            }
-            eprintln!("\nstopping: saving a checkpoint (Ctrl-C again to quit at once)");
-        }
-        FINISHING => {
-            let dir = CHECKPOINT_DIR.get().map(|d| d.display().to_string()).unwrap_or_default();
-            eprintln!(
-                "\ninterrupted after training: no weights or metrics written; the trained model is in the \
-                 checkpoint {dir}: run the same command with --resume to evaluate and write it"
-            );
-            std::process::exit(130);
-        }
-        WRITING => {
-            QUIT_AFTER_WRITE.store(true, Ordering::SeqCst);
-            eprintln!("\nfinishing the write of the weights and metrics, then quitting");
-        }
-        _ => {
-            eprintln!("\ninterrupted: the weights and metrics are written; only the samples and pictures were cut short");
-            std::process::exit(130);
-        }
-    }
 }
 
 pub fn run(a: TrainArgs) -> Result<()> {
@@ -145,8 +101,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         log_every: 20,
         quiet: a.quiet,
     };
-    let _ = CHECKPOINT_DIR.set(opts.checkpoint_dir.clone());
-    ctrlc::set_handler(on_ctrl_c).context("cannot install the Ctrl-C handler")?;
+    interrupt::install(&opts.checkpoint_dir)?;
 
     // For --init: the weights and the history beside them, read now since --out may be the same file.
     let (model, init) = match &a.init {
@@ -161,7 +116,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     // The toy generator is known: an any-order toy model sees fresh sequences every batch.
     let fresh_toy = a.model == ModelKind::ToyAnyOrder;
     let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len, fresh_toy };
-    let outcome = train::train(model, &set, &opts, &ad, &STOP)?;
+    let outcome = train::train(model, &set, &opts, &ad, &interrupt::STOP)?;
     if outcome.interrupted {
         eprintln!(
             "interrupted at step {}; continue with the same command and --resume (checkpoint in {})",
@@ -170,7 +125,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         );
         return Ok(());
     }
-    PHASE.store(FINISHING, Ordering::SeqCst);
+    interrupt::enter(Phase::Finishing);
     let model = outcome.model;
     let device = &chosen.device;
     let eval = match &mnist {
@@ -200,11 +155,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let metrics = TrainMetrics { eval, training, earlier_runs };
     // This run's figures only: earlier runs' records are copied as they were.
     let own = TrainMetrics { earlier_runs: Vec::new(), ..metrics.clone() };
-    files::check_figures(&serde_json::to_value(&own)?, "the metrics").map_err(|e| {
+    report::check_figures(&own, "the metrics").map_err(|e| {
         e.context(format!("nothing written; the trained model is in the checkpoint {}", opts.checkpoint_dir.display()))
     })?;
     // Weights and metrics belong together: both are written, or neither.
-    PHASE.store(WRITING, Ordering::SeqCst);
+    interrupt::enter(Phase::Writing);
     let written = files::write_pair(
         (&out, &autoregress::weights::to_bytes(&model)?),
         (&metrics_path, (serde_json::to_string_pretty(&metrics)? + "\n").as_bytes()),
@@ -215,21 +170,21 @@ pub fn run(a: TrainArgs) -> Result<()> {
             opts.checkpoint_dir.display()
         )));
     }
-    if QUIT_AFTER_WRITE.load(Ordering::SeqCst) {
+    if interrupt::quit_after_write() {
         eprintln!("weights written to {} and metrics to {}; quitting", out.display(), metrics_path.display());
         std::process::exit(130);
     }
-    PHASE.store(DONE, Ordering::SeqCst);
+    interrupt::enter(Phase::Done);
     println!("{}", serde_json::to_string_pretty(&metrics)?);
     eprintln!("weights written to {}, metrics to {}", out.display(), metrics_path.display());
 
     match &mnist {
         None => {
             let options = GenerateOptions { seed: a.seed, ..GenerateOptions::new(25) };
-            let generated = generating::run(&model, &options, device, a.quiet)?;
-            generating::toy_files(&model, &generated, &train_seqs, &run_dir.join("samples"))?;
+            let generated = outputs::run(&model, &options, device, a.quiet)?;
+            outputs::toy_files(&model, &ints(generated.values()), &train_seqs, &run_dir.join("samples"))?;
         }
-        Some(m) => crate::commands::pictures::mnist_pictures(&model, m, device, a.seed, &run_dir)?,
+        Some(m) => outputs::mnist_pictures(&model, m, device, a.seed, &run_dir)?,
     }
     eprintln!("samples and pictures in {}", run_dir.display());
     Ok(())

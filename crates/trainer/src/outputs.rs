@@ -1,17 +1,21 @@
-//! Generating with trained weights: sequences as text and pictures, digits as PNG and IDX,
-//! in-painting of test digits and the posterior picture.
+//! What generation with trained weights writes: sequences as text and pictures, digits as PNG
+//! and IDX, in-painting grids, the posterior picture, and the lecture's MNIST pictures (for
+//! `pictures` and after `train`).
 
-use autoregress::render::figures::{self as pictures, PosteriorPanel};
+use autoregress::render::figures::{self, PosteriorPanel};
+use crate::data::Mnist;
 use crate::{files, progress};
 use anyhow::Result;
 use autoregress::burn::tensor::Device;
 use autoregress::data::idx::Images;
 use autoregress::host::{floats, ints};
+use autoregress::region::Region;
+use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, Generation, VisitingOrder};
 use std::path::Path;
 
-/// Runs a generation to its end with a progress bar; the values, row-major.
-pub fn run(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: bool) -> Result<Vec<i64>> {
+/// Runs a generation to its end with a progress bar (none when `quiet`).
+pub fn run(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: bool) -> Result<Generation> {
     let mut generation = Generation::new(model, options, device)?;
     let bar = progress::bar(generation.steps_total() as u64, "generating");
     if quiet {
@@ -22,9 +26,8 @@ pub fn run(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: b
     while generation.run(model, chunk) > 0 {
         bar.set_position(generation.steps_done() as u64);
     }
-    let values = ints(generation.values());
     bar.finish_and_clear();
-    Ok(values)
+    Ok(generation)
 }
 
 /// Toy sequences: `<out>.txt` (one a line) and `<out>.png` (training ones next to them).
@@ -37,7 +40,7 @@ pub fn toy_files(model: &ArModel, generated: &[i64], train: &[u16], out: &Path) 
     files::write(&files::with_suffix(out, ".txt"), text.as_bytes())?;
     let generated: Vec<Vec<u16>> = generated.chunks(len).map(|s| s.iter().map(|&v| v as u16).collect()).collect();
     let train: Vec<Vec<u16>> = train.chunks(len).take(generated.len()).map(<[u16]>::to_vec).collect();
-    let picture = pictures::toy_train_vs_generated(&train, &generated, model.spec.num_values);
+    let picture = figures::toy_train_vs_generated(&train, &generated, model.spec.num_values);
     files::write(&files::with_suffix(out, ".png"), &files::png(&picture))
 }
 
@@ -55,7 +58,7 @@ pub fn as_images(model: &ArModel, values: &[i64]) -> Images {
 pub fn digit_files(model: &ArModel, values: &[i64], out: &Path) -> Result<()> {
     let images = as_images(model, values);
     let refs: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
-    let grid = pictures::digit_grid(&refs, images.cols, images.rows, 8, 2);
+    let grid = figures::digit_grid(&refs, images.cols, images.rows, 8, 2);
     files::write(&files::with_suffix(out, ".png"), &files::png(&grid))?;
     files::write(&files::with_suffix(out, ".idx3-ubyte"), &images.to_idx())
 }
@@ -89,7 +92,7 @@ pub fn inpaint(model: &ArModel, images: &Images, erased: &[Vec<bool>], settings:
         temperature: settings.temperature,
         ..GenerateOptions::new(images.count * per)
     };
-    let values = run(model, &options, device, quiet)?;
+    let values = ints(run(model, &options, device, quiet)?.values());
     let out = as_images(model, &values);
     Ok((0..images.count).map(|i| (0..per).map(|a| out.image(i * per + a).to_vec()).collect()).collect())
 }
@@ -99,7 +102,7 @@ pub fn inpaint(model: &ArModel, images: &Images, erased: &[Vec<bool>], settings:
 pub fn inpainting_png(images: &Images, erased: &[Vec<bool>], completions: &[Vec<Vec<u8>>]) -> Vec<u8> {
     let originals: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
     let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();
-    files::png(&pictures::inpainting(&originals, erased, &refs, images.cols, images.rows, 2))
+    files::png(&figures::inpainting(&originals, erased, &refs, images.cols, images.rows, 2))
 }
 
 /// The posterior picture of one generation, at the given positions.
@@ -117,4 +120,37 @@ pub fn posterior_panels(model: &ArModel, positions: &[usize], seed: u64, device:
         panels.push(PosteriorPanel { pixels, known: (0..model.spec.seq_len).map(|k| k < position).collect(), position, log_probs });
     }
     Ok(panels)
+}
+
+/// 48 digits (any-order: in adaptive order, with the map of the visiting order), in-painting of
+/// 16 test digits (the bottom half erased; any-order models also the top half, the right half and
+/// the centre), the posterior picture.
+pub fn mnist_pictures(model: &ArModel, m: &Mnist, device: &Device, seed: u64, dir: &Path) -> Result<()> {
+    let any_order = model.spec.kind.is_any_order();
+    let (h, w) = (model.spec.height(), model.spec.width);
+    let (order, per_step) = VisitingOrder::default_for(model.spec.kind);
+    let options = GenerateOptions { seed, order: order.clone(), per_step, ..GenerateOptions::new(48) };
+    let generation = run(model, &options, device, true)?;
+    digit_files(model, &ints(generation.values()), &dir.join("samples"))?;
+    if any_order {
+        let steps = floats(generation.visit_steps());
+        let maps: Vec<autoregress::render::Raster> = steps.chunks(h * w).take(8).map(|s| figures::order_map(s, w, h, 4)).collect();
+        files::write(&dir.join("order-map.png"), &files::png(&autoregress::render::Raster::row(&maps, 6)))?;
+    }
+
+    let test = m.test.images.take(16);
+    // Both families, the same regions: the pictures compare them side by side.
+    for region in [Region::BottomHalf, Region::TopHalf, Region::RightHalf, Region::Centre] {
+        let erased: Vec<Vec<bool>> = vec![region.erased(test.rows, test.cols, &mut Rng::new(0)); test.count];
+        let settings = InpaintSettings { completions: 2, order: order.clone(), per_step, temperature: 1.0, seed };
+        let completions = inpaint(model, &test, &erased, &settings, device, false)?;
+        let name = if region == Region::BottomHalf { "inpainting.png".to_string() } else { format!("inpainting-{}.png", region.name()) };
+        files::write(&dir.join(name), &inpainting_png(&test, &erased, &completions))?;
+    }
+
+    let len = model.spec.seq_len;
+    let positions: Vec<usize> = [0.15, 0.3, 0.45, 0.55, 0.65, 0.8].iter().map(|f| (f * len as f64) as usize).collect();
+    let panels = posterior_panels(model, &positions, seed, device)?;
+    let picture = figures::posterior(&panels, model.spec.width, model.spec.height(), 3);
+    files::write(&dir.join("posterior.png"), &files::png(&picture))
 }

@@ -185,7 +185,7 @@ class Runner {
         this.onProgress(m, run.request);
         const extra = run.notes.length ? ` · ${run.notes.join(" · ")}` : "";
         this.status.textContent = m.done
-          ? `done in ${secs.toFixed(2)} s on ${m.backend} (${m.total} steps)${extra}`
+          ? `done in ${secs.toFixed(2)} s on ${m.backend} (${m.total} ${m.total === 1 ? "step" : "steps"})${extra}`
           : `step ${m.step}/${m.total}, ${secs.toFixed(1)} s${extra}`;
         if (m.done) this.finish({ ...m, secs });
       }
@@ -530,6 +530,7 @@ function setupDigits(ready) {
   prompt($("posterior-canvas"), "what the model sees and predicts", 560, 130);
   if (!ready.loaded.mnist && !ready.loaded["mnist-any-order"]) return;
 
+  let posteriorShown = false; // during the current run
   const runner = new Runner("digits", {
     status: $("digits-status"),
     stop: $("digits-stop"),
@@ -537,7 +538,12 @@ function setupDigits(ready) {
     onProgress: (m) => {
       putPicture(canvas, m.pictures.grid);
       if (m.pictures.order) putPicture($("order-canvas"), m.pictures.order);
-      if (m.pictures.posterior) putPicture($("posterior-canvas"), m.pictures.posterior);
+      if (m.pictures.posterior) {
+        putPicture($("posterior-canvas"), m.pictures.posterior);
+        posteriorShown = true;
+      }
+      // A run done in its first chunk had no next pixel to show: leave no earlier run's picture.
+      if (m.done && !posteriorShown) prompt($("posterior-canvas"), "done in one chunk: no next pixel to show", 560, 130);
       if (m.done) canvas.dataset.done = "true";
     },
   });
@@ -548,6 +554,7 @@ function setupDigits(ready) {
     const watch = readNumber("watch", 0, count - 1, notes, { fallback: 0 });
     const { width, height } = ready.loaded[options.kind].shape;
     delete canvas.dataset.done;
+    posteriorShown = false;
     return { ...options, count, known: null, image: true, width, height, columns: Math.min(count, 11), scale: 3, watch };
   };
   const onDone = (result, request) => {

@@ -138,6 +138,13 @@ test("digits: any-order and lecture models on the CPU, the posterior view and th
   assert(watched.pixels.length === 8 * PIXELS, "wrong number of pixels watching sample 7");
   for (const id of ["posterior-canvas", "order-canvas"]) assert((await inkShare(page, id)) > 0.02, `the ${id} canvas is empty watching sample 7`);
   await page.fill("#watch", "0");
+  // A run done in one step has no next pixel to show, and shows no earlier run's either.
+  const shown = await inkShare(page, "posterior-canvas");
+  await generateDigits(page, { count: 2, perStep: 784, order: "raster", seed: 4 });
+  const oneStep = await page.textContent("#digits-status");
+  assert(oneStep.includes("(1 step)"), `status after a one-step run: ${oneStep}`);
+  const after = await inkShare(page, "posterior-canvas");
+  assert(after < shown / 3, `the posterior view still shows an earlier run (ink ${after.toFixed(3)}, was ${shown.toFixed(3)})`);
   assert(anyOrder.maxStall < 100, `the main thread stalled ${anyOrder.maxStall.toFixed(0)} ms during a generation`);
   console.log(`   8 digits, any-order, adaptive, 16 per step, CPU: ${anyOrder.secs.toFixed(2)} s; longest main-thread stall ${anyOrder.maxStall.toFixed(0)} ms`);
   await page.locator("#digits").screenshot({ path: path.join(artifacts, "digits-any-order.png") });

@@ -2,7 +2,6 @@
 //! length, a mask (1 where the variable is conditioned) and the conditioning values (0 elsewhere).
 
 use burn::tensor::{Device, Tensor, TensorData};
-use std::fmt;
 
 /// A set of known `(position, value)` pairs, positions counted from 0. The values go into the
 /// tensors as given: pass normalized ones (see [`crate::ArModel::normalize`]) to
@@ -11,9 +10,10 @@ use std::fmt;
 pub struct Event(pub Vec<(usize, f32)>);
 
 /// Why [`event_rows`] refused a list of events.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EventError {
     /// A position not below the sequence length.
+    #[error("event {event}: position {position} is outside a sequence of length {len}")]
     PositionOutOfRange {
         /// Index of the event in the list.
         event: usize,
@@ -23,6 +23,7 @@ pub enum EventError {
         len: usize,
     },
     /// A position given twice in one event (even with the same value).
+    #[error("event {event}: position {position} is given twice")]
     DuplicatePosition {
         /// Index of the event in the list.
         event: usize,
@@ -30,22 +31,6 @@ pub enum EventError {
         position: usize,
     },
 }
-
-impl fmt::Display for EventError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EventError::PositionOutOfRange { event, position, len } => write!(
-                f,
-                "event {event}: position {position} is outside a sequence of length {len}"
-            ),
-            EventError::DuplicatePosition { event, position } => {
-                write!(f, "event {event}: position {position} is given twice")
-            }
-        }
-    }
-}
-
-impl std::error::Error for EventError {}
 
 /// Host-side (mask, values) rows of shape `[events.len(), len]`, row-major: the mask is 1.0 at
 /// the event's positions and 0.0 elsewhere, the values are the event's there and 0.0 elsewhere.

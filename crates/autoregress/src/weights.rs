@@ -7,25 +7,30 @@ use burn::store::burn_pack::{Bytes, Reader};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Device;
 use std::collections::BTreeMap;
-use std::fmt;
 
 const FORMAT_KEY: &str = "autoregress.format";
 const FORMAT: &str = "autoregress-weights-1";
 
 /// Why weights could not be written, read or loaded.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum WeightsError {
     /// Not a burnpack, or a damaged one.
+    #[error("not a readable weights file (burnpack): {0}")]
     Unreadable(String),
     /// The store failed to serialize the model ([`to_bytes`]).
+    #[error("the weights could not be serialized: {0}")]
     Unwritable(String),
     /// A burnpack, but without this project's format marker (`autoregress-weights-1`).
+    #[error("a burnpack, but not weights written by this project's trainer")]
     NotOurs,
     /// Metadata missing or malformed.
+    #[error("bad weights metadata: {0}")]
     BadMetadata(String),
     /// Metadata describing a model this project cannot build.
+    #[error("bad weights metadata: {0}")]
     BadSpec(SpecError),
     /// Weights of another model than the one asked for.
+    #[error("these are weights of the {} model, where the {} model was expected", found.name(), expected.name())]
     WrongModel {
         /// The kind the caller asked for.
         expected: ModelKind,
@@ -33,38 +38,15 @@ pub enum WeightsError {
         found: ModelKind,
     },
     /// The tensors do not fit the network the metadata describes.
+    #[error("the tensors do not fit the model: {0}")]
     Mismatch(String),
     /// A tensor holds NaN or an infinity (a diverged or damaged training run).
+    #[error("tensor {tensor} holds NaN or infinite values: these weights come from a diverged or damaged run; train again")]
     NonFinite {
         /// The tensor's name in the burnpack (the first one found, by name).
         tensor: String,
     },
 }
-
-impl fmt::Display for WeightsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WeightsError::Unreadable(e) => write!(f, "not a readable weights file (burnpack): {e}"),
-            WeightsError::Unwritable(e) => write!(f, "the weights could not be serialized: {e}"),
-            WeightsError::NotOurs => write!(f, "a burnpack, but not weights written by this project's trainer"),
-            WeightsError::BadMetadata(e) => write!(f, "bad weights metadata: {e}"),
-            WeightsError::BadSpec(e) => write!(f, "bad weights metadata: {e}"),
-            WeightsError::WrongModel { expected, found } => write!(
-                f,
-                "these are weights of the {} model, where the {} model was expected",
-                found.name(),
-                expected.name()
-            ),
-            WeightsError::Mismatch(e) => write!(f, "the tensors do not fit the model: {e}"),
-            WeightsError::NonFinite { tensor } => write!(
-                f,
-                "tensor {tensor} holds NaN or infinite values: these weights come from a diverged or damaged run; train again"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for WeightsError {}
 
 /// The metadata keys of the spec, each written and read by the code below.
 const MODEL_KEY: &str = "autoregress.model";

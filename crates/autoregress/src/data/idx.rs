@@ -3,7 +3,6 @@
 //! MNIST and Fashion-MNIST, so only those are read and written. Counts and sizes always come from
 //! the header (the vendored training file holds 10,000 images, not 60,000).
 
-use std::fmt;
 
 /// An IDX array of unsigned bytes.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,13 +14,16 @@ pub struct IdxArray {
 }
 
 /// Why bytes are not the IDX array asked for.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum IdxError {
     /// The first four bytes are not `00 00 <type> <rank>` with a rank of at least 1.
+    #[error("not an IDX file: it starts with bytes {0:02x?}, IDX files start with 00 00 <type> <dims>")]
     BadMagic([u8; 4]),
     /// An element type other than unsigned bytes (0x08); the type code.
+    #[error("IDX element type 0x{0:02x} is not supported (only unsigned bytes, 0x08)")]
     UnsupportedType(u8),
     /// Fewer bytes than the header (or the header's sizes) announce.
+    #[error("truncated: the header announces {expected} bytes, the file has {found}")]
     Truncated {
         /// Bytes announced, header included.
         expected: usize,
@@ -29,6 +31,7 @@ pub enum IdxError {
         found: usize,
     },
     /// More bytes than the header's sizes announce.
+    #[error("{found} bytes where the header announces {expected}: extra data at the end")]
     TrailingBytes {
         /// Bytes announced, header included.
         expected: usize,
@@ -36,6 +39,7 @@ pub enum IdxError {
         found: usize,
     },
     /// Another number of dimensions than the caller expects ([`IdxArray::expect_rank`]).
+    #[error("{found} dimensions where {expected} are expected")]
     WrongRank {
         /// Dimensions expected.
         expected: usize,
@@ -44,50 +48,18 @@ pub enum IdxError {
     },
     /// The sizes read big-endian do not fit the file, but read little-endian they do: a header
     /// written in the wrong byte order (numpy's `tofile` on x86).
+    #[error("the sizes in the header look byte-swapped: read little-endian they are {dims:?} and fit the file, but IDX sizes are big-endian; rewrite the header with big-endian sizes (numpy: '>u4')")]
     ByteSwapped {
         /// The sizes read little-endian.
         dims: Vec<usize>,
     },
     /// The sizes multiply past what any file can hold.
+    #[error("the header announces sizes {dims:?}, more bytes than any file holds: the header is damaged")]
     Oversized {
         /// The sizes read (big-endian).
         dims: Vec<usize>,
     },
 }
-
-impl fmt::Display for IdxError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IdxError::BadMagic(m) => write!(
-                f,
-                "not an IDX file: it starts with bytes {m:02x?}, IDX files start with 00 00 <type> <dims>"
-            ),
-            IdxError::UnsupportedType(t) => {
-                write!(f, "IDX element type 0x{t:02x} is not supported (only unsigned bytes, 0x08)")
-            }
-            IdxError::Truncated { expected, found } => {
-                write!(f, "truncated: the header announces {expected} bytes, the file has {found}")
-            }
-            IdxError::TrailingBytes { expected, found } => {
-                write!(f, "{found} bytes where the header announces {expected}: extra data at the end")
-            }
-            IdxError::WrongRank { expected, found } => {
-                write!(f, "{found} dimensions where {expected} are expected")
-            }
-            IdxError::ByteSwapped { dims } => write!(
-                f,
-                "the sizes in the header look byte-swapped: read little-endian they are {dims:?} and fit the file, \
-                 but IDX sizes are big-endian; rewrite the header with big-endian sizes (numpy: '>u4')"
-            ),
-            IdxError::Oversized { dims } => write!(
-                f,
-                "the header announces sizes {dims:?}, more bytes than any file holds: the header is damaged"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for IdxError {}
 
 impl IdxArray {
     /// Reads a whole IDX file of unsigned bytes (any rank).

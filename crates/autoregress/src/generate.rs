@@ -318,7 +318,7 @@ impl Generation {
             VisitingOrder::Raster => fixed((0..len).collect()),
             VisitingOrder::Random => {
                 let mut order: Vec<usize> = (0..len).collect();
-                Rng::new(options.seed ^ 0x6F72_6465_72).shuffle(&mut order);
+                Rng::new(options.seed ^ 0x6F_7264_6572).shuffle(&mut order);
                 fixed(order)
             }
             VisitingOrder::Given(order) => {

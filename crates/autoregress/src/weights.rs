@@ -151,10 +151,8 @@ pub fn from_bytes(bytes: &[u8], expected: Option<ModelKind>, device: &Device) ->
     if let Some(tensor) = first_non_finite(bytes)? {
         return Err(WeightsError::NonFinite { tensor });
     }
-    if let Some(expected) = expected {
-        if expected != spec.kind {
-            return Err(WeightsError::WrongModel { expected, found: spec.kind });
-        }
+    if let Some(expected) = expected.filter(|&e| e != spec.kind) {
+        return Err(WeightsError::WrongModel { expected, found: spec.kind });
     }
     let mut model = ArModel::new(spec, device).map_err(WeightsError::BadSpec)?;
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())));

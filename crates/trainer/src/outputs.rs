@@ -79,9 +79,9 @@ pub fn inpaint(model: &ArModel, images: &Images, erased: &[Vec<bool>], settings:
     let len = model.spec.seq_len;
     let per = settings.completions;
     let mut known = Vec::with_capacity(images.count * per * len);
-    for i in 0..images.count {
+    for (i, erased) in erased.iter().enumerate().take(images.count) {
         for _ in 0..per {
-            known.extend(images.image(i).iter().zip(&erased[i]).map(|(&v, &e)| if e { -1 } else { v as i32 }));
+            known.extend(images.image(i).iter().zip(erased).map(|(&v, &e)| if e { -1 } else { v as i32 }));
         }
     }
     let options = GenerateOptions {

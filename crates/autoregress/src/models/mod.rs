@@ -31,6 +31,8 @@ use burn::tensor::{Device, Int, Tensor};
 pub struct RowSkip(Option<RowSkipFeatures>);
 
 /// The network of each [`ModelKind`]: what is trained and stored in a weights file.
+// One per model, held once: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Net {
     /// [`ModelKind::Toy`]: the lecture's 1-D convnet.

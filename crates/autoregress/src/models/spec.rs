@@ -218,7 +218,7 @@ impl ModelSpec {
         if !self.kind.is_image() && self.width != self.seq_len {
             return Err(SpecError::ToyWidth { seq_len: self.seq_len, width: self.width });
         }
-        if self.kind.is_image() && (self.width == 0 || self.seq_len % self.width != 0) {
+        if self.kind.is_image() && (self.width == 0 || !self.seq_len.is_multiple_of(self.width)) {
             return Err(SpecError::NotWholeRows { seq_len: self.seq_len, width: self.width });
         }
         let length = |need: Option<String>| match need {

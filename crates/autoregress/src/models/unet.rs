@@ -73,7 +73,7 @@ fn upsample2(x: Tensor<4>) -> Tensor<4> {
 /// What sizes the network takes, when `height` x `width` is not one of them: two halvings, so
 /// the sides must be multiples of 4, and at least 8.
 pub(super) fn unfit_size(height: usize, width: usize) -> Option<String> {
-    (height % 4 != 0 || width % 4 != 0 || height < 8 || width < 8)
+    (!height.is_multiple_of(4) || !width.is_multiple_of(4) || height < 8 || width < 8)
         .then(|| "whose sides are multiples of 4 and at least 8".to_string())
 }
 

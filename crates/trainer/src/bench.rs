@@ -12,6 +12,7 @@ use autoregress::burn::tensor::{Device, Int, Tensor};
 use autoregress::data::{MNIST_PIXELS, MNIST_SIDE};
 use autoregress::host::{floats, ints};
 use autoregress::rng::Rng;
+use autoregress::models::MnistConvNet;
 use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec, VisitingOrder, generate};
 use serde::Serialize;
 use std::time::Instant;
@@ -183,7 +184,7 @@ pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> AnyOrderRow {
 /// One layer of the lecture's MNIST model timed alone at batch 100.
 #[derive(Serialize)]
 pub struct LayerTime {
-    pub layer: &'static str,
+    pub layer: String,
     /// Forward only, no autodiff, result read back.
     pub forward_ms: f64,
     /// Forward and backward on the autodiff device: the weight's gradient, and the input's
@@ -218,39 +219,42 @@ pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
     let read = |t: Tensor<4>| {
         floats(t);
     };
-    let conv1 = Conv2dConfig::new([2, 32], [3, 3]).init(&ad);
-    let conv2 = Conv2dConfig::new([32, 64], [5, 5]).init(&ad);
-    let pool = MaxPool2dConfig::new([2, 2]).init();
-    let fc1 = LinearConfig::new(64 * 81, 512).init(&ad);
-    let image = Tensor::<4>::random([100, 2, MNIST_SIDE, MNIST_SIDE], Distribution::Default, &ad);
-    let pooled = Tensor::<4>::random([100, 32, 13, 13], Distribution::Default, &ad).require_grad();
-    let features = Tensor::<2>::random([100, 64 * 81], Distribution::Default, &ad).require_grad();
-    let conv_out = Tensor::<4>::random([100, 32, 26, 26], Distribution::Default, &ad).require_grad();
+    let l = MnistConvNet::layers(MNIST_SIDE).expect("MNIST images fit the lecture's network");
+    let conv1 = Conv2dConfig::new([l.input_channels, l.conv1_channels], [l.conv1_kernel; 2]).init(&ad);
+    let conv2 = Conv2dConfig::new([l.conv1_channels, l.conv2_channels], [l.conv2_kernel; 2]).init(&ad);
+    let pool = MaxPool2dConfig::new([l.pool; 2]).init();
+    let fc1 = LinearConfig::new(l.fc1[0], l.fc1[1]).init(&ad);
+    let (side, s1, s2) = (MNIST_SIDE, l.conv1_side, l.pooled_side);
+    let image = Tensor::<4>::random([100, l.input_channels, side, side], Distribution::Default, &ad);
+    let pooled = Tensor::<4>::random([100, l.conv1_channels, s2, s2], Distribution::Default, &ad).require_grad();
+    let features = Tensor::<2>::random([100, l.fc1[0]], Distribution::Default, &ad).require_grad();
+    let conv_out = Tensor::<4>::random([100, l.conv1_channels, s1, s1], Distribution::Default, &ad).require_grad();
     let (c1, c2, f1) = (conv1.valid(), conv2.valid(), fc1.valid());
+    let (k1, k2, p) = (l.conv1_kernel, l.conv2_kernel, l.pool);
     vec![
         LayerTime {
-            layer: "conv1 (2->32, 3x3, 28x28)",
+            layer: format!("conv1 ({}->{}, {k1}x{k1}, {side}x{side})", l.input_channels, l.conv1_channels),
             forward_ms: ms(&|| read(c1.forward(image.clone().inner()))),
             forward_backward_ms: ms(&|| {
                 conv1.forward(image.clone()).sum().backward();
             }),
         },
         LayerTime {
-            layer: "max pool 2x2 (32x26x26)",
+            layer: format!("max pool {p}x{p} ({}x{s1}x{s1})", l.conv1_channels),
             forward_ms: ms(&|| read(pool.forward(conv_out.clone().inner()))),
             forward_backward_ms: ms(&|| {
                 pool.forward(conv_out.clone()).sum().backward();
             }),
         },
         LayerTime {
-            layer: "conv2 (32->64, 5x5, 13x13)",
+            layer: format!("conv2 ({}->{}, {k2}x{k2}, {s2}x{s2})", l.conv1_channels, l.conv2_channels),
             forward_ms: ms(&|| read(c2.forward(pooled.clone().inner()))),
             forward_backward_ms: ms(&|| {
                 conv2.forward(pooled.clone()).sum().backward();
             }),
         },
         LayerTime {
-            layer: "fc1 (5184->512)",
+            layer: format!("fc1 ({}->{})", l.fc1[0], l.fc1[1]),
             forward_ms: ms(&|| read(f1.forward(features.clone().inner()).unsqueeze())),
             forward_backward_ms: ms(&|| {
                 fc1.forward(features.clone()).sum().backward();

@@ -33,6 +33,32 @@ const HIDDEN: usize = 512;
 /// Input rows (and columns) one feature sees: conv1, the pool, then conv2 (no padding).
 const RECEPTIVE_FIELD: usize = POOL * (CONV2_KERNEL - 1) + POOL + CONV1_KERNEL - 1;
 
+/// The layer sizes of [`MnistConvNet`] for square images, for code that builds the same layers
+/// alone (`trainer bench --layers`, a reproduction of their speed for Burn upstream).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MnistLayers {
+    /// Input channels (mask, values).
+    pub input_channels: usize,
+    /// conv1's output channels.
+    pub conv1_channels: usize,
+    /// conv1's kernel side.
+    pub conv1_kernel: usize,
+    /// conv1's output side.
+    pub conv1_side: usize,
+    /// The max-pool's window and stride.
+    pub pool: usize,
+    /// The pooled side: conv2's input side.
+    pub pooled_side: usize,
+    /// conv2's output channels.
+    pub conv2_channels: usize,
+    /// conv2's kernel side.
+    pub conv2_kernel: usize,
+    /// conv2's output side.
+    pub features_side: usize,
+    /// fc1's inputs (the flattened features) and outputs.
+    pub fc1: [usize; 2],
+}
+
 /// Feature rows (or columns) for an input side: conv1, the pool, conv2, all without padding.
 fn features_side(side: usize) -> Option<usize> {
     let out = (side.checked_sub(CONV1_KERNEL - 1)? / POOL).checked_sub(CONV2_KERNEL - 1)?;
@@ -46,6 +72,24 @@ pub(super) fn unfit_size(height: usize, width: usize) -> Option<String> {
 }
 
 impl MnistConvNet {
+    /// The sizes of the layers for `side x side` images; `None` for sides the network refuses.
+    pub fn layers(side: usize) -> Option<MnistLayers> {
+        let features = features_side(side)?;
+        let conv1_side = side - CONV1_KERNEL + 1;
+        Some(MnistLayers {
+            input_channels: INPUT_CHANNELS,
+            conv1_channels: CONV1_CHANNELS,
+            conv1_kernel: CONV1_KERNEL,
+            conv1_side,
+            pool: POOL,
+            pooled_side: conv1_side / POOL,
+            conv2_channels: CHANNELS,
+            conv2_kernel: CONV2_KERNEL,
+            features_side: features,
+            fc1: [CHANNELS * features * features, HIDDEN],
+        })
+    }
+
     /// A freshly initialized network for `height` x `width` images and `num_values` gray levels.
     ///
     /// # Panics
@@ -192,6 +236,18 @@ fn conv_then_pool(conv: &Conv2d, pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
 mod tests {
     use super::*;
     use burn::tensor::Distribution;
+
+    #[test]
+    fn the_layer_sizes_are_those_of_the_network() {
+        let l = MnistConvNet::layers(28).expect("28x28 fits");
+        assert_eq!((l.conv1_side, l.pooled_side, l.features_side), (26, 13, 9));
+        let net = MnistConvNet::new(28, 28, 256, &Device::flex());
+        assert_eq!(net.fc1.weight.dims(), l.fc1);
+        assert_eq!(net.conv2.weight.dims(), [l.conv2_channels, l.conv1_channels, l.conv2_kernel, l.conv2_kernel]);
+        let features = net.features(Tensor::zeros([1, l.input_channels, 28, 28], &Device::flex()));
+        assert_eq!(features.dims(), [1, l.conv2_channels, l.features_side, l.features_side]);
+        assert_eq!(MnistConvNet::layers(RECEPTIVE_FIELD - 1), None);
+    }
 
     #[test]
     fn patches_times_weights_then_pool_is_conv2d_then_max_pool_with_the_same_gradients() {

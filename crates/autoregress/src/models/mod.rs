@@ -17,7 +17,7 @@ mod toy;
 mod unet;
 
 pub use dilated::DilatedConvNet;
-pub use mnist::{RowSkipFeatures, MnistConvNet};
+pub use mnist::{MnistConvNet, MnistLayers, RowSkipFeatures};
 pub use toy::ToyConvNet;
 pub use spec::{MAX_LEN, MAX_VALUES, ModelKind, ModelSpec, SpecError, UnknownModel};
 pub use unet::UNet;

@@ -72,21 +72,24 @@ fn spec_from_metadata(meta: &BTreeMap<String, String>) -> Result<ModelSpec, Weig
     if meta.get(FORMAT_KEY).map(String::as_str) != Some(FORMAT) {
         return Err(WeightsError::NotOurs);
     }
-    let get = |key: &str| meta.get(key).ok_or_else(|| WeightsError::BadMetadata(format!("missing {key}")));
-    fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, WeightsError> {
-        v.parse().map_err(|_| WeightsError::BadMetadata(format!("{key} = {v:?} is not a number")))
+    fn field<'a>(meta: &'a BTreeMap<String, String>, key: &str) -> Result<&'a str, WeightsError> {
+        meta.get(key).map(String::as_str).ok_or_else(|| WeightsError::BadMetadata(format!("missing {key}")))
     }
-    let number = |key: &str| get(key).and_then(|v| num(key.trim_start_matches("autoregress."), v));
-    let model = get(MODEL_KEY)?;
+    fn num<T: std::str::FromStr>(meta: &BTreeMap<String, String>, key: &str) -> Result<T, WeightsError> {
+        let v = field(meta, key)?;
+        let name = key.trim_start_matches("autoregress.");
+        v.parse().map_err(|_| WeightsError::BadMetadata(format!("{name} = {v:?} is not a number")))
+    }
+    let model = field(meta, MODEL_KEY)?;
     let kind = ModelKind::from_name(model)
         .ok_or_else(|| WeightsError::BadMetadata(format!("unknown model {model:?}")))?;
     let spec = ModelSpec {
         kind,
-        seq_len: number(SEQ_LEN_KEY)?,
-        width: number(WIDTH_KEY)?,
-        num_values: number(NUM_VALUES_KEY)?,
-        mean: get(MEAN_KEY).and_then(|v| num("mean", v))?,
-        std: get(STD_KEY).and_then(|v| num("std", v))?,
+        seq_len: num(meta, SEQ_LEN_KEY)?,
+        width: num(meta, WIDTH_KEY)?,
+        num_values: num(meta, NUM_VALUES_KEY)?,
+        mean: num(meta, MEAN_KEY)?,
+        std: num(meta, STD_KEY)?,
     };
     spec.validate().map_err(WeightsError::BadSpec)?;
     Ok(spec)

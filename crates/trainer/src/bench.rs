@@ -216,8 +216,11 @@ pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
         }
         start.elapsed().as_secs_f64() * 1000.0 / reps as f64
     };
-    let read = |t: Tensor<4>| {
-        floats(t);
+    // One layer: its forward pass alone (read back), then forward and backward.
+    let time = |layer: String, forward: &dyn Fn(), forward_backward: &dyn Fn()| LayerTime {
+        layer,
+        forward_ms: ms(forward),
+        forward_backward_ms: ms(forward_backward),
     };
     let l = MnistConvNet::layers(MNIST_SIDE).expect("MNIST images fit the lecture's network");
     let conv1 = Conv2dConfig::new([l.input_channels, l.conv1_channels], [l.conv1_kernel; 2]).init(&ad);
@@ -232,33 +235,25 @@ pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
     let (c1, c2, f1) = (conv1.valid(), conv2.valid(), fc1.valid());
     let (k1, k2, p) = (l.conv1_kernel, l.conv2_kernel, l.pool);
     vec![
-        LayerTime {
-            layer: format!("conv1 ({}->{}, {k1}x{k1}, {side}x{side})", l.input_channels, l.conv1_channels),
-            forward_ms: ms(&|| read(c1.forward(image.clone().inner()))),
-            forward_backward_ms: ms(&|| {
-                conv1.forward(image.clone()).sum().backward();
-            }),
-        },
-        LayerTime {
-            layer: format!("max pool {p}x{p} ({}x{s1}x{s1})", l.conv1_channels),
-            forward_ms: ms(&|| read(pool.forward(conv_out.clone().inner()))),
-            forward_backward_ms: ms(&|| {
-                pool.forward(conv_out.clone()).sum().backward();
-            }),
-        },
-        LayerTime {
-            layer: format!("conv2 ({}->{}, {k2}x{k2}, {s2}x{s2})", l.conv1_channels, l.conv2_channels),
-            forward_ms: ms(&|| read(c2.forward(pooled.clone().inner()))),
-            forward_backward_ms: ms(&|| {
-                conv2.forward(pooled.clone()).sum().backward();
-            }),
-        },
-        LayerTime {
-            layer: format!("fc1 ({}->{})", l.fc1[0], l.fc1[1]),
-            forward_ms: ms(&|| read(f1.forward(features.clone().inner()).unsqueeze())),
-            forward_backward_ms: ms(&|| {
-                fc1.forward(features.clone()).sum().backward();
-            }),
-        },
+        time(
+            format!("conv1 ({}->{}, {k1}x{k1}, {side}x{side})", l.input_channels, l.conv1_channels),
+            &|| drop(floats(c1.forward(image.clone().inner()))),
+            &|| drop(conv1.forward(image.clone()).sum().backward()),
+        ),
+        time(
+            format!("max pool {p}x{p} ({}x{s1}x{s1})", l.conv1_channels),
+            &|| drop(floats(pool.forward(conv_out.clone().inner()))),
+            &|| drop(pool.forward(conv_out.clone()).sum().backward()),
+        ),
+        time(
+            format!("conv2 ({}->{}, {k2}x{k2}, {s2}x{s2})", l.conv1_channels, l.conv2_channels),
+            &|| drop(floats(c2.forward(pooled.clone().inner()))),
+            &|| drop(conv2.forward(pooled.clone()).sum().backward()),
+        ),
+        time(
+            format!("fc1 ({}->{})", l.fc1[0], l.fc1[1]),
+            &|| drop(floats(f1.forward(features.clone().inner()))),
+            &|| drop(fc1.forward(features.clone()).sum().backward()),
+        ),
     ]
 }

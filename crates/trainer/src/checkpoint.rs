@@ -76,7 +76,7 @@ impl Checkpoint<'_> {
             elapsed_s: elapsed,
             mask_mix: Some(opts.mask_mix.into()),
         };
-        files::write_json(&dir.join("state.json"), &serde_json::to_value(&state)?)
+        files::write_json(&dir.join("state.json"), &state)
     }
 
     /// The model, optimizer, step, elapsed seconds and options stored in the checkpoint folder.

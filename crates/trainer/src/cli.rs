@@ -5,7 +5,6 @@ use crate::commands;
 use crate::device::Backend;
 use anyhow::Result;
 use autoregress::{ModelKind, VisitingOrder};
-use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
 use autoregress::batch::MaskMix;
 use autoregress::region::Region;
@@ -23,8 +22,8 @@ pub struct Cli {
 /// model as well (`train --len`) is checked by `ModelSpec::validate`, and files by their
 /// readers, before any long work too.
 mod parse {
-    use autoregress::ModelKind;
     use autoregress::batch::MaskMix;
+    use autoregress::{ModelKind, VisitingOrder};
     use autoregress::region::Region;
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
@@ -41,6 +40,11 @@ mod parse {
     fn among(kinds: &[ModelKind]) -> impl TypedValueParser<Value = ModelKind> + use<> {
         let names: Vec<PossibleValue> = kinds.iter().map(|k| PossibleValue::new(k.name()).help(k.about())).collect();
         PossibleValuesParser::new(names).map(|name| name.parse::<ModelKind>().expect("one of the listed names"))
+    }
+
+    /// A visiting order by its name (`VisitingOrder::NAMED`).
+    pub fn order() -> impl TypedValueParser<Value = VisitingOrder> {
+        PossibleValuesParser::new(VisitingOrder::NAMED).map(|name| VisitingOrder::from_name(&name).expect("one of the listed names"))
     }
 
     /// A count of 1 or more.
@@ -265,8 +269,8 @@ pub(crate) struct OrderArgs {
     /// Visiting order (any-order models; the lecture's take raster only): raster (left to right,
     /// top to bottom), random (one permutation from the seed), adaptive (per sample, the most
     /// certain positions first, with Gumbel noise on the certainty) [default: raster; mnist-any-order adaptive]
-    #[arg(long, value_parser = PossibleValuesParser::new(VisitingOrder::NAMED))]
-    pub(crate) order: Option<String>,
+    #[arg(long, value_parser = parse::order())]
+    pub(crate) order: Option<VisitingOrder>,
     /// Positions drawn per step (any-order models) [default: lecture 1, any-order toy 1, any-order mnist 16]
     #[arg(long, value_parser = parse::at_least_one)]
     pub(crate) per_step: Option<usize>,
@@ -283,11 +287,7 @@ impl OrderArgs {
     /// [`VisitingOrder::default_for`], then what the options say.
     pub(crate) fn resolve(&self, kind: ModelKind) -> (VisitingOrder, usize) {
         let (default_order, default_per_step) = VisitingOrder::default_for(kind);
-        let order = match self.order.as_deref() {
-            Some(name) => VisitingOrder::from_name(name).expect("one of the listed names"),
-            None => default_order,
-        };
-        let order = match order {
+        let order = match self.order.clone().unwrap_or(default_order) {
             VisitingOrder::Adaptive { noise, window } => VisitingOrder::Adaptive {
                 noise: self.adaptive_noise.unwrap_or(noise),
                 window: self.adaptive_window.unwrap_or(window),

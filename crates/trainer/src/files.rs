@@ -40,7 +40,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     write(path, (serde_json::to_string_pretty(value)? + "\n").as_bytes())
 }
 

@@ -164,18 +164,6 @@ impl PastMetrics {
     }
 }
 
-impl TrainMetrics {
-    /// This run as an earlier one of the next: its record with its figures.
-    #[cfg(test)]
-    fn as_earlier(&self) -> TrainingRecord {
-        let (bits, nats) = match &self.eval {
-            Eval::Toy(t) => (None, Some(t.nats_per_position)),
-            Eval::Mnist(m) => (Some(m.bits_per_dim), Some(m.nats_per_position)),
-        };
-        TrainingRecord { then_bits_per_dim: bits, then_nats_per_position: nats, ..self.training.clone() }
-    }
-}
-
 /// Every number in `value` must be one: serde writes NaN and infinities as `null`.
 pub fn check_figures(record: &impl Serialize, what: &str) -> Result<()> {
     let value = serde_json::to_value(record)?;
@@ -236,7 +224,8 @@ mod tests {
         let history = past.history();
         assert_eq!(history.len(), 2);
         assert_eq!((history[0].seconds, history[0].then_nats_per_position), (1.0, Some(0.6)));
-        assert_eq!(history[1], second.as_earlier());
+        // The second run's own record, with the figure it reached (a toy: no bits/dim).
+        assert_eq!(history[1], TrainingRecord { then_bits_per_dim: None, then_nats_per_position: Some(0.5), ..run(2.0) });
         assert_eq!(history[1].then_nats_per_position, Some(0.5));
     }
 

@@ -85,10 +85,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         ModelKind::ToyAnyOrder => 40,
         ModelKind::MnistAnyOrder => 60,
     });
-    let mask_mix = match &a.mask_mix {
-        None => MaskMix::default_for(kind),
-        Some(mix) => *mix,
-    };
+    let mask_mix = a.mask_mix.unwrap_or_else(|| MaskMix::default_for(kind));
     let opts = train::TrainOptions {
         mask_mix,
         epochs,

@@ -7,6 +7,8 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::layers::{convolve, max_pool};
+
 /// The lecture's LeNet-like convnet for digits in raster order (lecture 10.1, MNIST): the logits
 /// of the next pixel's gray level given (mask, values) as two image channels.
 ///
@@ -119,8 +121,8 @@ impl MnistConvNet {
 
     /// The convolutional part: `[N, 2, H, W]` to `[N, 64, rows, cols]`.
     fn features(&self, input: Tensor<4>) -> Tensor<4> {
-        let x = relu(conv_then_pool(&self.conv1, &self.pool, input));
-        relu(self.conv2.forward(x))
+        let x = relu(max_pool(&self.pool, convolve(&self.conv1, input)));
+        relu(convolve(&self.conv2, x))
     }
 
     /// What [`MnistConvNet::forward_row_skipped`] needs, computed once from the weights.
@@ -190,48 +192,6 @@ pub struct RowSkipFeatures {
     cols: usize,
 }
 
-/// Whether `device` trains (autodiff) on the CPU backend, flex.
-#[cfg(feature = "flex")]
-fn training_on_flex(device: &Device) -> bool {
-    device.is_autodiff() && device.clone().without_autodiff() == Device::flex()
-}
-
-#[cfg(not(feature = "flex"))]
-fn training_on_flex(_: &Device) -> bool {
-    false
-}
-
-/// `pool(conv(x))`. When training on the CPU backend (flex), the convolution is patches times
-/// weights: flex's Conv2d weight gradient is slow for conv1 (2 input channels: README, "Speed")
-/// while a matrix product's is fast (+9% training images/s as one product over every position,
-/// +7.5% more as one product per image, whose output is already NCHW). Inference keeps Conv2d
-/// (faster there), and so do the other backends. Tried and dropped, all slower: the same for
-/// conv2 (32 input channels: 26 MB of patches at batch 100); the pool as a max over a reshape;
-/// the patches grouped by offset in the pool window so that the pool is a max over the groups
-/// (`max_dim`, or pairwise maxima of slices: 2,300 against 2,900 training images/s).
-fn conv_then_pool(conv: &Conv2d, pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
-    let device = x.device();
-    if !training_on_flex(&device) {
-        return pool.forward(conv.forward(x));
-    }
-    let [n, c, h, w] = x.dims();
-    let [o, _, kh, kw] = conv.weight.dims();
-    let (oh, ow) = (h - kh + 1, w - kw + 1);
-    // [n, c, kh * kw, oh, ow]: the patch of output (i, j) in the weight's (c, dy, dx) order.
-    let shifted: Vec<Tensor<4>> = (0..kh)
-        .flat_map(|dy| (0..kw).map(move |dx| (dy, dx)))
-        .map(|(dy, dx)| x.clone().slice([0..n, 0..c, dy..dy + oh, dx..dx + ow]))
-        .collect();
-    // [n, c * kh * kw, oh * ow], then one product per image: the output comes out as NCHW.
-    let patches = Tensor::stack::<5>(shifted, 2).reshape([n, c * kh * kw, oh * ow]);
-    let weight: Tensor<3> = conv.weight.val().reshape([1, o, c * kh * kw]);
-    let mut y = weight.matmul(patches);
-    if let Some(bias) = &conv.bias {
-        y = y + bias.val().reshape([1, o, 1]);
-    }
-    pool.forward(y.reshape([n, o, oh, ow]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,25 +209,17 @@ mod tests {
         assert_eq!(MnistConvNet::layers(RECEPTIVE_FIELD - 1), None);
     }
 
+    /// Training on flex runs our kernels (`cpu_training.rs`), inference Burn's layers: the
+    /// same logits.
+    #[cfg(feature = "cpu-training")]
     #[test]
-    fn patches_times_weights_then_pool_is_conv2d_then_max_pool_with_the_same_gradients() {
+    fn training_on_flex_computes_the_logits_of_inference() {
         let device = Device::flex().autodiff();
-        let conv = Conv2dConfig::new([2, 5], [3, 3]).init(&device);
-        let pool = MaxPool2dConfig::new([2, 2]).init();
-        // 9x8 input: 7x6 convolved (an odd row dropped by the pool), 3x3 pooled.
-        let x = Tensor::<4>::random([3, 2, 9, 8], Distribution::Default, &device);
-        let r = Tensor::<4>::random([3, 5, 3, 3], Distribution::Default, &device);
-        let ours = conv_then_pool(&conv, &pool, x.clone());
-        let burns = pool.forward(conv.forward(x));
-        assert_eq!(ours.dims(), burns.dims());
-        let d: f32 = (ours.clone() - burns.clone()).abs().max().into_scalar();
-        assert!(d < 1e-5, "outputs differ by {d}");
-        let (g_ours, g_burns) = ((ours * r.clone()).sum().backward(), (burns * r).sum().backward());
-        let weight = |g: &burn::tensor::Gradients| conv.weight.val().grad(g).expect("a weight gradient");
-        let d: f32 = (weight(&g_ours) - weight(&g_burns)).abs().max().into_scalar();
-        assert!(d < 1e-4, "weight gradients differ by {d}");
-        let bias = |g: &burn::tensor::Gradients| conv.bias.as_ref().unwrap().val().grad(g).expect("a bias gradient");
-        let d: f32 = (bias(&g_ours) - bias(&g_burns)).abs().max().into_scalar();
-        assert!(d < 1e-4, "bias gradients differ by {d}");
+        let net = MnistConvNet::new(28, 28, 256, &device);
+        let x = Tensor::<4>::random([2, 2, 28, 28], Distribution::Default, &device);
+        let training = net.forward(x.clone());
+        let inference = net.valid().forward(x.inner());
+        let d: f32 = (training.inner() - inference).abs().max().into_scalar();
+        assert!(d < 1e-4, "logits differ by {d}");
     }
 }

@@ -10,7 +10,10 @@
 //! All take the mask of known positions and the normalized known values, laid out as the data is
 //! (a 1-D sequence, or an image whose raster order is its memory order).
 
+#[cfg(feature = "cpu-training")]
+pub mod cpu_training;
 mod dilated;
+mod layers;
 mod mnist;
 mod spec;
 mod toy;

@@ -22,6 +22,8 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor};
 
+use super::layers::{convolve, max_pool};
+
 /// Channels at full, half and quarter resolution.
 const WIDTHS: [usize; 3] = [32, 64, 64];
 /// Dilations of the residual convolutions at quarter resolution.
@@ -102,7 +104,7 @@ impl UNet {
     /// When `H` or `W` is not a multiple of 4: the upsampled maps would not match the skip
     /// connections.
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        self.head.forward(self.features(input))
+        convolve(&self.head, self.features(input))
     }
 
     /// The logits at `K` positions per image only: `features` `[N, 32, H, W]` from
@@ -123,15 +125,35 @@ impl UNet {
     /// # Panics
     /// As [`UNet::forward`].
     pub fn features(&self, input: Tensor<4>) -> Tensor<4> {
-        let e1 = relu(self.enc1[1].forward(relu(self.enc1[0].forward(input))));
-        let x = self.pool.forward(e1.clone());
-        let e2 = relu(self.enc2[1].forward(relu(self.enc2[0].forward(x))));
-        let mut x = relu(self.enc3.forward(self.pool.forward(e2.clone())));
+        let e1 = relu(convolve(&self.enc1[1], relu(convolve(&self.enc1[0], input))));
+        let x = max_pool(&self.pool, e1.clone());
+        let e2 = relu(convolve(&self.enc2[1], relu(convolve(&self.enc2[0], x))));
+        let mut x = relu(convolve(&self.enc3, max_pool(&self.pool, e2.clone())));
         for conv in &self.mid {
-            x = x.clone() + relu(conv.forward(x));
+            x = x.clone() + relu(convolve(conv, x));
         }
-        let x = relu(self.dec2.forward(upsample2(x) + e2));
-        let x = relu(self.narrow.forward(x));
-        relu(self.dec1.forward(upsample2(x) + e1))
+        let x = relu(convolve(&self.dec2, upsample2(x) + e2));
+        let x = relu(convolve(&self.narrow, x));
+        relu(convolve(&self.dec1, upsample2(x) + e1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Distribution;
+
+    /// Training on flex runs our kernels (`cpu_training.rs`: padded, dilated convolutions and
+    /// the pool), inference Burn's layers: the same logits.
+    #[cfg(feature = "cpu-training")]
+    #[test]
+    fn training_on_flex_computes_the_logits_of_inference() {
+        let device = Device::flex().autodiff();
+        let net = UNet::new(16, &device);
+        let x = Tensor::<4>::random([2, INPUT_CHANNELS, 12, 8], Distribution::Default, &device);
+        let training = net.forward(x.clone());
+        let inference = net.valid().forward(x.inner());
+        let d: f32 = (training.inner() - inference).abs().max().into_scalar();
+        assert!(d < 1e-4, "logits differ by {d}");
     }
 }

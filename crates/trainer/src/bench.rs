@@ -203,7 +203,7 @@ pub struct LayersRow {
 /// step goes, to set beside `scripts/pytorch_layers.py` (the same layers in PyTorch).
 pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
     use autoregress::burn::module::Module;
-    use autoregress::burn::nn::conv::Conv2dConfig;
+    use autoregress::burn::nn::conv::{Conv2d, Conv2dConfig};
     use autoregress::burn::nn::pool::MaxPool2dConfig;
     use autoregress::burn::nn::LinearConfig;
     use autoregress::burn::tensor::Distribution;
@@ -234,7 +234,7 @@ pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
     let conv_out = Tensor::<4>::random([100, l.conv1_channels, s1, s1], Distribution::Default, &ad).require_grad();
     let (c1, c2, f1) = (conv1.valid(), conv2.valid(), fc1.valid());
     let (k1, k2, p) = (l.conv1_kernel, l.conv2_kernel, l.pool);
-    vec![
+    let mut rows = vec![
         time(
             format!("conv1 ({}->{}, {k1}x{k1}, {side}x{side})", l.input_channels, l.conv1_channels),
             &|| drop(floats(c1.forward(image.clone().inner()))),
@@ -255,5 +255,31 @@ pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
             &|| drop(floats(f1.forward(features.clone().inner()))),
             &|| drop(fc1.forward(features.clone()).sum().backward()),
         ),
-    ]
+    ];
+    if backend.device == Device::flex() {
+        // The same layers as the trainer runs them on flex: our kernels (models/cpu_kernels.rs).
+        use autoregress::models::cpu_kernels::{conv2d, max_pool2d};
+        let ours = |conv: &Conv2d, x: Tensor<4>| {
+            let bias = conv.bias.as_ref().expect("Conv2dConfig gives a bias").val();
+            conv2d(x, conv.weight.val(), bias, 0, 1)
+        };
+        rows.extend([
+            time(
+                format!("conv1, ours ({}->{}, {k1}x{k1}, {side}x{side})", l.input_channels, l.conv1_channels),
+                &|| drop(floats(ours(&c1, image.clone().inner()))),
+                &|| drop(ours(&conv1, image.clone()).sum().backward()),
+            ),
+            time(
+                format!("max pool {p}x{p}, ours ({}x{s1}x{s1})", l.conv1_channels),
+                &|| drop(floats(max_pool2d(conv_out.clone().inner(), p))),
+                &|| drop(max_pool2d(conv_out.clone(), p).sum().backward()),
+            ),
+            time(
+                format!("conv2, ours ({}->{}, {k2}x{k2}, {s2}x{s2})", l.conv1_channels, l.conv2_channels),
+                &|| drop(floats(ours(&c2, pooled.clone().inner()))),
+                &|| drop(ours(&conv2, pooled.clone()).sum().backward()),
+            ),
+        ]);
+    }
+    rows
 }

@@ -10,8 +10,8 @@
 //! All take the mask of known positions and the normalized known values, laid out as the data is
 //! (a 1-D sequence, or an image whose raster order is its memory order).
 
-#[cfg(feature = "cpu-training")]
-pub mod cpu_training;
+#[cfg(feature = "cpu-kernels")]
+pub mod cpu_kernels;
 mod dilated;
 mod layers;
 mod mnist;

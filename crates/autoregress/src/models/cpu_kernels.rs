@@ -1,5 +1,5 @@
-//! Convolutions and max-pools for training on the CPU backend (flex), with our own forward and
-//! backward kernels.
+//! Convolutions and max-pools on the CPU backend (flex), with our own forward and backward
+//! kernels.
 //!
 //! A 2-D convolution of stride 1 with zero padding and dilation: per image, patches (im2col, `[C*KH*KW, OH*OW]`) times
 //! weights with the `gemm` crate, the output already in NCHW; backward, the weight gradient as
@@ -13,9 +13,9 @@
 //!
 //! Why: flex runs every convolution as a 3-D one, and its backward as a transposed convolution
 //! plus a weight gradient that together take twice PyTorch's time for the lecture's conv2, and its
-//! max-pool keeps indices as a separate tensor (README, "Speed"). The models call them through
-//! [`super::layers`] only when training on flex (feature `cpu-training`); inference and the
-//! other backends keep Burn's `Conv2d` and `MaxPool2d`.
+//! max-pool is several times slower than one pass (README, "Speed"). The models call them
+//! through [`super::layers`] on flex (feature `cpu-kernels`); the other backends keep Burn's
+//! `Conv2d` and `MaxPool2d`.
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -220,7 +220,7 @@ impl Sizes {
 /// The values of a flex f32 tensor, contiguous (copied only when they are not).
 fn values(t: &FlexTensor) -> FlexTensor {
     let t = t.to_contiguous();
-    assert!(t.as_slice::<f32>().is_some(), "cpu_training: f32 tensors expected");
+    assert!(t.as_slice::<f32>().is_some(), "cpu_kernels: f32 tensors expected");
     t
 }
 
@@ -336,14 +336,15 @@ fn dims4(x: &FlexTensor) -> [usize; 4] {
 }
 
 /// The offset, within one `[H, W]` plane, of the maximum of window `(i, j)` (the first one).
+/// Selects, not branches: which value wins is random, a branch would mispredict half the time.
 fn window_max(plane: &[f32], w: usize, k: usize, i: usize, j: usize) -> usize {
-    let mut best = i * k * w + j * k;
+    let (mut best, mut best_value) = (i * k * w + j * k, f32::NEG_INFINITY);
     for dy in 0..k {
-        for dx in 0..k {
-            let at = (i * k + dy) * w + j * k + dx;
-            if plane[at] > plane[best] {
-                best = at;
-            }
+        let row = (i * k + dy) * w + j * k;
+        for (dx, &v) in plane[row..row + k].iter().enumerate() {
+            let better = v > best_value;
+            best = if better { row + dx } else { best };
+            best_value = if better { v } else { best_value };
         }
     }
     best
@@ -354,12 +355,16 @@ fn pool_forward(x: &FlexTensor, k: usize) -> FlexTensor {
     let [n, c, h, w] = dims4(&x);
     let (ph, pw) = (h / k, w / k);
     let xv = slice(&x);
-    let mut out = vec![0f32; n * c * ph * pw];
+    let mut out = vec![f32::NEG_INFINITY; n * c * ph * pw];
     out.par_chunks_mut(ph * pw).enumerate().for_each(|(plane, y)| {
         let src = &xv[plane * h * w..][..h * w];
-        for i in 0..ph {
-            for j in 0..pw {
-                y[i * pw + j] = src[window_max(src, w, k, i, j)];
+        // Row by row, so that the maxima vectorize.
+        for (i, y) in y.chunks_exact_mut(pw).enumerate() {
+            for dy in 0..k {
+                let row = &src[(i * k + dy) * w..][..pw * k];
+                for (m, window) in y.iter_mut().zip(row.chunks_exact(k)) {
+                    *m = window.iter().fold(*m, |a, &b| a.max(b));
+                }
             }
         }
     });

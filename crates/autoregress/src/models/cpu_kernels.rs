@@ -31,7 +31,7 @@ use rayon::prelude::*;
 
 /// The layers as backend operations: flex computes them, autodiff on flex differentiates them.
 #[backend_extension(Flex, Autodiff)]
-pub trait CpuTrainingOps: Backend {
+pub trait CpuKernelOps: Backend {
     /// `x [N, C, H, W]`, `weight [O, C, KH, KW]`, `bias [O]` to `[N, O, OH, OW]`, stride 1,
     /// `padding` zeros on every side, kernel taps `dilation` apart.
     fn conv2d(
@@ -45,7 +45,7 @@ pub trait CpuTrainingOps: Backend {
     fn max_pool2d(x: FloatTensor<Self>, k: usize) -> FloatTensor<Self>;
 }
 
-impl CpuTrainingOps for Flex {
+impl CpuKernelOps for Flex {
     fn conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, padding: usize, dilation: usize) -> FlexTensor {
         forward(&x, &weight, &bias, Geometry { padding, dilation })
     }
@@ -97,7 +97,7 @@ impl Backward<Flex, 1> for MaxPool2dBackward {
     }
 }
 
-impl<C: CheckpointStrategy> CpuTrainingOps for Autodiff<Flex, C> {
+impl<C: CheckpointStrategy> CpuKernelOps for Autodiff<Flex, C> {
     fn conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -137,7 +137,7 @@ impl<C: CheckpointStrategy> CpuTrainingOps for Autodiff<Flex, C> {
 /// 0, or the kernel does not fit the padded input.
 pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: usize, dilation: usize) -> Tensor<4> {
     assert!(dilation > 0, "conv2d: a dilation of at least 1 expected");
-    Tensor::from_dispatch(<Dispatch as CpuTrainingOps>::conv2d(
+    Tensor::from_dispatch(<Dispatch as CpuKernelOps>::conv2d(
         x.into_dispatch(),
         weight.into_dispatch(),
         bias.into_dispatch(),
@@ -153,7 +153,7 @@ pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: usize, 
 /// When `x` is on another device or not f32, or `k` is 0.
 pub fn max_pool2d(x: Tensor<4>, k: usize) -> Tensor<4> {
     assert!(k > 0, "max_pool2d: a window of at least 1 expected");
-    Tensor::from_dispatch(<Dispatch as CpuTrainingOps>::max_pool2d(x.into_dispatch(), k))
+    Tensor::from_dispatch(<Dispatch as CpuKernelOps>::max_pool2d(x.into_dispatch(), k))
 }
 
 /// Zero padding on every side, and the distance between kernel taps.

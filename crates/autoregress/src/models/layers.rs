@@ -3,20 +3,16 @@
 //! faster there than Burn's, for training and inference (README, "Speed"); elsewhere (wgpu,
 //! the page) Burn's `Conv2d` and `MaxPool2d`.
 
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
+#[cfg(feature = "cpu-kernels")]
+use burn::{nn::PaddingConfig2d, tensor::Device};
 
-/// Whether `device` is flex, with or without autodiff, and our kernels are built in.
+/// Whether `device` is flex, with or without autodiff.
 #[cfg(feature = "cpu-kernels")]
 fn on_flex(device: &Device) -> bool {
     device.clone().without_autodiff() == Device::flex()
-}
-
-#[cfg(not(feature = "cpu-kernels"))]
-fn on_flex(_: &Device) -> bool {
-    false
 }
 
 /// `conv.forward(x)`; our kernel on flex when the layer has what it covers (a bias, stride 1,
@@ -39,10 +35,14 @@ pub(super) fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 /// `pool.forward(x)`; our kernel on flex when the pool's stride is its square window (no
 /// padding, no dilation).
 pub(super) fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
-    let [k, l] = pool.kernel_size;
-    let plain = k == l && pool.stride == [k, k] && pool.dilation == [1, 1] && !pool.ceil_mode;
-    if plain && matches!(pool.padding, PaddingConfig2d::Valid) && on_flex(&x.device()) {
-        #[cfg(feature = "cpu-kernels")]
+    #[cfg(feature = "cpu-kernels")]
+    if let ([k, l], true) = (pool.kernel_size, on_flex(&x.device()))
+        && k == l
+        && pool.stride == [k, k]
+        && pool.dilation == [1, 1]
+        && !pool.ceil_mode
+        && matches!(pool.padding, PaddingConfig2d::Valid)
+    {
         return super::cpu_kernels::max_pool2d(x, k);
     }
     pool.forward(x)

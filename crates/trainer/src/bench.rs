@@ -261,7 +261,7 @@ pub fn layers(backend: &Chosen, reps: usize) -> Vec<LayerTime> {
         use autoregress::models::cpu_kernels::{conv2d, max_pool2d};
         let ours = |conv: &Conv2d, x: Tensor<4>| {
             let bias = conv.bias.as_ref().expect("Conv2dConfig gives a bias").val();
-            conv2d(x, conv.weight.val(), bias, 0, 1)
+            conv2d(x, conv.weight.val(), bias, [0, 0], 1)
         };
         rows.extend([
             time(

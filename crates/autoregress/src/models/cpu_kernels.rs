@@ -1,7 +1,7 @@
 //! Convolutions and max-pools on the CPU backend (flex), with our own forward and backward
 //! kernels.
 //!
-//! A 2-D convolution of stride 1 with zero padding and dilation: per image, patches (im2col, `[C*KH*KW, OH*OW]`) times
+//! A 2-D convolution of stride 1 with zero padding (per axis) and dilation: per image, patches (im2col, `[C*KH*KW, OH*OW]`) times
 //! weights with the `gemm` crate, the output already in NCHW; backward, the weight gradient as
 //! the output gradient times the patches (recomputed, never stored for the whole batch), the
 //! input gradient as the weights times the output gradient scattered back (col2im), and only
@@ -33,12 +33,13 @@ use rayon::prelude::*;
 #[backend_extension(Flex, Autodiff)]
 pub trait CpuKernelOps: Backend {
     /// `x [N, C, H, W]`, `weight [O, C, KH, KW]`, `bias [O]` to `[N, O, OH, OW]`, stride 1,
-    /// `padding` zeros on every side, kernel taps `dilation` apart.
+    /// `padding = [rows, columns]` zeros above and below, left and right, kernel taps
+    /// `dilation` apart.
     fn conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
-        padding: usize,
+        padding: [usize; 2],
         dilation: usize,
     ) -> FloatTensor<Self>;
     /// `x [N, C, H, W]` to `[N, C, H/k, W/k]`: the maximum of each `k x k` window.
@@ -46,7 +47,7 @@ pub trait CpuKernelOps: Backend {
 }
 
 impl CpuKernelOps for Flex {
-    fn conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, padding: usize, dilation: usize) -> FlexTensor {
+    fn conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, padding: [usize; 2], dilation: usize) -> FlexTensor {
         forward(&x, &weight, &bias, Geometry { padding, dilation })
     }
 
@@ -102,7 +103,7 @@ impl<C: CheckpointStrategy> CpuKernelOps for Autodiff<Flex, C> {
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
-        padding: usize,
+        padding: [usize; 2],
         dilation: usize,
     ) -> FloatTensor<Self> {
         let geometry = Geometry { padding, dilation };
@@ -128,14 +129,15 @@ impl<C: CheckpointStrategy> CpuKernelOps for Autodiff<Flex, C> {
 }
 
 /// `x [N, C, H, W]` convolved with `weight [O, C, KH, KW]` plus `bias [O]`, stride 1, with
-/// `padding` zeros on every side and kernel taps `dilation` apart: `[N, O, OH, OW]` with
-/// `OH = H + 2 padding - dilation (KH - 1)`. Every input must be on flex (with or without
+/// `padding = [rows, columns]` zeros above and below, left and right, and kernel taps
+/// `dilation` apart: `[N, O, OH, OW]` with `OH = H + 2 rows - dilation (KH - 1)`,
+/// `OW = W + 2 columns - dilation (KW - 1)`. Every input must be on flex (with or without
 /// autodiff).
 ///
 /// # Panics
 /// When the tensors are on another device or not f32, their shapes do not match, `dilation` is
 /// 0, or the kernel does not fit the padded input.
-pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: usize, dilation: usize) -> Tensor<4> {
+pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: [usize; 2], dilation: usize) -> Tensor<4> {
     assert!(dilation > 0, "conv2d: a dilation of at least 1 expected");
     Tensor::from_dispatch(<Dispatch as CpuKernelOps>::conv2d(
         x.into_dispatch(),
@@ -156,10 +158,10 @@ pub fn max_pool2d(x: Tensor<4>, k: usize) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as CpuKernelOps>::max_pool2d(x.into_dispatch(), k))
 }
 
-/// Zero padding on every side, and the distance between kernel taps.
+/// Zero padding `[rows, columns]`, and the distance between kernel taps.
 #[derive(Clone, Copy, Debug)]
 struct Geometry {
-    padding: usize,
+    padding: [usize; 2],
     dilation: usize,
 }
 
@@ -175,7 +177,8 @@ struct Sizes {
     kw: usize,
     oh: usize,
     ow: usize,
-    pad: usize,
+    /// Rows, columns.
+    pad: [usize; 2],
     dil: usize,
 }
 
@@ -185,8 +188,8 @@ impl Sizes {
         assert!(xs.num_dims() == 4 && ws.num_dims() == 4, "conv2d: 4-D input and weight expected");
         let (n, c, h, w) = (xs[0], xs[1], xs[2], xs[3]);
         let (o, kh, kw) = (ws[0], ws[2], ws[3]);
-        let out = |side: usize, k: usize| (side + 2 * g.padding).checked_sub(g.dilation * (k - 1)).filter(|&s| s > 0);
-        let (Some(oh), Some(ow), true) = (out(h, kh), out(w, kw), ws[1] == c) else {
+        let out = |side: usize, k: usize, pad: usize| (side + 2 * pad).checked_sub(g.dilation * (k - 1)).filter(|&s| s > 0);
+        let (Some(oh), Some(ow), true) = (out(h, kh, g.padding[0]), out(w, kw, g.padding[1]), ws[1] == c) else {
             panic!("conv2d: input {xs:?} does not fit weight {ws:?} with {g:?}");
         };
         Sizes { n, c, h, w, o, kh, kw, oh, ow, pad: g.padding, dil: g.dilation }
@@ -195,10 +198,10 @@ impl Sizes {
     /// For kernel tap `(dy, dx)` and output row `i`: the input row and the output columns
     /// `j0..j1` inside the image (the rest see padding), or `None` when it sees only padding.
     fn tap_row(&self, dy: usize, dx: usize, i: usize) -> Option<(usize, usize, usize)> {
-        let y = (i + dy * self.dil).checked_sub(self.pad).filter(|&y| y < self.h)?;
+        let y = (i + dy * self.dil).checked_sub(self.pad[0]).filter(|&y| y < self.h)?;
         let ox = dx * self.dil;
-        let j0 = self.pad.saturating_sub(ox).min(self.ow);
-        let j1 = (self.w + self.pad).saturating_sub(ox).min(self.ow);
+        let j0 = self.pad[1].saturating_sub(ox).min(self.ow);
+        let j1 = (self.w + self.pad[1]).saturating_sub(ox).min(self.ow);
         (j0 < j1).then_some((y, j0, j1))
     }
 
@@ -229,7 +232,7 @@ fn slice(t: &FlexTensor) -> &[f32] {
 }
 
 /// Patches of one image `[C, H, W]`:
-/// `patches[(c, dy, dx), (i, j)] = x[c, i + dy dilation - padding, j + dx dilation - padding]`,
+/// `patches[(c, dy, dx), (i, j)] = x[c, i + dy dilation - rows, j + dx dilation - columns]`,
 /// 0 outside the image.
 fn im2col(s: &Sizes, image: &[f32], patches: &mut [f32]) {
     let p = s.positions();
@@ -245,7 +248,7 @@ fn im2col(s: &Sizes, image: &[f32], patches: &mut [f32]) {
                     };
                     to[..j0].fill(0.0);
                     to[j1..].fill(0.0);
-                    let x0 = j0 + dx * s.dil - s.pad;
+                    let x0 = j0 + dx * s.dil - s.pad[1];
                     to[j0..j1].copy_from_slice(&image[(c * s.h + y) * s.w + x0..][..j1 - j0]);
                 }
             }
@@ -263,7 +266,7 @@ fn col2im(s: &Sizes, patches: &[f32], image: &mut [f32]) {
                 let row = &patches[((c * s.kh + dy) * s.kw + dx) * p..][..p];
                 for i in 0..s.oh {
                     let Some((y, j0, j1)) = s.tap_row(dy, dx, i) else { continue };
-                    let x0 = j0 + dx * s.dil - s.pad;
+                    let x0 = j0 + dx * s.dil - s.pad[1];
                     let to = &mut image[(c * s.h + y) * s.w + x0..][..j1 - j0];
                     for (t, v) in to.iter_mut().zip(&row[i * s.ow + j0..i * s.ow + j1]) {
                         *t += v;
@@ -449,18 +452,22 @@ mod tests {
     use burn::tensor::{Device, Distribution, Gradients as TensorGradients};
 
     /// Our kernels against Burn's Conv2d, forward and every gradient, on odd sizes: without
-    /// padding (the lecture's), and with padding and dilation (the U-Net's).
+    /// padding (the lecture's), with padding and dilation (the U-Net's), and with padding
+    /// that differs between rows and columns.
     #[test]
     fn conv2d_and_its_gradients_equal_burns_conv2d() {
-        conv2d_equals_burns(0, 1);
-        conv2d_equals_burns(2, 2);
-        conv2d_equals_burns(1, 3);
+        conv2d_equals_burns([0, 0], 1);
+        conv2d_equals_burns([2, 2], 2);
+        conv2d_equals_burns([1, 1], 3);
+        conv2d_equals_burns([0, 3], 2);
+        conv2d_equals_burns([2, 1], 1);
     }
 
-    fn conv2d_equals_burns(padding: usize, dilation: usize) {
+    fn conv2d_equals_burns(padding: [usize; 2], dilation: usize) {
         let device = Device::flex().autodiff();
+        let [rows, columns] = padding;
         let conv = Conv2dConfig::new([3, 5], [3, 2])
-            .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+            .with_padding(PaddingConfig2d::Explicit(rows, columns, rows, columns))
             .with_dilation([dilation, dilation])
             .init(&device);
         let x = Tensor::<4>::random([3, 3, 7, 6], Distribution::Default, &device).require_grad();

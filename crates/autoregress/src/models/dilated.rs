@@ -12,6 +12,8 @@ use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::layers::convolve1d;
+
 const CHANNELS: usize = 128;
 const DILATIONS: [usize; 7] = [1, 2, 4, 8, 16, 1, 2];
 /// Input channels: mask, values, position.
@@ -70,10 +72,10 @@ impl DilatedConvNet {
 
     /// `[N, 3, T]` (mask, normalized values, position in [-1, 1]) to logits `[N, C, T]`.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
-        let mut x = self.input.forward(input);
+        let mut x = convolve1d(&self.input, input);
         for conv in &self.blocks {
-            x = x.clone() + relu(conv.forward(relu(x)));
+            x = x.clone() + relu(convolve1d(conv, relu(x)));
         }
-        self.head.forward(relu(self.hidden.forward(relu(x))))
+        convolve1d(&self.head, relu(convolve1d(&self.hidden, relu(x))))
     }
 }

@@ -1,13 +1,16 @@
-//! Convolutions and max-pools as the image models call them: on the CPU backend (flex, with
-//! feature `cpu-kernels`, which the trainer turns on) our own kernels (`cpu_kernels.rs`),
-//! faster there than Burn's, for training and inference (README, "Speed"); elsewhere (wgpu,
-//! the page) Burn's `Conv2d` and `MaxPool2d`.
+//! Convolutions and max-pools as the models call them: on the CPU backend (flex, with feature
+//! `cpu-kernels`, which the trainer turns on) our own kernels (`cpu_kernels.rs`), faster there
+//! than Burn's, for training and inference (README, "Speed"); elsewhere (wgpu, the page)
+//! Burn's `Conv2d`, `Conv1d` and `MaxPool2d`.
 
-use burn::nn::conv::Conv2d;
+use burn::nn::conv::{Conv1d, Conv2d};
 use burn::nn::pool::MaxPool2d;
 use burn::tensor::Tensor;
 #[cfg(feature = "cpu-kernels")]
-use burn::{nn::PaddingConfig2d, tensor::Device};
+use burn::{
+    nn::{PaddingConfig1d, PaddingConfig2d},
+    tensor::Device,
+};
 
 /// Whether `device` is flex, with or without autodiff.
 #[cfg(feature = "cpu-kernels")]
@@ -16,17 +19,43 @@ fn on_flex(device: &Device) -> bool {
 }
 
 /// `conv.forward(x)`; our kernel on flex when the layer has what it covers (a bias, stride 1,
-/// one group, the same padding on every side and the same dilation both ways).
+/// one group, the same padding above as below and left as right, the same dilation both ways).
 pub(super) fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "cpu-kernels")]
     if let (true, Some(bias), [1, 1], 1, [d, e]) = (on_flex(&x.device()), &conv.bias, conv.stride, conv.groups, conv.dilation) {
         let padding = match conv.padding {
-            PaddingConfig2d::Valid => Some(0),
-            PaddingConfig2d::Explicit(t, l, b, r) if t == l && l == b && b == r => Some(t),
+            PaddingConfig2d::Valid => Some([0, 0]),
+            PaddingConfig2d::Explicit(t, l, b, r) if t == b && l == r => Some([t, l]),
             _ => None,
         };
         if let (Some(padding), true) = (padding, d == e) {
             return super::cpu_kernels::conv2d(x, conv.weight.val(), bias.val(), padding, d);
+        }
+    }
+    conv.forward(x)
+}
+
+/// `conv.forward(x)` for `x [N, C, T]`; on flex our kernel, as a convolution of one row, when
+/// the layer has what it covers (a bias, stride 1, one group, the same padding on both sides).
+pub(super) fn convolve1d(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
+    #[cfg(feature = "cpu-kernels")]
+    if let (true, Some(bias), 1, 1) = (on_flex(&x.device()), &conv.bias, conv.stride, conv.groups) {
+        let padding = match conv.padding {
+            PaddingConfig1d::Valid => Some(0),
+            PaddingConfig1d::Explicit(l, r) if l == r => Some(l),
+            _ => None,
+        };
+        if let Some(padding) = padding {
+            let ([n, c, t], [o, _, k]) = (x.dims(), conv.weight.dims());
+            let y = super::cpu_kernels::conv2d(
+                x.reshape([n, c, 1, t]),
+                conv.weight.val().reshape([o, c, 1, k]),
+                bias.val(),
+                [0, padding],
+                conv.dilation,
+            );
+            let [_, _, _, t_out] = y.dims();
+            return y.reshape([n, o, t_out]);
         }
     }
     conv.forward(x)
@@ -51,7 +80,7 @@ pub(super) fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
 #[cfg(all(test, feature = "cpu-kernels"))]
 mod tests {
     use super::*;
-    use burn::nn::conv::Conv2dConfig;
+    use burn::nn::conv::{Conv1dConfig, Conv2dConfig};
     use burn::nn::pool::MaxPool2dConfig;
     use burn::tensor::Distribution;
 
@@ -62,7 +91,8 @@ mod tests {
 
     /// The models' layers as they call them, against Burn's own, on flex with and without
     /// autodiff: the lecture's valid convolution, the U-Net's padded dilated ones, its 1x1
-    /// head, the pool. (The kernels' gradients are checked in `cpu_kernels.rs`.)
+    /// head, the pool, the toy network's dilated 1-D ones. (The kernels' gradients are
+    /// checked in `cpu_kernels.rs`.)
     #[test]
     fn the_layers_on_flex_compute_what_burns_do() {
         for device in [Device::flex(), Device::flex().autodiff()] {
@@ -77,6 +107,18 @@ mod tests {
             }
             let pool = MaxPool2dConfig::new([2, 2]).init();
             assert_eq!(max_difference(max_pool(&pool, x.clone()), pool.forward(x)), 0.0);
+            let x = Tensor::<3>::random([3, 4, 11], Distribution::Default, &device);
+            for (kernel, dilation) in [(3, 1), (3, 4), (1, 1), (5, 2)] {
+                let padding = dilation * (kernel / 2);
+                let conv = Conv1dConfig::new(4, 6, kernel)
+                    .with_padding(PaddingConfig1d::Explicit(padding, padding))
+                    .with_dilation(dilation)
+                    .init(&device);
+                let (ours, burns) = (convolve1d(&conv, x.clone()), conv.forward(x.clone()));
+                assert_eq!(ours.dims(), burns.dims());
+                let d: f32 = (ours - burns).abs().max().into_scalar();
+                assert!(d < 1e-4, "1-D kernel {kernel} dilation {dilation}: outputs differ by {d}");
+            }
         }
     }
 }

@@ -210,7 +210,7 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_parser = parse::at_least_one, default_value_t = 1000)]
     pub(crate) eval_images: usize,
     /// Any-order models: weights of the mask families UNIFORM,PREFIX,REGION (uniformly random
-    /// known sets, raster prefixes, a half or the centre erased) [default: mnist 0.4,0.35,0.25; toy 0.5,0.5,0]
+    /// known sets, raster prefixes, a half or the centre erased) [default: mnist 0.4,0.35,0.25; toy 0.3,0.7,0]
     #[arg(long, value_parser = parse::mask_mix)]
     pub(crate) mask_mix: Option<MaskMix>,
     /// No progress bars

@@ -2,8 +2,8 @@
 //! convolutions that maps (mask, values, position) to the logits of *every* position.
 //!
 //! Input `[N, 3, T]`: mask, normalized values (0 where unknown), position scaled to [-1, 1].
-//! Output logits `[N, C, T]`. Kernel 3 with dilations 1, 2, 4, 8, 16, 1, 2: the receptive field
-//! is 69 positions wide, so every output sees the whole sequence for `T <= 35`; longer
+//! Output logits `[N, C, T]`. Kernel 3 with dilations 1, 2, 4, 8, 16 twice: the receptive field
+//! is 125 positions wide, so every output sees the whole sequence for `T <= 63`; longer
 //! sequences are refused by `ModelSpec::validate`.
 
 use burn::module::Module;
@@ -15,7 +15,7 @@ use burn::tensor::{Device, Tensor};
 use super::layers::convolve1d;
 
 const CHANNELS: usize = 128;
-const DILATIONS: [usize; 7] = [1, 2, 4, 8, 16, 1, 2];
+const DILATIONS: [usize; 10] = [1, 2, 4, 8, 16, 1, 2, 4, 8, 16];
 /// Input channels: mask, values, position.
 pub const INPUT_CHANNELS: usize = 3;
 
@@ -34,9 +34,9 @@ const REACH: usize = {
 /// (mask, normalized values with 0 where unknown, position scaled to [-1, 1]), output logits
 /// `[N, C, T]` of every position, so it conditions on any set of known values (Uria et al. 2014).
 ///
-/// A 1x1 input convolution to 128 channels, seven residual blocks `x + ReLU(conv3(ReLU(x)))`
-/// with dilations 1, 2, 4, 8, 16, 1, 2, then 1x1 convolutions 128 -> 128 -> `C`. The receptive
-/// field is 69 positions wide: every output sees the whole sequence for `T <= 35`, the longest
+/// A 1x1 input convolution to 128 channels, ten residual blocks `x + ReLU(conv3(ReLU(x)))`
+/// with dilations 1, 2, 4, 8, 16, 1, 2, 4, 8, 16, then 1x1 convolutions 128 -> 128 -> `C`. The
+/// receptive field is 125 positions wide: every output sees the whole sequence for `T <= 63`, the longest
 /// length [`ModelSpec::validate`](crate::ModelSpec::validate) accepts.
 #[derive(Module, Debug)]
 pub struct DilatedConvNet {
@@ -54,7 +54,7 @@ pub(super) fn unfit_len(len: usize) -> Option<String> {
 
 impl DilatedConvNet {
     /// A freshly initialized network for `num_values` values; it takes any length (padded
-    /// convolutions), but sees the whole sequence only up to length 35.
+    /// convolutions), but sees the whole sequence only up to length 63.
     pub fn new(num_values: usize, device: &Device) -> Self {
         let conv = |cin, cout, k: usize, d: usize| {
             Conv1dConfig::new(cin, cout, k)

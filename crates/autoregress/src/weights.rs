@@ -37,8 +37,12 @@ pub enum WeightsError {
         /// The kind the metadata names.
         found: ModelKind,
     },
-    /// The tensors do not fit the network the metadata describes.
-    #[error("the tensors do not fit the model: {0}")]
+    /// The tensors do not fit the network the metadata describes (as weights written before
+    /// the network's architecture last changed).
+    #[error(
+        "the tensors do not fit the model (weights from another version of its network? train it \
+         again, or use the weights committed in web/weights/): {0}"
+    )]
     Mismatch(String),
     /// A tensor holds NaN or an infinity (a diverged or damaged training run).
     #[error("tensor {tensor} holds NaN or infinite values: these weights come from a diverged or damaged run; train again")]

@@ -1,4 +1,4 @@
-//! The command line: the clap definitions of train, eval, sample, pictures, bench and inpaint,
+//! The command line: the clap definitions of train, eval, sample, pictures, bench, inpaint and judge,
 //! and the dispatch to their bodies in `commands/`.
 
 use crate::commands;
@@ -64,6 +64,14 @@ mod parse {
         }
     }
 
+    /// A number from 0 to 1.
+    pub fn probability(text: &str) -> Result<f64, String> {
+        match text.parse::<f64>() {
+            Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+            _ => Err("must be a number from 0 to 1".into()),
+        }
+    }
+
     /// A finite number above 0.
     pub fn positive(text: &str) -> Result<f64, String> {
         match text.parse::<f64>() {
@@ -105,6 +113,38 @@ pub(crate) enum Command {
     Bench(BenchArgs),
     /// Erase a region of images and complete it: an IDX file of completions and a PNG grid
     Inpaint(InpaintArgs),
+    /// Judge generated or in-painted digits with a classifier trained first on the data's training images
+    Judge(JudgeArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct JudgeArgs {
+    /// IDX files of generated digits (as `sample` writes): the share judged a digit, and of which class
+    pub(crate) samples: Vec<PathBuf>,
+    /// IDX files of in-painted completions of the first test images (as `inpaint` writes them,
+    /// image-major): also the share whose digit is the original's
+    #[arg(long)]
+    pub(crate) inpainted: Vec<PathBuf>,
+    /// Completions per original in the --inpainted files
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 4)]
+    pub(crate) completions: usize,
+    /// An image is judged a digit when one class has at least this probability
+    #[arg(long, value_parser = parse::probability, default_value_t = 0.9)]
+    pub(crate) threshold: f64,
+    /// Passes of the classifier's training over the training images
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = 6)]
+    pub(crate) epochs: usize,
+    /// Folder with the four MNIST files: the classifier trains on its training images; the
+    /// in-painted files' originals are its first test images
+    #[arg(long)]
+    pub(crate) data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) device: DeviceArg,
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+    /// Print one JSON object on stdout
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Args)]
@@ -347,5 +387,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Pictures(a) => commands::pictures::run(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::Inpaint(a) => commands::inpaint::run(a),
+        Command::Judge(a) => commands::judge::run(a),
     }
 }

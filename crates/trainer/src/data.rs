@@ -8,12 +8,11 @@ use autoregress::data::idx::{Images, labels_from_idx};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Images and their labels (labels are read to check the files agree; the models ignore them).
+/// Images and their labels (the generative models ignore labels; the judge trains on them).
 pub struct Split {
     /// The images file, for messages.
     pub path: PathBuf,
     pub images: Images,
-    #[allow(dead_code)]
     pub labels: Vec<u8>,
 }
 

@@ -10,6 +10,7 @@ mod device;
 mod eval;
 mod files;
 mod interrupt;
+mod judge;
 mod outputs;
 mod optim;
 mod progress;

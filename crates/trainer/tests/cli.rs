@@ -434,3 +434,58 @@ fn a_checkpoint_whose_parts_disagree_is_refused() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("parts disagree") && stderr(&o).contains("model.bpk"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_judge_tells_digits_and_kept_labels_from_noise() {
+    use autoregress::data::idx::Images;
+    use std::io::Read;
+    let dir = temp_dir("judge");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist");
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(format!("{data}/t10k-images-idx3-ubyte.gz")).unwrap())
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let test = Images::from_idx(&bytes).unwrap().take(201);
+    // "In-painted" files of two completions per original: the originals themselves, and the
+    // originals shifted by one (completion i of image j is test image j + 1).
+    let twice = |first: usize| {
+        let pixels = (first..first + 200).flat_map(|j| [test.image(j), test.image(j)].concat()).collect();
+        Images { count: 400, pixels, ..test.take(0) }
+    };
+    let (kept, shifted) = (dir.join("kept.idx"), dir.join("shifted.idx"));
+    std::fs::write(&kept, twice(0).to_idx()).unwrap();
+    std::fs::write(&shifted, twice(1).to_idx()).unwrap();
+    // Uniform noise: not digits.
+    let mut state = 12345u32;
+    let noise: Vec<u8> = (0..200 * 784).map(|_| { state = state.wrapping_mul(1664525).wrapping_add(1013904223); (state >> 24) as u8 }).collect();
+    let noise_path = dir.join("noise.idx");
+    std::fs::write(&noise_path, Images { count: 200, pixels: noise, ..test.take(0) }.to_idx()).unwrap();
+    let real = dir.join("real.idx");
+    std::fs::write(&real, test.take(200).to_idx()).unwrap();
+
+    let out = trainer(&[
+        "judge", s(&real), s(&noise_path), "--inpainted", s(&kept), "--inpainted", s(&shifted), "--completions", "2",
+        "--epochs", "1", "--device", "flex", "--data-dir", data, "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = |i: usize, key: &str| r["files"][i][key].as_f64().unwrap();
+    assert!(r["classifier"]["test_accuracy"].as_f64().unwrap() >= 0.9, "{r}");
+    assert!(f(0, "judged_digits") >= 0.7, "real digits: {r}");
+    assert!(f(1, "judged_digits") <= 0.3, "noise: {r}");
+    assert!(f(2, "label_kept") >= 0.9 && f(3, "label_kept") <= 0.3, "kept vs shifted: {r}");
+    assert_eq!(r["files"][2]["classes"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum::<u64>(), 400);
+
+    // Bad inputs: one clear message each, before any training.
+    let o = trainer(&["judge", "--data-dir", data]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nothing to judge"), "{}", stderr(&o));
+    let o = trainer(&["judge", "--inpainted", s(&kept), "--completions", "3", "--data-dir", data]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("holds 400 images") && stderr(&o).contains("--completions"), "{}", stderr(&o));
+    let small = dir.join("small.idx");
+    std::fs::write(&small, Images { count: 1, rows: 10, cols: 10, pixels: vec![0; 100] }.to_idx()).unwrap();
+    let o = trainer(&["judge", s(&small), "--data-dir", data]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("small.idx") && stderr(&o).contains("28x28"), "{}", stderr(&o));
+}

@@ -1,5 +1,5 @@
-//! Convolutions and max-pools as the models call them: on the CPU backend (flex, with feature
-//! `cpu-kernels`, which the trainer turns on) our own kernels (`cpu_kernels.rs`), faster there
+//! Convolutions and max-pools as the models (and the trainer's judge) call them: on the CPU
+//! backend (flex, with feature `cpu-kernels`, which the trainer turns on) our own kernels (`cpu_kernels.rs`), faster there
 //! than Burn's, for training and inference (README, "Speed"); elsewhere (wgpu, the page)
 //! Burn's `Conv2d`, `Conv1d` and `MaxPool2d`.
 
@@ -20,7 +20,7 @@ fn on_flex(device: &Device) -> bool {
 
 /// `conv.forward(x)`; our kernel on flex when the layer has what it covers (a bias, stride 1,
 /// one group, the same padding above as below and left as right, the same dilation both ways).
-pub(super) fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+pub fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "cpu-kernels")]
     if let (true, Some(bias), [1, 1], 1, [d, e]) = (on_flex(&x.device()), &conv.bias, conv.stride, conv.groups, conv.dilation) {
         let padding = match conv.padding {
@@ -63,7 +63,7 @@ pub(super) fn convolve1d(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
 
 /// `pool.forward(x)`; our kernel on flex when the pool's stride is its square window (no
 /// padding, no dilation).
-pub(super) fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+pub fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "cpu-kernels")]
     if let ([k, l], true) = (pool.kernel_size, on_flex(&x.device()))
         && k == l

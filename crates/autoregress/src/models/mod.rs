@@ -20,6 +20,7 @@ mod toy;
 mod unet;
 
 pub use dilated::DilatedConvNet;
+pub use layers::{convolve, max_pool};
 pub use mnist::{MnistConvNet, MnistLayers, RowSkipFeatures};
 pub use toy::ToyConvNet;
 pub use spec::{MAX_LEN, MAX_VALUES, ModelKind, ModelSpec, SpecError, UnknownModel};

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod eval;
 pub mod inpaint;
+pub mod judge;
 pub mod pictures;
 pub mod sample;
 pub mod train;

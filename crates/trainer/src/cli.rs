@@ -121,13 +121,10 @@ pub(crate) enum Command {
 pub(crate) struct JudgeArgs {
     /// IDX files of generated digits (as `sample` writes): the share judged a digit, and of which class
     pub(crate) samples: Vec<PathBuf>,
-    /// IDX files of in-painted completions of the first test images (as `inpaint` writes them,
-    /// image-major): also the share whose digit is the original's
+    /// IDX files of in-painted test images, as `inpaint` writes them (with the PREFIX.json beside
+    /// them that says which images and how many completions): also the share keeping the original's digit
     #[arg(long)]
     pub(crate) inpainted: Vec<PathBuf>,
-    /// Completions per original in the --inpainted files
-    #[arg(long, value_parser = parse::at_least_one, default_value_t = 4)]
-    pub(crate) completions: usize,
     /// An image is judged a digit when one class has at least this probability
     #[arg(long, value_parser = parse::probability, default_value_t = 0.9)]
     pub(crate) threshold: f64,

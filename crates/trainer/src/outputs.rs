@@ -12,7 +12,8 @@ use autoregress::host::{floats, ints};
 use autoregress::region::Region;
 use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, Generation, VisitingOrder};
-use std::path::Path;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
 /// Runs a generation to its end with a progress bar (none when `quiet`).
 pub fn run(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: bool) -> Result<Generation> {
@@ -64,6 +65,30 @@ pub fn digit_files(model: &ArModel, values: &[i64], out: &Path) -> Result<()> {
 }
 
 /// How to in-paint: the visiting order, positions per step, temperature and seed.
+/// What `inpaint` in-painted, written beside its completions as `PREFIX.json`: `judge` reads it
+/// to pair each completion with its original.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InpaintRecord {
+    pub model: String,
+    pub weights: PathBuf,
+    /// The images file (absolute): its first `images` images were in-painted.
+    pub input: PathBuf,
+    pub images: usize,
+    /// Completions per image, image-major in the IDX file.
+    pub completions: usize,
+    /// `--region`'s name, or `mask:FILE`.
+    pub erased: String,
+    pub seed: u64,
+}
+
+impl InpaintRecord {
+    /// `PREFIX.json` for the IDX file `PREFIX.idx3-ubyte` (or `FILE.json` for any other name).
+    pub fn path_for(idx: &Path) -> PathBuf {
+        let name = idx.as_os_str().to_string_lossy();
+        PathBuf::from(name.strip_suffix(".idx3-ubyte").map_or_else(|| format!("{name}.json"), |p| format!("{p}.json")))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct InpaintSettings {
     pub completions: usize,

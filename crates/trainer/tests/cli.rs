@@ -268,6 +268,10 @@ fn any_order_models_train_sample_inpaint_and_evaluate() {
         assert!((0..erased.len()).filter(|&p| !erased[p]).all(|p| orig[p] == completed[p]), "completion {i} changed a known pixel");
     }
     assert!(dir.join("centre.png").is_file());
+    // The record `judge` reads: which images, how many completions, what was erased.
+    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("centre.json")).unwrap()).unwrap();
+    assert_eq!((record["images"].as_u64(), record["completions"].as_u64(), record["erased"].as_str()), (Some(3), Some(2), Some("centre")));
+    assert_eq!(std::fs::canonicalize(record["input"].as_str().unwrap()).unwrap(), std::fs::canonicalize(digits_path).unwrap());
     let o = trainer(&["inpaint", "mnist-any-order", "--weights", s(&mnist), "--device", "flex", "--region", "middle"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("unknown region \"middle\""), "{}", stderr(&o));
@@ -452,9 +456,17 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
         let pixels = (first..first + 200).flat_map(|j| [test.image(j), test.image(j)].concat()).collect();
         Images { count: 400, pixels, ..test.take(0) }
     };
-    let (kept, shifted) = (dir.join("kept.idx"), dir.join("shifted.idx"));
+    // With the records `inpaint` writes beside its files.
+    let record = |input: &str, images: usize| {
+        serde_json::json!({"model": "mnist-any-order", "weights": "w.bpk", "input": input, "images": images, "completions": 2, "erased": "top", "seed": 0})
+            .to_string()
+    };
+    let test_images = format!("{data}/t10k-images-idx3-ubyte.gz");
+    let (kept, shifted) = (dir.join("kept.idx3-ubyte"), dir.join("shifted.idx3-ubyte"));
     std::fs::write(&kept, twice(0).to_idx()).unwrap();
+    std::fs::write(dir.join("kept.json"), record(&test_images, 200)).unwrap();
     std::fs::write(&shifted, twice(1).to_idx()).unwrap();
+    std::fs::write(dir.join("shifted.json"), record(&test_images, 200)).unwrap();
     // Uniform noise: not digits.
     let mut state = 12345u32;
     let noise: Vec<u8> = (0..200 * 784).map(|_| { state = state.wrapping_mul(1664525).wrapping_add(1013904223); (state >> 24) as u8 }).collect();
@@ -464,7 +476,7 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
     std::fs::write(&real, test.take(200).to_idx()).unwrap();
 
     let out = trainer(&[
-        "judge", s(&real), s(&noise_path), "--inpainted", s(&kept), "--inpainted", s(&shifted), "--completions", "2",
+        "judge", s(&real), s(&noise_path), "--inpainted", s(&kept), "--inpainted", s(&shifted),
         "--epochs", "1", "--device", "flex", "--data-dir", data, "--json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -480,9 +492,18 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
     let o = trainer(&["judge", "--data-dir", data]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nothing to judge"), "{}", stderr(&o));
-    let o = trainer(&["judge", "--inpainted", s(&kept), "--completions", "3", "--data-dir", data]);
+    // In-painted files without their record, with one that disagrees, or of other images.
+    let o = trainer(&["judge", "--inpainted", s(&real), "--data-dir", data]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("holds 400 images") && stderr(&o).contains("--completions"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("real.idx") && stderr(&o).contains("trainer inpaint"), "{}", stderr(&o));
+    std::fs::write(dir.join("kept.json"), record(&test_images, 100)).unwrap();
+    let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("holds 400 images") && stderr(&o).contains("100 images x 2 completions"), "{}", stderr(&o));
+    std::fs::write(dir.join("kept.json"), record(s(&real), 200)).unwrap();
+    let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("completes images of") && stderr(&o).contains("--data-dir"), "{}", stderr(&o));
     let small = dir.join("small.idx");
     std::fs::write(&small, Images { count: 1, rows: 10, cols: 10, pixels: vec![0; 100] }.to_idx()).unwrap();
     let o = trainer(&["judge", s(&small), "--data-dir", data]);

@@ -36,7 +36,8 @@ pub fn run(a: InpaintArgs) -> Result<()> {
     let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("inpainting"));
     let idx_path = files::with_suffix(&out, ".idx3-ubyte");
     let png_path = files::with_suffix(&out, ".png");
-    for path in [&idx_path, &png_path] {
+    let record_path = outputs::InpaintRecord::path_for(&idx_path);
+    for path in [&idx_path, &png_path, &record_path] {
         files::check_writable(path)?;
     }
     let settings = outputs::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
@@ -44,6 +45,22 @@ pub fn run(a: InpaintArgs) -> Result<()> {
     let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
     files::write(&idx_path, &outputs::as_images(&model, &flat).to_idx())?;
     files::write(&png_path, &outputs::inpainting_png(&images, &erased, &completions))?;
-    eprintln!("wrote {} ({} completions, image-major) and {}", idx_path.display(), flat.len() / (h * w), png_path.display());
+    let record = outputs::InpaintRecord {
+        model: a.model.name().into(),
+        weights: path.clone(),
+        input: std::fs::canonicalize(&input).unwrap_or(input),
+        images: images.count,
+        completions: a.completions,
+        erased: a.mask.as_ref().map_or_else(|| a.region.name(), |m| format!("mask:{}", m.display())),
+        seed: a.seed,
+    };
+    files::write_json(&record_path, &record)?;
+    eprintln!(
+        "wrote {} ({} completions, image-major), {} and {} (what was in-painted)",
+        idx_path.display(),
+        flat.len() / (h * w),
+        png_path.display(),
+        record_path.display()
+    );
     Ok(())
 }

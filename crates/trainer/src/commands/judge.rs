@@ -2,9 +2,12 @@
 //! (`crate::judge`), trained first on the data folder's training images.
 
 use crate::cli::JudgeArgs;
-use crate::{data, device, judge};
+use crate::outputs::InpaintRecord;
+use crate::{data, device, files, judge};
+use autoregress::data::idx::Images;
 use anyhow::{Result, bail};
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use super::load_mnist;
 
@@ -26,6 +29,9 @@ struct FileReport {
     /// In-painted files: completions per original.
     #[serde(skip_serializing_if = "Option::is_none")]
     completions: Option<usize>,
+    /// In-painted files: the region erased (`inpaint`'s `--region`, or `mask:FILE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    erased: Option<String>,
     #[serde(flatten)]
     verdict: judge::Verdict,
     /// In-painted files: the judge on the originals themselves (the ceiling of `label_kept`).
@@ -51,49 +57,50 @@ pub fn run(a: JudgeArgs) -> Result<()> {
     let m = load_mnist(&a.data_dir)?;
     let mut inputs = Vec::new();
     for path in &a.samples {
-        let images = data::read_images(path)?;
-        judge::check_size(&images, &path.display().to_string())?;
-        inputs.push((path, images, false));
+        inputs.push((path, read(path)?, None));
     }
     for path in &a.inpainted {
-        let images = data::read_images(path)?;
-        judge::check_size(&images, &path.display().to_string())?;
-        let k = a.completions;
-        if images.count == 0 || !images.count.is_multiple_of(k) || images.count / k > m.test.labels.len() {
-            bail!(
-                "{} holds {} images: in-painted files hold --completions {k} completions of each of the first \
-                 test images of {} ({} of them), image-major, as `trainer inpaint` writes them; give the right --completions",
-                path.display(),
-                images.count,
-                m.test.path.display(),
-                m.test.labels.len()
-            );
-        }
-        inputs.push((path, images, true));
+        let images = read(path)?;
+        let record = inpaint_record(path, images.count, &m.test.path, m.test.labels.len())?;
+        inputs.push((path, images, Some(record)));
     }
     let chosen = device::choose(a.device.device)?;
     let started = Instant::now();
     let model = judge::train(&m.train.images, &m.train.labels, a.epochs, a.seed, &chosen.device.clone().autodiff(), a.json)?;
     let seconds = started.elapsed().as_secs_f64();
-    let test_probs = judge::probabilities(&model, &m.test.images, &chosen.device);
+    let test_probs = judge::probabilities(&model, &m.test.images, &chosen.device)?;
     let threshold = a.threshold as f32;
     let test = judge::verdict(&test_probs, Some(&m.test.labels), threshold);
     let first = test_probs.len().min(1000);
     let test_digits = judge::verdict(&test_probs[..first], None, threshold);
     let files = inputs
         .into_iter()
-        .map(|(path, images, inpainted)| {
-            let probs = judge::probabilities(&model, &images, &chosen.device);
-            let (verdict, originals, completions) = if inpainted {
-                let originals = images.count / a.completions;
-                let labels = &m.test.labels[..originals];
-                (judge::verdict(&probs, Some(labels), threshold), Some(judge::verdict(&test_probs[..originals], Some(labels), threshold)), Some(a.completions))
-            } else {
-                (judge::verdict(&probs, None, threshold), None, None)
+        .map(|(path, images, record)| {
+            let probs = judge::probabilities(&model, &images, &chosen.device)?;
+            let report = match record {
+                Some(r) => {
+                    let labels = &m.test.labels[..r.images];
+                    FileReport {
+                        path: path.display().to_string(),
+                        kind: "inpainted",
+                        completions: Some(r.completions),
+                        erased: Some(r.erased),
+                        verdict: judge::verdict(&probs, Some(labels), threshold),
+                        originals: Some(judge::verdict(&test_probs[..r.images], Some(labels), threshold)),
+                    }
+                }
+                None => FileReport {
+                    path: path.display().to_string(),
+                    kind: "samples",
+                    completions: None,
+                    erased: None,
+                    verdict: judge::verdict(&probs, None, threshold),
+                    originals: None,
+                },
             };
-            FileReport { path: path.display().to_string(), kind: if inpainted { "inpainted" } else { "samples" }, completions, verdict, originals }
+            Ok(report)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let report = JudgeReport {
         device: chosen.name.clone(),
         threshold: a.threshold,
@@ -135,4 +142,49 @@ fn print_table(r: &JudgeReport) {
         }
         println!("; most likely class 0-9: {:?}", v.classes);
     }
+}
+
+/// The images of `path`, 28x28 and at least one.
+fn read(path: &PathBuf) -> Result<Images> {
+    let images = data::read_images(path)?;
+    judge::check_size(&images, &path.display().to_string())?;
+    if images.count == 0 {
+        bail!("{} holds no images: nothing to judge", path.display());
+    }
+    Ok(images)
+}
+
+/// The record `inpaint` wrote beside the in-painted file `path` (of `count` images), checked
+/// against it and against `test`, the `test_count` test images whose labels the judge uses.
+fn inpaint_record(path: &Path, count: usize, test: &Path, test_count: usize) -> Result<InpaintRecord> {
+    let record_path = InpaintRecord::path_for(path);
+    if !record_path.is_file() {
+        bail!(
+            "{}: no {} beside it. --inpainted takes the files `trainer inpaint` writes: that record says which \
+             images were in-painted and how many completions each has; in-paint with `trainer inpaint`",
+            path.display(),
+            record_path.display()
+        );
+    }
+    let r: InpaintRecord = serde_json::from_slice(&files::read(&record_path)?)
+        .map_err(|e| anyhow::anyhow!("{}: not a record `trainer inpaint` writes ({e}); in-paint again", record_path.display()))?;
+    if r.images.checked_mul(r.completions) != Some(count) {
+        bail!(
+            "{} holds {count} images but {} says {} images x {} completions: they do not belong together; in-paint again",
+            path.display(),
+            record_path.display(),
+            r.images,
+            r.completions
+        );
+    }
+    let same = |a: &Path, b: &Path| std::fs::canonicalize(a).ok().zip(std::fs::canonicalize(b).ok()).is_some_and(|(a, b)| a == b);
+    if !same(&r.input, test) || r.images > test_count {
+        bail!(
+            "{} completes images of {}, but the judge knows the labels of {}: give --data-dir the folder of the in-painted images",
+            path.display(),
+            r.input.display(),
+            test.display()
+        );
+    }
+    Ok(r)
 }

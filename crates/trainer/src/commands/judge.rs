@@ -7,7 +7,7 @@ use crate::{data, device, files, judge};
 use autoregress::data::idx::Images;
 use anyhow::{Result, bail};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 use super::load_mnist;
 
@@ -145,7 +145,7 @@ fn print_table(r: &JudgeReport) {
 }
 
 /// The images of `path`, 28x28 and at least one.
-fn read(path: &PathBuf) -> Result<Images> {
+fn read(path: &Path) -> Result<Images> {
     let images = data::read_images(path)?;
     judge::check_size(&images, &path.display().to_string())?;
     if images.count == 0 {

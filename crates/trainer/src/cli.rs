@@ -111,7 +111,7 @@ pub(crate) enum Command {
     Pictures(PicturesArgs),
     /// Throughput on every available backend: training, forward passes and generation of the lecture's models and the any-order MNIST model
     Bench(BenchArgs),
-    /// Erase a region of images and complete it: an IDX file of completions and a PNG grid
+    /// Erase a region of images and complete it: an IDX file of completions, a PNG grid and a record of what was in-painted
     Inpaint(InpaintArgs),
     /// Judge generated or in-painted digits with a classifier trained first on the data's training images
     Judge(JudgeArgs),
@@ -172,7 +172,7 @@ pub(crate) struct InpaintArgs {
     pub(crate) temperature: f64,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
-    /// Output prefix: writes PREFIX.idx3-ubyte (completions, image-major) and PREFIX.png [default: runs/<model>/inpainting]
+    /// Output prefix: writes PREFIX.idx3-ubyte (completions, image-major), PREFIX.png and PREFIX.json (what was in-painted, for `judge`) [default: runs/<model>/inpainting]
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
 }

@@ -64,7 +64,6 @@ pub fn digit_files(model: &ArModel, values: &[i64], out: &Path) -> Result<()> {
     files::write(&files::with_suffix(out, ".idx3-ubyte"), &images.to_idx())
 }
 
-/// How to in-paint: the visiting order, positions per step, temperature and seed.
 /// What `inpaint` in-painted, written beside its completions as `PREFIX.json`: `judge` reads it
 /// to pair each completion with its original.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -79,6 +78,9 @@ pub struct InpaintRecord {
     /// `--region`'s name, or `mask:FILE`.
     pub erased: String,
     pub seed: u64,
+    /// CRC-32 of the completions' IDX file as written: a record left beside another file is
+    /// told apart.
+    pub completions_crc32: u32,
 }
 
 impl InpaintRecord {
@@ -89,6 +91,7 @@ impl InpaintRecord {
     }
 }
 
+/// How to in-paint: the visiting order, positions per step, temperature and seed.
 #[derive(Clone, Debug)]
 pub struct InpaintSettings {
     pub completions: usize,

@@ -457,16 +457,17 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
         Images { count: 400, pixels, ..test.take(0) }
     };
     // With the records `inpaint` writes beside its files.
-    let record = |input: &str, images: usize| {
-        serde_json::json!({"model": "mnist-any-order", "weights": "w.bpk", "input": input, "images": images, "completions": 2, "erased": "top", "seed": 0})
-            .to_string()
+    let record = |input: &Path, images: usize, file: &Images| {
+        let crc = crc32fast::hash(&file.to_idx());
+        serde_json::json!({"model": "mnist-any-order", "weights": "w.bpk", "input": input, "images": images, "completions": 2,
+            "erased": "top", "seed": 0, "completions_crc32": crc})
+        .to_string()
     };
-    let test_images = format!("{data}/t10k-images-idx3-ubyte.gz");
+    let test_images = PathBuf::from(format!("{data}/t10k-images-idx3-ubyte.gz"));
     let (kept, shifted) = (dir.join("kept.idx3-ubyte"), dir.join("shifted.idx3-ubyte"));
     std::fs::write(&kept, twice(0).to_idx()).unwrap();
-    std::fs::write(dir.join("kept.json"), record(&test_images, 200)).unwrap();
+    std::fs::write(dir.join("kept.json"), record(&test_images, 200, &twice(0))).unwrap();
     std::fs::write(&shifted, twice(1).to_idx()).unwrap();
-    std::fs::write(dir.join("shifted.json"), record(&test_images, 200)).unwrap();
     // Uniform noise: not digits.
     let mut state = 12345u32;
     let noise: Vec<u8> = (0..200 * 784).map(|_| { state = state.wrapping_mul(1664525).wrapping_add(1013904223); (state >> 24) as u8 }).collect();
@@ -474,6 +475,8 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
     std::fs::write(&noise_path, Images { count: 200, pixels: noise, ..test.take(0) }.to_idx()).unwrap();
     let real = dir.join("real.idx");
     std::fs::write(&real, test.take(200).to_idx()).unwrap();
+    // In-painted from an uncompressed copy of the same test images: the same originals.
+    std::fs::write(dir.join("shifted.json"), record(&real, 200, &twice(1))).unwrap();
 
     let out = trainer(&[
         "judge", s(&real), s(&noise_path), "--inpainted", s(&kept), "--inpainted", s(&shifted),
@@ -496,14 +499,22 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
     let o = trainer(&["judge", "--inpainted", s(&real), "--data-dir", data]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("real.idx") && stderr(&o).contains("trainer inpaint"), "{}", stderr(&o));
-    std::fs::write(dir.join("kept.json"), record(&test_images, 100)).unwrap();
+    std::fs::write(dir.join("kept.json"), record(&test_images, 100, &twice(0))).unwrap();
     let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("holds 400 images") && stderr(&o).contains("100 images x 2 completions"), "{}", stderr(&o));
-    std::fs::write(dir.join("kept.json"), record(s(&real), 200)).unwrap();
+    std::fs::write(dir.join("kept.json"), record(&test_images, 200, &twice(1))).unwrap();
     let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("completes images of") && stderr(&o).contains("--data-dir"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not the file") && stderr(&o).contains("kept.json"), "{}", stderr(&o));
+    std::fs::write(dir.join("kept.json"), record(&noise_path, 200, &twice(0))).unwrap();
+    let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("noise.idx, which are not the first 200 test images") && stderr(&o).contains("--data-dir"), "{}", stderr(&o));
+    std::fs::write(dir.join("kept.json"), record(&dir.join("gone.idx"), 200, &twice(0))).unwrap();
+    let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("gone.idx") && stderr(&o).contains("not there"), "{}", stderr(&o));
     let small = dir.join("small.idx");
     std::fs::write(&small, Images { count: 1, rows: 10, cols: 10, pixels: vec![0; 100] }.to_idx()).unwrap();
     let o = trainer(&["judge", s(&small), "--data-dir", data]);

@@ -43,7 +43,7 @@ pub fn run(a: InpaintArgs) -> Result<()> {
     let settings = outputs::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
     let completions = outputs::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
     let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
-    files::write(&idx_path, &outputs::as_images(&model, &flat).to_idx())?;
+    let idx = outputs::as_images(&model, &flat).to_idx();
     files::write(&png_path, &outputs::inpainting_png(&images, &erased, &completions))?;
     let record = outputs::InpaintRecord {
         model: a.model.name().into(),
@@ -53,8 +53,10 @@ pub fn run(a: InpaintArgs) -> Result<()> {
         completions: a.completions,
         erased: a.mask.as_ref().map_or_else(|| a.region.name(), |m| format!("mask:{}", m.display())),
         seed: a.seed,
+        completions_crc32: crc32fast::hash(&idx),
     };
-    files::write_json(&record_path, &record)?;
+    let json = serde_json::to_string_pretty(&record)? + "\n";
+    files::write_pair((&idx_path, &idx), (&record_path, json.as_bytes()))?;
     eprintln!(
         "wrote {} ({} completions, image-major), {} and {} (what was in-painted)",
         idx_path.display(),

@@ -61,7 +61,7 @@ pub fn run(a: JudgeArgs) -> Result<()> {
     }
     for path in &a.inpainted {
         let images = read(path)?;
-        let record = inpaint_record(path, images.count, &m.test.path, m.test.labels.len())?;
+        let record = inpaint_record(path, &images, &m.test)?;
         inputs.push((path, images, Some(record)));
     }
     let chosen = device::choose(a.device.device)?;
@@ -154,9 +154,9 @@ fn read(path: &Path) -> Result<Images> {
     Ok(images)
 }
 
-/// The record `inpaint` wrote beside the in-painted file `path` (of `count` images), checked
-/// against it and against `test`, the `test_count` test images whose labels the judge uses.
-fn inpaint_record(path: &Path, count: usize, test: &Path, test_count: usize) -> Result<InpaintRecord> {
+/// The record `inpaint` wrote beside the in-painted file `path` (holding `images`), checked
+/// against them and against `test`, the test split whose labels the judge uses.
+fn inpaint_record(path: &Path, images: &Images, test: &data::Split) -> Result<InpaintRecord> {
     let record_path = InpaintRecord::path_for(path);
     if !record_path.is_file() {
         bail!(
@@ -168,22 +168,44 @@ fn inpaint_record(path: &Path, count: usize, test: &Path, test_count: usize) -> 
     }
     let r: InpaintRecord = serde_json::from_slice(&files::read(&record_path)?)
         .map_err(|e| anyhow::anyhow!("{}: not a record `trainer inpaint` writes ({e}); in-paint again", record_path.display()))?;
-    if r.images.checked_mul(r.completions) != Some(count) {
+    if r.images.checked_mul(r.completions) != Some(images.count) {
         bail!(
-            "{} holds {count} images but {} says {} images x {} completions: they do not belong together; in-paint again",
+            "{} holds {} images but {} says {} images x {} completions: they do not belong together; in-paint again",
             path.display(),
+            images.count,
             record_path.display(),
             r.images,
             r.completions
         );
     }
-    let same = |a: &Path, b: &Path| std::fs::canonicalize(a).ok().zip(std::fs::canonicalize(b).ok()).is_some_and(|(a, b)| a == b);
-    if !same(&r.input, test) || r.images > test_count {
+    if crc32fast::hash(&images.to_idx()) != r.completions_crc32 {
         bail!(
-            "{} completes images of {}, but the judge knows the labels of {}: give --data-dir the folder of the in-painted images",
+            "{} is not the file {} was written for (its completions differ): in-paint again",
             path.display(),
+            record_path.display()
+        );
+    }
+    // The originals must be the test images whose labels the judge knows (the same pixels,
+    // whichever folder or compression they were read from).
+    if !r.input.is_file() {
+        bail!(
+            "{} names {} as the in-painted images, and it is not there: the judge needs it to check the originals; \
+             put it back or in-paint again",
+            record_path.display(),
+            r.input.display()
+        );
+    }
+    let originals = data::read_images(&r.input)?.take(r.images);
+    let known = test.images.take(r.images);
+    if originals.count != r.images || (originals.rows, originals.cols, &originals.pixels) != (known.rows, known.cols, &known.pixels) {
+        bail!(
+            "{} completes the first {} images of {}, which are not the first {} test images of {}, whose labels the judge knows: \
+             give --data-dir the MNIST folder the in-painted images come from",
+            path.display(),
+            r.images,
             r.input.display(),
-            test.display()
+            r.images,
+            test.path.display()
         );
     }
     Ok(r)

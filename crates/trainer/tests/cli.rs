@@ -450,6 +450,12 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
         .read_to_end(&mut bytes)
         .unwrap();
     let test = Images::from_idx(&bytes).unwrap().take(201);
+    // A run that must fail with exit code 1: its message.
+    let refused = |args: &[&str]| {
+        let o = trainer(args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        stderr(&o)
+    };
     // "In-painted" files of two completions per original: the originals themselves, and the
     // originals shifted by one (completion i of image j is test image j + 1).
     let twice = |first: usize| {
@@ -492,32 +498,25 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
     assert_eq!(r["files"][2]["classes"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum::<u64>(), 400);
 
     // Bad inputs: one clear message each, before any training.
-    let o = trainer(&["judge", "--data-dir", data]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("nothing to judge"), "{}", stderr(&o));
+    let e = refused(&["judge", "--data-dir", data]);
+    assert!(e.contains("nothing to judge"), "{e}");
     // In-painted files without their record, with one that disagrees, or of other images.
-    let o = trainer(&["judge", "--inpainted", s(&real), "--data-dir", data]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("real.idx") && stderr(&o).contains("trainer inpaint"), "{}", stderr(&o));
+    let e = refused(&["judge", "--inpainted", s(&real), "--data-dir", data]);
+    assert!(e.contains("real.idx") && e.contains("trainer inpaint"), "{e}");
     std::fs::write(dir.join("kept.json"), record(&test_images, 100, &twice(0))).unwrap();
-    let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("holds 400 images") && stderr(&o).contains("100 images x 2 completions"), "{}", stderr(&o));
+    let e = refused(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
+    assert!(e.contains("holds 400 images") && e.contains("100 images x 2 completions"), "{e}");
     std::fs::write(dir.join("kept.json"), record(&test_images, 200, &twice(1))).unwrap();
-    let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("is not the file") && stderr(&o).contains("kept.json"), "{}", stderr(&o));
+    let e = refused(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
+    assert!(e.contains("is not the file") && e.contains("kept.json"), "{e}");
     std::fs::write(dir.join("kept.json"), record(&noise_path, 200, &twice(0))).unwrap();
-    let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("noise.idx, which are not the first 200 test images") && stderr(&o).contains("--data-dir"), "{}", stderr(&o));
+    let e = refused(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
+    assert!(e.contains("noise.idx, which are not the first 200 test images") && e.contains("--data-dir"), "{e}");
     std::fs::write(dir.join("kept.json"), record(&dir.join("gone.idx"), 200, &twice(0))).unwrap();
-    let o = trainer(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("gone.idx") && stderr(&o).contains("not there"), "{}", stderr(&o));
+    let e = refused(&["judge", "--inpainted", s(&kept), "--data-dir", data]);
+    assert!(e.contains("gone.idx") && e.contains("not there"), "{e}");
     let small = dir.join("small.idx");
     std::fs::write(&small, Images { count: 1, rows: 10, cols: 10, pixels: vec![0; 100] }.to_idx()).unwrap();
-    let o = trainer(&["judge", s(&small), "--data-dir", data]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("small.idx") && stderr(&o).contains("28x28"), "{}", stderr(&o));
+    let e = refused(&["judge", s(&small), "--data-dir", data]);
+    assert!(e.contains("small.idx") && e.contains("28x28"), "{e}");
 }

@@ -18,10 +18,7 @@ pub const TOY_TRAIN_SEED: u64 = 1;
 pub const TOY_TEST_SEED: u64 = 2;
 
 fn nll_with_bar<V: Copy + Into<i64>>(model: &ArModel, seqs: &[V], count: usize, rows: usize, device: &Device, quiet: bool) -> f64 {
-    let bar = progress::bar(count as u64, "evaluating");
-    if quiet {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
+    let bar = progress::bar(count as u64, "evaluating", quiet);
     let nats = total_nll(model, seqs, count, rows, device, |done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     nats
@@ -83,10 +80,7 @@ pub fn inpainting_bits(model: &ArModel, test: &[u8], images: usize, device: &Dev
     let len = model.spec.seq_len;
     let (h, w) = (model.spec.height(), model.spec.width);
     let row_skip = model.row_skip();
-    let bar = progress::bar((images * INPAINTING_REGIONS.len()) as u64, "in-painting NLL");
-    if quiet {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
+    let bar = progress::bar((images * INPAINTING_REGIONS.len()) as u64, "in-painting NLL", quiet);
     let bits = INPAINTING_REGIONS.map(|region| {
         let erased = region.erased(h, w, &mut Rng::new(0));
         let count = erased.iter().filter(|&&e| e).count();

@@ -41,7 +41,12 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    write(path, (serde_json::to_string_pretty(value)? + "\n").as_bytes())
+    write(path, &json(value)?)
+}
+
+/// `value` as the JSON files here hold it: pretty, with a final newline.
+pub fn json(value: &impl serde::Serialize) -> Result<Vec<u8>> {
+    Ok((serde_json::to_string_pretty(value)? + "\n").into_bytes())
 }
 
 /// The file that goes with weights `weights` (`x.bpk` -> `x.<what>`; any other name gets

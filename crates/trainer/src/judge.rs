@@ -97,10 +97,7 @@ pub fn train(images: &Images, labels: &[u8], epochs: usize, seed: u64, device: &
     let all_targets = Tensor::<1, Int>::from_data(TensorData::new(targets, [labels.len()]), device);
     let mut model = DigitClassifier::new(device);
     let mut adam = optim::adam();
-    let bar = progress::bar((epochs * steps_per_epoch) as u64, "training the judge");
-    if quiet {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
+    let bar = progress::bar((epochs * steps_per_epoch) as u64, "training the judge", quiet);
     let mut rng = Rng::new(seed);
     for _ in 0..epochs {
         let mut order: Vec<usize> = (0..images.count).collect();

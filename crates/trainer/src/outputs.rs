@@ -18,10 +18,7 @@ use std::path::{Path, PathBuf};
 /// Runs a generation to its end with a progress bar (none when `quiet`).
 pub fn run(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: bool) -> Result<Generation> {
     let mut generation = Generation::new(model, options, device)?;
-    let bar = progress::bar(generation.steps_total() as u64, "generating");
-    if quiet {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
+    let bar = progress::bar(generation.steps_total() as u64, "generating", quiet);
     // Read back only once: steps queue on the device.
     let chunk = model.spec.width.max(1);
     while generation.run(model, chunk) > 0 {

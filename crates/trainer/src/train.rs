@@ -126,10 +126,7 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
     let total = opts.epochs * steps_per_epoch;
     let all = sequences_tensor(data.sequences, data.count, data.len, device);
 
-    let bar = progress::bar(total as u64, "training");
-    if opts.quiet {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
+    let bar = progress::bar(total as u64, "training", opts.quiet);
     bar.set_position(start_step as u64);
     let started = Instant::now();
     let mut last_checkpoint = Instant::now();

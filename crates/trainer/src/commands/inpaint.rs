@@ -55,8 +55,7 @@ pub fn run(a: InpaintArgs) -> Result<()> {
         seed: a.seed,
         completions_crc32: crc32fast::hash(&idx),
     };
-    let json = serde_json::to_string_pretty(&record)? + "\n";
-    files::write_pair((&idx_path, &idx), (&record_path, json.as_bytes()))?;
+    files::write_pair((&idx_path, &idx), (&record_path, &files::json(&record)?))?;
     eprintln!(
         "wrote {} ({} completions, image-major), {} and {} (what was in-painted)",
         idx_path.display(),

@@ -159,7 +159,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     interrupt::enter(Phase::Writing);
     let written = files::write_pair(
         (&out, &autoregress::weights::to_bytes(&model)?),
-        (&metrics_path, (serde_json::to_string_pretty(&metrics)? + "\n").as_bytes()),
+        (&metrics_path, &files::json(&metrics)?),
     );
     if let Err(e) = written {
         return Err(e.context(format!(

@@ -486,7 +486,9 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
 
     let out = trainer(&[
         "judge", s(&real), s(&noise_path), "--inpainted", s(&kept), "--inpainted", s(&shifted),
-        "--epochs", "1", "--device", "flex", "--data-dir", data, "--json",
+        // Two epochs: one left real digits at the edge of the 0.7 bar (0.695 in one CI run; the
+        // training is not bit-for-bit repeatable on several threads).
+        "--epochs", "2", "--device", "flex", "--data-dir", data, "--json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -134,12 +134,7 @@ pub fn training_mask(rng: &mut Rng, height: usize, width: usize, mix: &MaskMix) 
     let mut mask = vec![0.0f32; len];
     if pick < mix.uniform || total <= 0.0 {
         let t = rng.below(len);
-        let mut positions: Vec<usize> = (0..len).collect();
-        // A partial Fisher-Yates: the first t of a uniform random permutation.
-        for i in 0..t {
-            positions.swap(i, i + rng.below(len - i));
-            mask[positions[i]] = 1.0;
-        }
+        return random_set_mask(rng, len, t);
     } else if pick < mix.uniform + mix.prefix || height < 2 {
         mask[..rng.below(len)].fill(1.0);
     } else {
@@ -153,6 +148,22 @@ pub fn training_mask(rng: &mut Rng, height: usize, width: usize, mix: &MaskMix) 
         for &p in &inside[..t] {
             mask[p] = 1.0;
         }
+    }
+    mask
+}
+
+/// A mask of `len` flags (1.0 known) with a uniformly random set of `t` known positions.
+///
+/// # Panics
+/// When `t > len`.
+pub fn random_set_mask(rng: &mut Rng, len: usize, t: usize) -> Vec<f32> {
+    assert!(t <= len, "{t} known positions out of {len}");
+    let mut mask = vec![0.0f32; len];
+    let mut positions: Vec<usize> = (0..len).collect();
+    // A partial Fisher-Yates: the first t of a uniform random permutation.
+    for i in 0..t {
+        positions.swap(i, i + rng.below(len - i));
+        mask[positions[i]] = 1.0;
     }
     mask
 }

@@ -131,11 +131,12 @@ pub fn training_mask(rng: &mut Rng, height: usize, width: usize, mix: &MaskMix) 
     let len = height * width;
     let total = mix.uniform + mix.prefix + mix.region;
     let pick = rng.uniform() * total;
-    let mut mask = vec![0.0f32; len];
     if pick < mix.uniform || total <= 0.0 {
         let t = rng.below(len);
         return random_set_mask(rng, len, t);
-    } else if pick < mix.uniform + mix.prefix || height < 2 {
+    }
+    let mut mask = vec![0.0f32; len];
+    if pick < mix.uniform + mix.prefix || height < 2 {
         mask[..rng.below(len)].fill(1.0);
     } else {
         let region = Region::NAMED[rng.below(Region::NAMED.len())];

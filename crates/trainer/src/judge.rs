@@ -4,16 +4,20 @@
 //! classifier is not ours to run).
 //!
 //! A LeNet-5-like convnet (LeCun et al. 1998), input `[N, 1, 28, 28]` (gray levels / 255),
-//! output logits `[N, 10]`:
+//! output logits `[N, 11]`: the ten digits and an eleventh class, *not a digit*:
 //!
 //! ```text
-//! conv5 1->32, max-pool 2, ReLU, conv5 32->64, max-pool 2, ReLU, linear 1024->128, ReLU, linear 128->10
+//! conv5 1->32, max-pool 2, ReLU, conv5 32->64, max-pool 2, ReLU, linear 1024->128, ReLU, linear 128->11
 //! ```
 //!
 //! It is trained afresh on the training images of the data folder each time the command runs
-//! (6 epochs of the vendored 10,000: about 15 s on 2 CPU cores), so it needs no weights file. An image is *judged a digit*
-//! when the classifier gives one class a probability of at least a threshold (0.9 by default);
-//! an in-painted completion *keeps the digit* when its most likely class is the original's label.
+//! (6 epochs of the vendored 10,000 and 1,000 non-digits: about 25 s on 2 CPU cores), so it needs no weights file.
+//! The eleventh class is trained on one synthetic image per ten digits ([`not_digits`]: noise,
+//! blobs, flat gray). Without it, a ten-way softmax has nowhere to put what is not a digit and is
+//! often confidently wrong on it: one judge called 89% of uniform noise a sure "8". An image is
+//! *judged a digit* when its most likely class is a digit, at a probability of at least a
+//! threshold (0.9 by default); an in-painted completion *keeps the digit* when its most likely
+//! class is the original's label.
 
 use crate::{optim, progress};
 use anyhow::{Result, bail};
@@ -34,6 +38,10 @@ use serde::Serialize;
 pub const SIDE: usize = 28;
 /// Digit classes.
 pub const CLASSES: usize = 10;
+/// The classifier's outputs: the digits, then [`NOT_A_DIGIT`].
+pub const OUTPUTS: usize = CLASSES + 1;
+/// The class of images that are not digits.
+pub const NOT_A_DIGIT: usize = CLASSES;
 const HIDDEN: usize = 128;
 
 /// The judge's network (see the module docs).
@@ -53,11 +61,11 @@ impl DigitClassifier {
             conv2: Conv2dConfig::new([32, 64], [5, 5]).init(device),
             pool: MaxPool2dConfig::new([2, 2]).init(),
             fc1: LinearConfig::new(64 * 4 * 4, HIDDEN).init(device),
-            fc2: LinearConfig::new(HIDDEN, CLASSES).init(device),
+            fc2: LinearConfig::new(HIDDEN, OUTPUTS).init(device),
         }
     }
 
-    /// Logits `[N, 10]` of images `[N, 1, 28, 28]` holding gray levels / 255.
+    /// Logits `[N, 11]` (digits 0-9, then not a digit) of images `[N, 1, 28, 28]` holding gray levels / 255.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let x = relu(max_pool(&self.pool, convolve(&self.conv1, images)));
         let x = relu(max_pool(&self.pool, convolve(&self.conv2, x)));
@@ -69,8 +77,43 @@ impl DigitClassifier {
 /// Images `start..start + count` of `images` as a `[count, 1, 28, 28]` tensor of gray levels / 255.
 fn image_tensor(images: &Images, start: usize, count: usize, device: &Device) -> Tensor<4> {
     let px = SIDE * SIDE;
-    let values: Vec<f32> = images.pixels[start * px..(start + count) * px].iter().map(|&v| v as f32 / 255.0).collect();
-    Tensor::from_data(TensorData::new(values, [count, 1, SIDE, SIDE]), device)
+    pixel_tensor(&images.pixels[start * px..(start + count) * px], device)
+}
+
+/// 28x28 gray-level images, concatenated, as a `[count, 1, 28, 28]` tensor of gray levels / 255.
+fn pixel_tensor(pixels: &[u8], device: &Device) -> Tensor<4> {
+    let values: Vec<f32> = pixels.iter().map(|&v| v as f32 / 255.0).collect();
+    Tensor::from_data(TensorData::new(values, [pixels.len() / (SIDE * SIDE), 1, SIDE, SIDE]), device)
+}
+
+/// `count` synthetic 28x28 images that are not digits, drawn from `rng`, concatenated: in turn
+/// uniform noise, sparse white dots (2% to 50% of the pixels), one to six soft blobs, and flat
+/// gray, each at a random brightness. No strokes: a stroke can be a 1 or a 7.
+pub fn not_digits(count: usize, rng: &mut Rng) -> Vec<u8> {
+    let px = SIDE * SIDE;
+    let mut pixels = Vec::with_capacity(count * px);
+    for i in 0..count {
+        let peak = rng.uniform_in(64.0, 255.0);
+        match i % 4 {
+            0 => pixels.extend((0..px).map(|_| (rng.uniform() * peak) as u8)),
+            1 => {
+                let density = rng.uniform_in(0.02, 0.5);
+                pixels.extend((0..px).map(|_| if rng.uniform() < density { peak as u8 } else { 0 }));
+            }
+            2 => {
+                let blobs: Vec<[f64; 3]> = (0..1 + rng.below(6))
+                    .map(|_| [rng.uniform_in(0.0, SIDE as f64), rng.uniform_in(0.0, SIDE as f64), rng.uniform_in(1.5, 6.0)])
+                    .collect();
+                pixels.extend((0..px).map(|p| {
+                    let (y, x) = ((p / SIDE) as f64, (p % SIDE) as f64);
+                    let v: f64 = blobs.iter().map(|[by, bx, r]| (-((y - by).powi(2) + (x - bx).powi(2)) / (2.0 * r * r)).exp()).sum();
+                    (v.min(1.0) * peak) as u8
+                }));
+            }
+            _ => pixels.extend(std::iter::repeat_n((rng.uniform() * peak) as u8, px)),
+        }
+    }
+    pixels
 }
 
 /// `images` must be 28x28: the classifier's size. `what` names them in the message.
@@ -81,26 +124,28 @@ pub fn check_size(images: &Images, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Trains a classifier on `images` and their `labels` (`epochs` passes, batch 100, the trainer's
-/// Adam at 1e-3, images shuffled from `seed`), on `device` (an autodiff device). Returns it
-/// without autodiff.
+/// Trains a classifier on `images` and their `labels`, plus one image of [`not_digits`] per ten
+/// (`epochs` passes, batch 100, the trainer's Adam at 1e-3, images drawn and shuffled from
+/// `seed`), on `device` (an autodiff device). Returns it without autodiff.
 pub fn train(images: &Images, labels: &[u8], epochs: usize, seed: u64, device: &Device, quiet: bool) -> Result<DigitClassifier> {
     check_size(images, "the training set")?;
     const BATCH: usize = 100;
-    let batch = BATCH.min(images.count);
-    let steps_per_epoch = images.count.div_ceil(batch);
-    let all = image_tensor(images, 0, images.count, device);
-    let targets: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
     if let Some(bad) = labels.iter().find(|&&l| l as usize >= CLASSES) {
         bail!("a training label is {bad}: digit labels are 0 to 9");
     }
-    let all_targets = Tensor::<1, Int>::from_data(TensorData::new(targets, [labels.len()]), device);
+    let mut rng = Rng::new(seed);
+    let others = images.count.div_ceil(CLASSES);
+    let total = images.count + others;
+    let batch = BATCH.min(total);
+    let steps_per_epoch = total.div_ceil(batch);
+    let all = Tensor::cat(vec![image_tensor(images, 0, images.count, device), pixel_tensor(&not_digits(others, &mut rng), device)], 0);
+    let targets: Vec<i64> = labels.iter().map(|&l| l as i64).chain(std::iter::repeat_n(NOT_A_DIGIT as i64, others)).collect();
+    let all_targets = Tensor::<1, Int>::from_data(TensorData::new(targets, [total]), device);
     let mut model = DigitClassifier::new(device);
     let mut adam = optim::adam();
     let bar = progress::bar((epochs * steps_per_epoch) as u64, "training the judge", quiet);
-    let mut rng = Rng::new(seed);
     for _ in 0..epochs {
-        let mut order: Vec<usize> = (0..images.count).collect();
+        let mut order: Vec<usize> = (0..total).collect();
         rng.shuffle(&mut order);
         for chunk in order.chunks(batch) {
             let rows = Tensor::<1, Int>::from_data(TensorData::new(chunk.iter().map(|&r| r as i64).collect(), [chunk.len()]), device);
@@ -116,11 +161,11 @@ pub fn train(images: &Images, labels: &[u8], epochs: usize, seed: u64, device: &
     Ok(model.valid())
 }
 
-/// Class probabilities `[count][10]` of every image, in batches of 500.
+/// Class probabilities `[count][11]` (digits 0-9, then not a digit) of every image, in batches of 500.
 ///
 /// # Errors
 /// When a probability is not finite (the classifier's training diverged).
-pub fn probabilities(model: &DigitClassifier, images: &Images, device: &Device) -> Result<Vec<[f32; CLASSES]>> {
+pub fn probabilities(model: &DigitClassifier, images: &Images, device: &Device) -> Result<Vec<[f32; OUTPUTS]>> {
     let mut out = Vec::with_capacity(images.count);
     for start in (0..images.count).step_by(500) {
         let count = 500.min(images.count - start);
@@ -129,7 +174,7 @@ pub fn probabilities(model: &DigitClassifier, images: &Images, device: &Device) 
         if values.iter().any(|v| !v.is_finite()) {
             bail!("the judge's training diverged (its probabilities are not finite): try another --seed or fewer --epochs");
         }
-        out.extend(values.chunks_exact(CLASSES).map(|c| <[f32; CLASSES]>::try_from(c).expect("10 classes")));
+        out.extend(values.chunks_exact(OUTPUTS).map(|c| <[f32; OUTPUTS]>::try_from(c).expect("11 classes")));
     }
     Ok(out)
 }
@@ -138,16 +183,18 @@ pub fn probabilities(model: &DigitClassifier, images: &Images, device: &Device) 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verdict {
     pub images: usize,
-    /// Share of the images whose most likely class has probability at least the threshold.
+    /// Share of the images whose most likely class is a digit, at probability at least the threshold.
     pub judged_digits: f64,
-    /// How many images each class is the most likely one for (whether judged a digit or not).
+    /// How many images each digit is the most likely class for (whether judged a digit or not).
     pub classes: [usize; CLASSES],
+    /// How many images are most likely not a digit.
+    pub not_a_digit: usize,
     /// With labels: the share whose most likely class is their label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label_kept: Option<f64>,
 }
 
-fn most_likely(p: &[f32; CLASSES]) -> (usize, f32) {
+fn most_likely(p: &[f32; OUTPUTS]) -> (usize, f32) {
     p.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |best, (c, q)| if q > best.1 { (c, q) } else { best })
 }
 
@@ -157,9 +204,9 @@ fn most_likely(p: &[f32; CLASSES]) -> (usize, f32) {
 ///
 /// # Panics
 /// If `labels` is given and empty or does not divide `probs.len()`.
-pub fn verdict(probs: &[[f32; CLASSES]], labels: Option<&[u8]>, threshold: f32) -> Verdict {
+pub fn verdict(probs: &[[f32; OUTPUTS]], labels: Option<&[u8]>, threshold: f32) -> Verdict {
     let n = probs.len();
-    let mut classes = [0; CLASSES];
+    let mut classes = [0; OUTPUTS];
     let mut confident = 0;
     let mut kept = 0;
     let per_label = labels.map(|l| {
@@ -169,21 +216,23 @@ pub fn verdict(probs: &[[f32; CLASSES]], labels: Option<&[u8]>, threshold: f32) 
     for (i, p) in probs.iter().enumerate() {
         let (class, q) = most_likely(p);
         classes[class] += 1;
-        confident += usize::from(q >= threshold);
+        confident += usize::from(class != NOT_A_DIGIT && q >= threshold);
         if let (Some(labels), Some(k)) = (labels, per_label) {
             kept += usize::from(class == labels[i / k] as usize);
         }
     }
     let share = |count: usize| if n == 0 { 0.0 } else { count as f64 / n as f64 };
-    Verdict { images: n, judged_digits: share(confident), classes, label_kept: labels.map(|_| share(kept)) }
+    let not_a_digit = classes[NOT_A_DIGIT];
+    let classes = <[usize; CLASSES]>::try_from(&classes[..CLASSES]).expect("10 digits");
+    Verdict { images: n, judged_digits: share(confident), classes, not_a_digit, label_kept: labels.map(|_| share(kept)) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn one_hot_ish(class: usize, q: f32) -> [f32; CLASSES] {
-        let mut p = [(1.0 - q) / 9.0; CLASSES];
+    fn one_hot_ish(class: usize, q: f32) -> [f32; OUTPUTS] {
+        let mut p = [(1.0 - q) / CLASSES as f32; OUTPUTS];
         p[class] = q;
         p
     }
@@ -195,6 +244,7 @@ mod tests {
         assert_eq!(v.images, 4);
         assert_eq!(v.judged_digits, 0.75);
         assert_eq!(v.classes, [0, 1, 0, 2, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(v.not_a_digit, 0);
         assert_eq!(v.label_kept, None);
         // Two completions per original: originals 3 (completions 3, 3: kept) and 1 (7: lost, 1: kept).
         let v = verdict(&probs, Some(&[3, 1]), 0.9);
@@ -202,5 +252,34 @@ mod tests {
         assert_eq!(verdict(&probs, Some(&[1, 3]), 0.9).label_kept, Some(0.0));
         assert_eq!(verdict(&probs, Some(&[3, 3, 7, 1]), 0.96).label_kept, Some(1.0));
         assert_eq!(verdict(&probs, None, 0.96).judged_digits, 0.25);
+    }
+
+    #[test]
+    fn a_sure_not_a_digit_is_neither_judged_a_digit_nor_kept() {
+        let probs = [one_hot_ish(NOT_A_DIGIT, 0.99), one_hot_ish(2, 0.95)];
+        let v = verdict(&probs, Some(&[2, 2]), 0.9);
+        assert_eq!(v.judged_digits, 0.5);
+        assert_eq!(v.not_a_digit, 1);
+        assert_eq!(v.classes, [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(v.label_kept, Some(0.5));
+    }
+
+    #[test]
+    fn the_synthetic_non_digits_are_of_every_kind_and_repeat_from_their_seed() {
+        let px = SIDE * SIDE;
+        let images = not_digits(8, &mut Rng::new(3));
+        assert_eq!(images.len(), 8 * px);
+        assert_eq!(images, not_digits(8, &mut Rng::new(3)));
+        let distinct = |i: usize| {
+            let mut v = images[i * px..(i + 1) * px].to_vec();
+            v.sort_unstable();
+            v.dedup();
+            v.len()
+        };
+        // Noise: many gray levels; dots: black and one level; blobs: a smooth ramp; flat: one level.
+        assert!(distinct(0) > 50, "noise");
+        assert_eq!(distinct(1), 2, "dots");
+        assert!(distinct(2) > 10, "blobs");
+        assert_eq!(distinct(3), 1, "flat gray");
     }
 }

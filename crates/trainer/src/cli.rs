@@ -125,7 +125,7 @@ pub(crate) struct JudgeArgs {
     /// them that says which images and how many completions): also the share keeping the original's digit
     #[arg(long)]
     pub(crate) inpainted: Vec<PathBuf>,
-    /// An image is judged a digit when one class has at least this probability
+    /// An image is judged a digit when its most likely class is a digit, at this probability or more
     #[arg(long, value_parser = parse::probability, default_value_t = 0.9)]
     pub(crate) threshold: f64,
     /// Passes of the classifier's training over the training images

@@ -13,7 +13,7 @@
 //! It is trained afresh on the training images of the data folder each time the command runs
 //! (6 epochs of the vendored 10,000 and 1,000 non-digits: about 25 s on 2 CPU cores), so it needs no weights file.
 //! The eleventh class is trained on one synthetic image per ten digits ([`not_digits`]: noise,
-//! blobs, flat gray). Without it, a ten-way softmax has nowhere to put what is not a digit and is
+//! sparse dots, blobs, flat gray). Without it, a ten-way softmax has nowhere to put what is not a digit and is
 //! often confidently wrong on it: one judge called 89% of uniform noise a sure "8". An image is
 //! *judged a digit* when its most likely class is a digit, at a probability of at least a
 //! threshold (0.9 by default); an in-painted completion *keeps the digit* when its most likely
@@ -86,8 +86,13 @@ fn pixel_tensor(pixels: &[u8], device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(values, [pixels.len() / (SIDE * SIDE), 1, SIDE, SIDE]), device)
 }
 
+/// How many synthetic non-digits the judge trains with beside `digits` training digits: one per ten.
+pub fn non_digit_count(digits: usize) -> usize {
+    digits.div_ceil(CLASSES)
+}
+
 /// `count` synthetic 28x28 images that are not digits, drawn from `rng`, concatenated: in turn
-/// uniform noise, sparse white dots (2% to 50% of the pixels), one to six soft blobs, and flat
+/// uniform noise, sparse dots (2% to 50% of the pixels), one to six soft blobs, and flat
 /// gray, each at a random brightness. No strokes: a stroke can be a 1 or a 7.
 pub fn not_digits(count: usize, rng: &mut Rng) -> Vec<u8> {
     let px = SIDE * SIDE;
@@ -134,7 +139,7 @@ pub fn train(images: &Images, labels: &[u8], epochs: usize, seed: u64, device: &
         bail!("a training label is {bad}: digit labels are 0 to 9");
     }
     let mut rng = Rng::new(seed);
-    let others = images.count.div_ceil(CLASSES);
+    let others = non_digit_count(images.count);
     let total = images.count + others;
     let batch = BATCH.min(total);
     let steps_per_epoch = total.div_ceil(batch);

@@ -14,6 +14,8 @@ use super::load_mnist;
 #[derive(Serialize)]
 struct ClassifierReport {
     train_images: usize,
+    /// Synthetic images of the "not a digit" class trained beside them.
+    non_digit_images: usize,
     epochs: usize,
     seconds: f64,
     /// Share of the test images classified as their label.
@@ -106,6 +108,7 @@ pub fn run(a: JudgeArgs) -> Result<()> {
         threshold: a.threshold,
         classifier: ClassifierReport {
             train_images: m.train.images.count,
+            non_digit_images: judge::non_digit_count(m.train.images.count),
             epochs: a.epochs,
             seconds,
             test_accuracy: test.label_kept.expect("labels given"),
@@ -125,8 +128,9 @@ pub fn run(a: JudgeArgs) -> Result<()> {
 fn print_table(r: &JudgeReport) {
     let c = &r.classifier;
     println!(
-        "judge: trained on {} images ({} epochs, {:.0} s), {:.1}% of {} test images right; \"a digit\": one class at probability {} or more",
+        "judge: trained on {} digits and {} non-digits ({} epochs, {:.0} s), {:.1}% of {} test images right; \"a digit\": most likely a digit, at probability {} or more",
         c.train_images,
+        c.non_digit_images,
         c.epochs,
         c.seconds,
         100.0 * c.test_accuracy,
@@ -140,7 +144,7 @@ fn print_table(r: &JudgeReport) {
         if let (Some(kept), Some(o)) = (v.label_kept, &f.originals) {
             print!(", {:.1}% keep the original's digit (the originals: {:.1}%)", 100.0 * kept, 100.0 * o.label_kept.unwrap_or(0.0));
         }
-        println!("; most likely class 0-9: {:?}", v.classes);
+        println!("; most likely class 0-9: {:?}, not a digit: {}", v.classes, v.not_a_digit);
     }
 }
 

@@ -59,10 +59,8 @@ const WIDTH_KEY: &str = "autoregress.width";
 const NUM_VALUES_KEY: &str = "autoregress.num_values";
 const MEAN_KEY: &str = "autoregress.mean";
 const STD_KEY: &str = "autoregress.std";
-/// Absent from weights written before the option existed: 0 blocks, the network they were for.
-const FULL_RES_BLOCKS_KEY: &str = "autoregress.full_res_blocks";
 
-fn spec_metadata(spec: &ModelSpec) -> [(&'static str, String); 8] {
+fn spec_metadata(spec: &ModelSpec) -> [(&'static str, String); 7] {
     [
         (FORMAT_KEY, FORMAT.to_string()),
         (MODEL_KEY, spec.kind.name().to_string()),
@@ -71,7 +69,6 @@ fn spec_metadata(spec: &ModelSpec) -> [(&'static str, String); 8] {
         (NUM_VALUES_KEY, spec.num_values.to_string()),
         (MEAN_KEY, format!("{:?}", spec.mean)),
         (STD_KEY, format!("{:?}", spec.std)),
-        (FULL_RES_BLOCKS_KEY, spec.full_res_blocks.to_string()),
     ]
 }
 
@@ -97,7 +94,6 @@ fn spec_from_metadata(meta: &BTreeMap<String, String>) -> Result<ModelSpec, Weig
         num_values: num(meta, NUM_VALUES_KEY)?,
         mean: num(meta, MEAN_KEY)?,
         std: num(meta, STD_KEY)?,
-        full_res_blocks: if meta.contains_key(FULL_RES_BLOCKS_KEY) { num(meta, FULL_RES_BLOCKS_KEY)? } else { 0 },
     };
     spec.validate().map_err(WeightsError::BadSpec)?;
     Ok(spec)
@@ -169,27 +165,4 @@ pub fn from_bytes(bytes: &[u8], expected: Option<ModelKind>, device: &Device) ->
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())));
     model.load_from(&mut store).map_err(|e| WeightsError::Mismatch(e.to_string()))?;
     Ok(model)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::models::ModelKind;
-
-    fn metadata_of(spec: &ModelSpec) -> BTreeMap<String, String> {
-        spec_metadata(spec).into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-    }
-
-    #[test]
-    fn full_resolution_blocks_default_to_none_in_older_weights() {
-        let spec = ModelSpec::mnist_sized(ModelKind::MnistAnyOrder).with_full_res_blocks(3);
-        let mut meta = metadata_of(&spec);
-        assert_eq!(spec_from_metadata(&meta), Ok(spec.clone()));
-        // Weights written before the key existed: the network they were for, without blocks.
-        meta.remove(FULL_RES_BLOCKS_KEY);
-        assert_eq!(spec_from_metadata(&meta), Ok(spec.with_full_res_blocks(0)));
-        meta.insert(FULL_RES_BLOCKS_KEY.into(), "two".into());
-        let err = spec_from_metadata(&meta).unwrap_err();
-        assert_eq!(err.to_string(), "bad weights metadata: full_res_blocks = \"two\" is not a number");
-    }
 }

@@ -17,11 +17,6 @@ fn small_image_model() -> ArModel {
     ArModel::new(ModelSpec::for_kind(ModelKind::MnistAnyOrder, 8, 8, 100.0, 90.0), &device()).unwrap()
 }
 
-/// The same with two residual blocks at full resolution ([`ModelSpec::full_res_blocks`]).
-fn deeper_image_model() -> ArModel {
-    ArModel::new(ModelSpec::for_kind(ModelKind::MnistAnyOrder, 8, 8, 100.0, 90.0).with_full_res_blocks(2), &device()).unwrap()
-}
-
 fn random_ints(count: usize, below: usize, seed: u64) -> Vec<u16> {
     let mut rng = Rng::new(seed);
     (0..count).map(|_| rng.below(below) as u16).collect()
@@ -29,7 +24,7 @@ fn random_ints(count: usize, below: usize, seed: u64) -> Vec<u16> {
 
 #[test]
 fn hidden_values_never_reach_the_outputs() {
-    for model in [toy_any_order_model(32), small_image_model(), deeper_image_model()] {
+    for model in [toy_any_order_model(32), small_image_model()] {
         let len = model.spec.seq_len;
         let c = model.spec.num_values;
         let seqs = random_ints(2 * len, c, 1);
@@ -73,7 +68,7 @@ fn logits_at_some_positions_are_all_logits_read_there() {
 fn every_output_sees_the_farthest_input() {
     // The receptive field covers the whole sequence or image: the first output depends on the
     // last known value.
-    for model in [toy_any_order_model(32), small_image_model(), deeper_image_model()] {
+    for model in [toy_any_order_model(32), small_image_model()] {
         let len = model.spec.seq_len;
         let mask = Tensor::<2>::ones([1, len], &device());
         let a = vec![3u16; len];
@@ -304,37 +299,6 @@ fn the_two_families_refuse_each_others_weights() {
 }
 
 #[test]
-fn full_resolution_blocks_travel_in_the_weights() {
-    let (shallow, deeper) = (small_image_model(), deeper_image_model());
-    // Two 3x3 convolutions of 32 channels with their biases.
-    assert_eq!(deeper.num_params() - shallow.num_params(), 2 * (32 * 32 * 9 + 32));
-    let loaded = weights::from_bytes(&weights::to_bytes(&deeper).unwrap(), Some(ModelKind::MnistAnyOrder), &device()).unwrap();
-    assert_eq!(loaded.spec.full_res_blocks, 2);
-    let seqs = sequences_tensor(&random_ints(64, 256, 6), 1, 64, &device());
-    let mask: Vec<f32> = (0..64).map(|i| (i % 2) as f32).collect();
-    let mask = Tensor::<2>::from_data(TensorData::new(mask, [1, 64]), &device());
-    let logits = floats(deeper.all_logits(seqs.clone(), mask.clone()));
-    assert_eq!(logits, floats(loaded.all_logits(seqs.clone(), mask.clone())));
-    // The blocks are in the forward pass: with their weights at 0 (each then passes its input
-    // on unchanged) the logits move.
-    struct ZeroBlocks(Vec<String>);
-    impl ModuleMapper for ZeroBlocks {
-        fn enter_module(&mut self, name: &str, _container_type: &str) {
-            self.0.push(name.to_string());
-        }
-        fn exit_module(&mut self, _name: &str, _container_type: &str) {
-            self.0.pop();
-        }
-        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-            let inside = self.0.iter().any(|n| n == "full_res");
-            param.map(|t| if inside { t.zeros_like() } else { t })
-        }
-    }
-    let without = deeper.map(&mut ZeroBlocks(Vec::new()));
-    assert_ne!(logits, floats(without.all_logits(seqs, mask)));
-}
-
-#[test]
 fn next_value_logits_of_an_any_order_model_are_at_the_first_unknown_raster_position() {
     let model = toy_any_order_model(32);
     let seqs: Tensor<2, Int> = sequences_tensor(&random_ints(32, 64, 6), 1, 32, &device());
@@ -381,11 +345,4 @@ fn specs_the_networks_cannot_take_are_typed_errors() {
     assert_eq!(image.validate(), Err(SpecError::NotWholeRows { seq_len: 780, width: 28 }));
     let unet = ModelSpec::for_kind(ModelKind::MnistAnyOrder, 30, 30, 33.0, 78.0);
     assert!(matches!(unet.validate(), Err(SpecError::ImageSize { kind: ModelKind::MnistAnyOrder, height: 30, width: 30, .. })));
-    // Full-resolution blocks: the U-Net's, up to a bound; no other network has any.
-    let unet = ModelSpec::mnist_sized(ModelKind::MnistAnyOrder);
-    assert!(unet.clone().with_full_res_blocks(autoregress::models::MAX_FULL_RES_BLOCKS).validate().is_ok());
-    let err = unet.with_full_res_blocks(autoregress::models::MAX_FULL_RES_BLOCKS + 1).validate().unwrap_err();
-    assert_eq!(err.to_string(), "the mnist-any-order network takes 0 to 8 full-resolution blocks, not 9");
-    let err = ModelSpec::toy(32, 32.0, 8.0).with_full_res_blocks(1).validate().unwrap_err();
-    assert_eq!(err, SpecError::FullResBlocks { kind: ModelKind::Toy, blocks: 1, need: "no".into() });
 }

@@ -250,10 +250,6 @@ pub(crate) struct TrainArgs {
     /// known sets, raster prefixes, a half or the centre erased) [default: mnist 0.4,0.35,0.25; toy 0.3,0.7,0]
     #[arg(long, value_parser = parse::mask_mix)]
     pub(crate) mask_mix: Option<MaskMix>,
-    /// mnist-any-order only: residual 3x3 convolutions at full resolution after the U-Net's last
-    /// skip connection [default: 0, the committed network; with --init, the weights' own]
-    #[arg(long)]
-    pub(crate) full_res_blocks: Option<usize>,
     /// No progress bars
     #[arg(long)]
     pub(crate) quiet: bool,

@@ -107,10 +107,6 @@ pub struct TrainingRecord {
     pub samples_per_second: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask_mix: Option<MaskMixRecord>,
-    /// mnist-any-order: the network's full-resolution blocks (absent in records written before
-    /// the option, which had none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_res_blocks: Option<usize>,
     /// Absent when a resumed run had no step left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_train_loss: Option<f64>,
@@ -200,7 +196,6 @@ mod tests {
             train_sequences: 1000,
             samples_per_second: 100.0,
             mask_mix: Some(MaskMixRecord { uniform: 0.5, prefix: 0.5, region: 0.0 }),
-            full_res_blocks: Some(2),
             final_train_loss: Some(1.5),
             init: None,
             then_bits_per_dim: None,

@@ -112,10 +112,6 @@ fn bad_inputs_give_one_clear_message() {
     assert!(stderr(&o).contains("'--lr <LR>': must be a positive number"), "{}", stderr(&o));
     assert_eq!(trainer(&["--help"]).status.code(), Some(0));
 
-    let o = trainer(&["train", "toy-any-order", "--full-res-blocks", "2"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("only the mnist-any-order network has full-resolution blocks"), "{}", stderr(&o));
-
     let o = trainer(&["train", "toy", "--len", "8", "--device", "flex"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--len 8"), "{}", stderr(&o));
@@ -249,15 +245,9 @@ fn any_order_models_train_sample_inpaint_and_evaluate() {
     }
     let mnist = dir.join("mnist-any.bpk");
     let o = trainer(&["train", "mnist-any-order", "--device", "flex", "--data-dir", s(&data), "--epochs", "1",
-        "--batch-size", "10", "--eval-images", "1", "--full-res-blocks", "1", "--out", s(&mnist), "--report-dir", s(&dir.join("mnist")), "--quiet"]);
+        "--batch-size", "10", "--eval-images", "1", "--out", s(&mnist), "--report-dir", s(&dir.join("mnist")), "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("mnist-any.metrics.json")).unwrap()).unwrap();
-    assert_eq!(m["training"]["full_res_blocks"].as_u64(), Some(1));
-    // The weights carry their network: training them further with another one is refused.
-    let o = trainer(&["train", "mnist-any-order", "--device", "flex", "--data-dir", s(&data), "--init", s(&mnist),
-        "--full-res-blocks", "0", "--out", s(&dir.join("never.bpk")), "--report-dir", s(&dir.join("never"))]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("full-resolution blocks: 1 in these weights, 0 asked by --full-res-blocks"), "{}", stderr(&o));
     for key in ["bits_per_dim", "order_agnostic_bits_per_dim"] {
         assert!(m[key].as_f64().unwrap() > 0.0, "{key}");
     }

@@ -23,7 +23,7 @@ pub use dilated::DilatedConvNet;
 pub use layers::{convolve, max_pool};
 pub use mnist::{MnistConvNet, MnistLayers, RowSkipFeatures};
 pub use toy::ToyConvNet;
-pub use spec::{MAX_FULL_RES_BLOCKS, MAX_LEN, MAX_VALUES, ModelKind, ModelSpec, SpecError, UnknownModel};
+pub use spec::{MAX_LEN, MAX_VALUES, ModelKind, ModelSpec, SpecError, UnknownModel};
 pub use unet::UNet;
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -74,7 +74,7 @@ impl ArModel {
                 Net::Mnist(MnistConvNet::new(spec.height(), spec.width, spec.num_values, device))
             }
             ModelKind::ToyAnyOrder => Net::ToyAnyOrder(DilatedConvNet::new(spec.num_values, device)),
-            ModelKind::MnistAnyOrder => Net::MnistAnyOrder(UNet::new(spec.num_values, spec.full_res_blocks, device)),
+            ModelKind::MnistAnyOrder => Net::MnistAnyOrder(UNet::new(spec.num_values, device)),
         };
         let model = ArModel { net, spec };
         model.materialize_params();

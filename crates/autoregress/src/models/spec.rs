@@ -75,8 +75,6 @@ impl FromStr for ModelKind {
 pub const MAX_VALUES: usize = 1 << 16;
 /// The longest sequence (the most pixels) a spec may ask for: 128x128 images.
 pub const MAX_LEN: usize = 1 << 14;
-/// The most full-resolution blocks ([`ModelSpec::full_res_blocks`]) a spec may ask for.
-pub const MAX_FULL_RES_BLOCKS: usize = 8;
 
 /// Everything besides the weights that inference needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,10 +92,6 @@ pub struct ModelSpec {
     pub mean: f32,
     /// Training standard deviation of the values, used to normalize the input values.
     pub std: f32,
-    /// `mnist-any-order` only: residual convolutions at full resolution after the U-Net's last
-    /// skip connection ([`UNet`](super::unet::UNet)); 0 for every other model and for weights
-    /// written before it existed.
-    pub full_res_blocks: usize,
 }
 
 /// Why a [`ModelSpec`] cannot be built into a network.
@@ -149,17 +143,6 @@ pub enum SpecError {
         /// The lengths it takes, in words.
         need: String,
     },
-    /// Full-resolution blocks asked of a network that has none, or more than
-    /// [`MAX_FULL_RES_BLOCKS`].
-    #[error("the {} network takes {need} full-resolution blocks, not {blocks}", kind.name())]
-    FullResBlocks {
-        /// The network.
-        kind: ModelKind,
-        /// The count asked for.
-        blocks: usize,
-        /// The counts it takes, in words.
-        need: String,
-    },
     /// An image size the network cannot take.
     #[error("the {} network takes images {need}, not {height}x{width}", kind.name())]
     ImageSize {
@@ -178,7 +161,7 @@ impl ModelSpec {
     /// The lecture's toy problem for [`ModelKind::Toy`]: sequences of length `len`, `2 * len`
     /// values; `mean` and `std` of the training values (see [`crate::batch::mean_std`]).
     pub fn toy(len: usize, mean: f32, std: f32) -> Self {
-        ModelSpec { kind: ModelKind::Toy, seq_len: len, width: len, num_values: 2 * len, mean, std, full_res_blocks: 0 }
+        ModelSpec { kind: ModelKind::Toy, seq_len: len, width: len, num_values: 2 * len, mean, std }
     }
 
     /// The lecture's model [`ModelKind::Mnist`] for `height x width` gray images in raster order,
@@ -206,13 +189,7 @@ impl ModelSpec {
     }
 
     fn image(kind: ModelKind, height: usize, width: usize, mean: f32, std: f32) -> Self {
-        ModelSpec { kind, seq_len: height * width, width, num_values: 256, mean, std, full_res_blocks: 0 }
-    }
-
-    /// This spec with `blocks` full-resolution blocks ([`ModelSpec::full_res_blocks`]), checked by
-    /// [`ModelSpec::validate`].
-    pub fn with_full_res_blocks(self, blocks: usize) -> Self {
-        ModelSpec { full_res_blocks: blocks, ..self }
+        ModelSpec { kind, seq_len: height * width, width, num_values: 256, mean, std }
     }
 
     /// Rows of an image, `seq_len / width` (1 for the toy when `width` is `seq_len`).
@@ -243,11 +220,6 @@ impl ModelSpec {
         }
         if self.kind.is_image() && (self.width == 0 || !self.seq_len.is_multiple_of(self.width)) {
             return Err(SpecError::NotWholeRows { seq_len: self.seq_len, width: self.width });
-        }
-        let most_blocks = if self.kind == ModelKind::MnistAnyOrder { MAX_FULL_RES_BLOCKS } else { 0 };
-        if self.full_res_blocks > most_blocks {
-            let need = if most_blocks > 0 { format!("0 to {most_blocks}") } else { "no".to_string() };
-            return Err(SpecError::FullResBlocks { kind: self.kind, blocks: self.full_res_blocks, need });
         }
         let length = |need: Option<String>| match need {
             None => Ok(()),

@@ -6,17 +6,14 @@
 //! are not). Output logits `[N, C, H, W]`.
 //!
 //! ```text
-//! 28x28  conv3 4->32, conv3 32->32 ------------------------------(+)-> conv3 32->32 -> [B] -> conv1 32->C
+//! 28x28  conv3 4->32, conv3 32->32 ------------------------------(+)-> conv3 32->32 -> conv1 32->C
 //!   | max-pool                                                    | nearest 2x
 //! 14x14  conv3 32->64, conv3 64->64 ----------(+)-> conv3 64->64 -> conv1 64->32
 //!   | max-pool                                 | nearest 2x
 //!  7x7   conv3 64->64, then three residual conv3 64->64, dilation 1, 2, 3
 //! ```
 //! Every output sees every input pixel: at 7x7 the dilated convolutions alone span the grid.
-//! `[B]`: `B` residual conv3 32->32 at full resolution, where local detail (the known neighbours'
-//! exact values) meets the coarse context; `B` is the spec's `full_res_blocks`, 0 in the
-//! committed weights. About 0.27M parameters and 47M multiply-adds a 28x28 image at `B = 0` (a
-//! seventh of them in the head), plus 9K parameters and 7.2M multiply-adds per block.
+//! About 0.27M parameters and 47M multiply-adds a 28x28 image (a seventh of them in the head).
 
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
@@ -54,7 +51,6 @@ pub struct UNet {
     dec2: Conv2d,
     narrow: Conv2d,
     dec1: Conv2d,
-    full_res: Vec<Conv2d>,
     head: Conv2d,
     pool: MaxPool2d,
 }
@@ -84,12 +80,10 @@ pub(super) fn unfit_size(height: usize, width: usize) -> Option<String> {
 }
 
 impl UNet {
-    /// A freshly initialized network for `num_values` values (256 gray levels for MNIST), with
-    /// `full_res_blocks` residual 3x3 convolutions (32 channels) at full resolution after the
-    /// last skip connection (0 in the committed weights); the image size is free here, checked
-    /// by [`ModelSpec::validate`](crate::ModelSpec::validate) and by the shapes in
-    /// [`UNet::forward`].
-    pub fn new(num_values: usize, full_res_blocks: usize, device: &Device) -> Self {
+    /// A freshly initialized network for `num_values` values (256 gray levels for MNIST); the
+    /// image size is free here, checked by [`ModelSpec::validate`](crate::ModelSpec::validate)
+    /// and by the shapes in [`UNet::forward`].
+    pub fn new(num_values: usize, device: &Device) -> Self {
         let [a, b, c] = WIDTHS;
         UNet {
             enc1: [conv3([INPUT_CHANNELS, a], 1, device), conv3([a, a], 1, device)],
@@ -99,7 +93,6 @@ impl UNet {
             dec2: conv3([c, b], 1, device),
             narrow: conv1([b, a], device),
             dec1: conv3([a, a], 1, device),
-            full_res: (0..full_res_blocks).map(|_| conv3([a, a], 1, device)).collect(),
             head: conv1([a, num_values], device),
             pool: MaxPool2dConfig::new([2, 2]).init(),
         }
@@ -141,10 +134,6 @@ impl UNet {
         }
         let x = relu(convolve(&self.dec2, upsample2(x) + e2));
         let x = relu(convolve(&self.narrow, x));
-        let mut x = relu(convolve(&self.dec1, upsample2(x) + e1));
-        for conv in &self.full_res {
-            x = x.clone() + relu(convolve(conv, x));
-        }
-        x
+        relu(convolve(&self.dec1, upsample2(x) + e1))
     }
 }

@@ -37,9 +37,6 @@ fn checkpoint_dir_of(a: &TrainArgs, run_dir: &Path) -> PathBuf {
 }
 
 pub fn run(a: TrainArgs) -> Result<()> {
-    if a.full_res_blocks.is_some_and(|b| b > 0) && a.model != ModelKind::MnistAnyOrder {
-        bail!("--full-res-blocks: only the mnist-any-order network has full-resolution blocks, not the {} network", a.model.name());
-    }
     let chosen = device::choose(a.device.device)?;
     eprintln!("device: {}", chosen.name);
     let ad = chosen.device.clone().autodiff();
@@ -79,8 +76,6 @@ pub fn run(a: TrainArgs) -> Result<()> {
         let (mean, std) = mean_std(img.pixels.iter().map(|&v| v as f64));
         let spec = ModelSpec::for_kind(kind, img.rows, img.cols, mean, std);
         spec.validate()?;
-        let spec = spec.with_full_res_blocks(a.full_res_blocks.unwrap_or(0));
-        spec.validate().map_err(|e| anyhow::anyhow!("--full-res-blocks: {e}"))?;
         let seqs: Vec<u16> = img.pixels.iter().map(|&v| v as u16).collect();
         (seqs, img.count, spec, Some(m))
     };
@@ -111,14 +106,6 @@ pub fn run(a: TrainArgs) -> Result<()> {
         Some(path) => {
             let model = files::load_weights(path, a.model, &ad)?;
             train::ensure_same_shape(&model.spec, &spec).with_context(|| format!("--init {}", path.display()))?;
-            if let Some(blocks) = a.full_res_blocks.filter(|&b| b != model.spec.full_res_blocks) {
-                bail!(
-                    "--init {}: full-resolution blocks: {} in these weights, {blocks} asked by \
-                     --full-res-blocks; drop --full-res-blocks to train them further",
-                    path.display(),
-                    model.spec.full_res_blocks
-                );
-            }
             eprintln!("starting from {}", path.display());
             (model, Some((path, earlier_runs(path))))
         }
@@ -156,7 +143,6 @@ pub fn run(a: TrainArgs) -> Result<()> {
         train_sequences: count,
         samples_per_second: outcome.samples_per_second,
         mask_mix: kind.is_any_order().then(|| opts.mask_mix.into()),
-        full_res_blocks: (kind == ModelKind::MnistAnyOrder).then_some(model.spec.full_res_blocks),
         // A run resumed at its end trains no step: no loss to report.
         final_train_loss: outcome.last_loss.is_finite().then_some(outcome.last_loss),
         init,

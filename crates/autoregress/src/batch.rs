@@ -109,17 +109,6 @@ pub struct MaskMix {
 impl MaskMix {
     /// Only the order-agnostic objective.
     pub const UNIFORM: MaskMix = MaskMix { uniform: 1.0, prefix: 0.0, region: 0.0 };
-
-    /// What the committed any-order weights were trained with, per model kind: images 0.4
-    /// uniform, 0.35 prefix, 0.25 region (the first stage; see the README for the later ones); toy
-    /// sequences 0.3 uniform, 0.7 prefix.
-    pub fn default_for(kind: crate::ModelKind) -> MaskMix {
-        if kind.is_image() {
-            MaskMix { uniform: 0.4, prefix: 0.35, region: 0.25 }
-        } else {
-            MaskMix { uniform: 0.3, prefix: 0.7, region: 0.0 }
-        }
-    }
 }
 
 /// One training mask (`height * width` flags in raster order, 1.0 known, 0.0 unknown) drawn

@@ -24,9 +24,6 @@ use burn::tensor::activation::log_softmax;
 pub const ADAPTIVE_NOISE: f64 = 1.0;
 /// The default window of the adaptive order: two rows of an MNIST image.
 pub const ADAPTIVE_WINDOW: usize = 2 * crate::data::MNIST_SIDE;
-/// Positions per step of the any-order MNIST model by default: 49 steps for a digit (README,
-/// "Any-order models", speed table).
-pub const DEFAULT_PER_STEP_MNIST: usize = 16;
 
 /// In which order the unknown positions are filled.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,7 +51,7 @@ pub enum VisitingOrder {
 }
 
 impl VisitingOrder {
-    /// The adaptive order with the noise and window the README's pictures and figures use.
+    /// The adaptive order with the default noise and window (the pictures and figures of docs/experiments.md).
     pub const ADAPTIVE: VisitingOrder = VisitingOrder::Adaptive { noise: ADAPTIVE_NOISE, window: ADAPTIVE_WINDOW };
 
     /// The orders that have a name to be chosen by (the command line, the page).
@@ -67,17 +64,6 @@ impl VisitingOrder {
             "random" => Some(VisitingOrder::Random),
             "adaptive" => Some(VisitingOrder::ADAPTIVE),
             _ => None,
-        }
-    }
-
-    /// The default order and positions per step of `kind`: the lecture's models take raster and
-    /// 1; the any-order MNIST model adaptive and [`DEFAULT_PER_STEP_MNIST`]; the any-order toy
-    /// model raster and 1, since the toy's sequences are built left to right (its samples are
-    /// valid about 4x as often as in the adaptive or a random order: README, "Any-order models").
-    pub fn default_for(kind: ModelKind) -> (VisitingOrder, usize) {
-        match kind {
-            ModelKind::MnistAnyOrder => (VisitingOrder::ADAPTIVE, DEFAULT_PER_STEP_MNIST),
-            _ => (VisitingOrder::Raster, 1),
         }
     }
 

@@ -18,6 +18,7 @@
 //! | [`weights`] | weights to and from bytes, with what inference needs |
 //! | [`metrics`] | exact negative log-likelihood over all positions, perplexity, bits/dim |
 //! | [`data`] | the toy generator and its validity check, MNIST IDX files |
+//! | [`defaults`] | per-model defaults: training options, visiting order, positions per step |
 //! | [`render`] | the lecture's figures as RGB rasters (PNG in the trainer, canvas in the page) |
 //! | [`rng`] | the seeded SplitMix64 generator behind data, masks and orders |
 //!
@@ -32,6 +33,7 @@
 
 pub mod batch;
 pub mod data;
+pub mod defaults;
 pub mod event;
 pub mod generate;
 pub mod host;

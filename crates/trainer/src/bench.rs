@@ -161,7 +161,7 @@ pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> AnyOrderRow {
     let spec = ModelSpec::mnist_sized(ModelKind::MnistAnyOrder);
     let batch = 100;
     let mut rng = Rng::new(2);
-    let mix = MaskMix::default_for(ModelKind::MnistAnyOrder);
+    let mix = ModelKind::MnistAnyOrder.train_defaults().mask_mix.expect("an any-order model has a mask mix");
     let steps = opts.train_steps.div_ceil(4).max(1);
     let train_ips = training_images_per_s(&spec, device, steps, batch, &mut rng, optim::adam(), |model, data, rng| {
         train::batch_loss(model, data, &mix, rng)

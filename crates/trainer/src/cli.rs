@@ -7,6 +7,7 @@ use anyhow::Result;
 use autoregress::{ModelKind, VisitingOrder};
 use clap::{Args, Parser, Subcommand};
 use autoregress::batch::MaskMix;
+use autoregress::defaults;
 use autoregress::region::Region;
 use std::path::PathBuf;
 
@@ -212,17 +213,15 @@ pub(crate) struct TrainArgs {
     pub(crate) device: DeviceArg,
     #[command(flatten)]
     pub(crate) data: DataArgs,
-    /// Passes over the training set [default: toy 20, mnist 100]
-    #[arg(long, value_parser = parse::at_least_one)]
+    #[arg(long, value_parser = parse::at_least_one, help = format!("Passes over the training set {}", defaults::help_per_model(|k| Some(k.train_defaults().epochs))))]
     pub(crate) epochs: Option<usize>,
     /// Toy only: number of training sequences
     #[arg(long, value_parser = parse::at_least_one, default_value_t = 50_000)]
     pub(crate) train_size: usize,
-    #[arg(long, value_parser = parse::at_least_one, default_value_t = 100)]
-    pub(crate) batch_size: usize,
-    /// Adam's learning rate (cosine-decayed to a tenth over the run)
-    #[arg(long, value_parser = parse::positive, default_value_t = 1e-3)]
-    pub(crate) lr: f64,
+    #[arg(long, value_parser = parse::at_least_one, help = format!("Sequences per optimizer step {}", defaults::help_per_model(|k| Some(k.train_defaults().batch_size))))]
+    pub(crate) batch_size: Option<usize>,
+    #[arg(long, value_parser = parse::positive, help = format!("Adam's learning rate (cosine-decayed to a tenth over the run) {}", defaults::help_per_model(|k| Some(k.train_defaults().lr))))]
+    pub(crate) lr: Option<f64>,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
     /// Where to write the weights [default: web/weights/<model>.bpk, where the page loads them]
@@ -237,7 +236,9 @@ pub(crate) struct TrainArgs {
     /// Seconds between checkpoints (0: after every step)
     #[arg(long, default_value_t = 60)]
     pub(crate) checkpoint_every: u64,
-    /// Continue the run in the checkpoint folder (its epochs, batch size, lr and seed)
+    /// Continue the run in the checkpoint folder with its own settings (epochs, batch size, lr,
+    /// seed, mask mix, recipe): options given for them now are ignored, and the metrics record
+    /// what the run used
     #[arg(long)]
     pub(crate) resume: bool,
     /// Start from these weights (a new run: fresh optimizer and schedule) instead of random ones
@@ -246,10 +247,13 @@ pub(crate) struct TrainArgs {
     /// MNIST only: test images for the final evaluation
     #[arg(long, value_parser = parse::at_least_one, default_value_t = 1000)]
     pub(crate) eval_images: usize,
-    /// Any-order models: weights of the mask families UNIFORM,PREFIX,REGION (uniformly random
-    /// known sets, raster prefixes, a half or the centre erased) [default: mnist 0.4,0.35,0.25; toy 0.3,0.7,0]
-    #[arg(long, value_parser = parse::mask_mix)]
+    #[arg(long, value_parser = parse::mask_mix, help = format!(
+        "Any-order models: weights of the mask families UNIFORM,PREFIX,REGION (uniformly random known sets, raster prefixes, a half or the centre erased) {}",
+        defaults::help_per_model(|k| k.train_defaults().mask_mix)))]
     pub(crate) mask_mix: Option<MaskMix>,
+    /// The recipe this run belongs to (a script in scripts/recipes/), recorded in the metrics
+    #[arg(long)]
+    pub(crate) recipe: Option<String>,
     /// No progress bars
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -286,8 +290,7 @@ pub(crate) struct SampleArgs {
     pub(crate) model: ModelKind,
     #[command(flatten)]
     pub(crate) weights: WeightsArgs,
-    /// How many [default: toy 25, mnist 48]
-    #[arg(long, value_parser = parse::at_least_one)]
+    #[arg(long, value_parser = parse::at_least_one, help = format!("How many {}", defaults::help_per_model(|k| Some(k.generate_defaults().count))))]
     pub(crate) count: Option<usize>,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
@@ -303,13 +306,13 @@ pub(crate) struct SampleArgs {
 
 #[derive(Args, Clone)]
 pub(crate) struct OrderArgs {
-    /// Visiting order (any-order models; the lecture's take raster only): raster (left to right,
-    /// top to bottom), random (one permutation from the seed), adaptive (per sample, the most
-    /// certain positions first, with Gumbel noise on the certainty) [default: raster; mnist-any-order adaptive]
-    #[arg(long, value_parser = parse::order())]
+    #[arg(long, value_parser = parse::order(), help = format!(
+        "Visiting order (any-order models; the lecture's take raster only): raster (left to right, top to bottom), \
+         random (one permutation from the seed), adaptive (per sample, the most certain positions first, with Gumbel \
+         noise on the certainty) {}", defaults::help_per_model(|k| Some(k.generate_defaults().order.name()))))]
     pub(crate) order: Option<VisitingOrder>,
-    /// Positions drawn per step (any-order models) [default: lecture 1, any-order toy 1, any-order mnist 16]
-    #[arg(long, value_parser = parse::at_least_one)]
+    #[arg(long, value_parser = parse::at_least_one, help = format!(
+        "Positions drawn per step (any-order models; the lecture's take 1) {}", defaults::help_per_model(|k| Some(k.generate_defaults().per_step))))]
     pub(crate) per_step: Option<usize>,
     /// Adaptive order: scale of the Gumbel noise added to each position's max log-probability [default: 1]
     #[arg(long, value_parser = parse::non_negative)]
@@ -320,10 +323,11 @@ pub(crate) struct OrderArgs {
 }
 
 impl OrderArgs {
-    /// The order and positions per step for `kind`: the defaults of
-    /// [`VisitingOrder::default_for`], then what the options say.
+    /// The order and positions per step for `kind`: its defaults
+    /// ([`ModelKind::generate_defaults`]), then what the options say.
     pub(crate) fn resolve(&self, kind: ModelKind) -> (VisitingOrder, usize) {
-        let (default_order, default_per_step) = VisitingOrder::default_for(kind);
+        let defaults = kind.generate_defaults();
+        let (default_order, default_per_step) = (defaults.order, defaults.per_step);
         let order = match self.order.clone().unwrap_or(default_order) {
             VisitingOrder::Adaptive { noise, window } => VisitingOrder::Adaptive {
                 noise: self.adaptive_noise.unwrap_or(noise),

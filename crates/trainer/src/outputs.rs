@@ -74,6 +74,9 @@ pub struct InpaintRecord {
     pub completions: usize,
     /// `--region`'s name, or `mask:FILE`.
     pub erased: String,
+    /// The share of each image's pixels erased (absent in records older than 2026-12-06).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_share: Option<ErasedShare>,
     pub seed: u64,
     /// CRC-32 of the completions' IDX file as written: a record left beside another file is
     /// told apart.
@@ -85,6 +88,26 @@ impl InpaintRecord {
     pub fn path_for(idx: &Path) -> PathBuf {
         let name = idx.as_os_str().to_string_lossy();
         PathBuf::from(name.strip_suffix(".idx3-ubyte").map_or_else(|| format!("{name}.json"), |p| format!("{p}.json")))
+    }
+}
+
+/// The share of pixels erased per image, over the images in-painted.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErasedShare {
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl ErasedShare {
+    /// Of `erased` (one flag per pixel, per image); `None` for no image.
+    pub fn of(erased: &[Vec<bool>]) -> Option<ErasedShare> {
+        let shares: Vec<f64> = erased.iter().map(|e| e.iter().filter(|&&x| x).count() as f64 / e.len().max(1) as f64).collect();
+        (!shares.is_empty()).then(|| ErasedShare {
+            mean: shares.iter().sum::<f64>() / shares.len() as f64,
+            min: shares.iter().copied().fold(f64::INFINITY, f64::min),
+            max: shares.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        })
     }
 }
 
@@ -153,8 +176,9 @@ pub fn posterior_panels(model: &ArModel, positions: &[usize], seed: u64, device:
 pub fn mnist_pictures(model: &ArModel, m: &Mnist, device: &Device, seed: u64, dir: &Path) -> Result<()> {
     let any_order = model.spec.kind.is_any_order();
     let (h, w) = (model.spec.height(), model.spec.width);
-    let (order, per_step) = VisitingOrder::default_for(model.spec.kind);
-    let options = GenerateOptions { seed, order: order.clone(), per_step, ..GenerateOptions::new(48) };
+    let defaults = model.spec.kind.generate_defaults();
+    let (order, per_step) = (defaults.order, defaults.per_step);
+    let options = GenerateOptions { seed, order: order.clone(), per_step, ..GenerateOptions::new(defaults.count) };
     let generation = run(model, &options, device, true)?;
     digit_files(model, &ints(generation.values()), &dir.join("samples"))?;
     if any_order {

@@ -25,6 +25,22 @@ pub fn page_side() -> u32 {
     PAGE_SIDE as u32
 }
 
+/// A model's default visiting order and positions per step, the library's
+/// (`ModelKind::generate_defaults`), for the page's fields.
+#[wasm_bindgen(getter_with_clone)]
+pub struct Defaults {
+    /// "raster", "random" or "adaptive".
+    pub order: String,
+    pub per_step: u32,
+}
+
+/// The defaults of the model named `kind`.
+#[wasm_bindgen]
+pub fn generate_defaults(kind: &str) -> Result<Defaults, JsError> {
+    let defaults = kind_of(kind)?.generate_defaults();
+    Ok(Defaults { order: defaults.order.name().into(), per_step: defaults.per_step as u32 })
+}
+
 /// The in-painting editor's erase presets: `height * width` flags in raster order, 1 where
 /// region `name` ("top", "bottom", "left", "right", "centre", "random:P") is erased, as the
 /// library and the trainer erase it (`autoregress::region::Region::erased`). `seed` is used only

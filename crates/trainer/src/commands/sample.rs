@@ -1,4 +1,4 @@
-//! `trainer sample`: sequences or digits generated and written (`crate::generating`).
+//! `trainer sample`: sequences or digits generated and written (`crate::outputs`).
 
 use crate::cli::SampleArgs;
 use autoregress::ModelKind;
@@ -10,8 +10,11 @@ use super::runs_dir;
 
 pub fn run(a: SampleArgs) -> Result<()> {
     let (chosen, _, model) = super::load(a.model, &a.weights)?;
-    let count = a.count.unwrap_or(if a.model.is_image() { 48 } else { 25 });
-    let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("samples"));
+    let count = a.count.unwrap_or(a.model.generate_defaults().count);
+    let out = match &a.out {
+        Some(out) => out.clone(),
+        None => runs_dir(a.model, "--out")?.join("samples"),
+    };
     let suffixes: &[&str] = if a.model.is_image() { &[".png", ".idx3-ubyte"] } else { &[".txt", ".png"] };
     for suffix in suffixes {
         files::check_writable(&files::with_suffix(&out, suffix))?;

@@ -1,0 +1,102 @@
+//! Per-model defaults, defined once: the trainer's options and their `--help`, its commands, and
+//! the page's fields all read them here.
+
+use crate::batch::MaskMix;
+use crate::generate::{ADAPTIVE_NOISE, ADAPTIVE_WINDOW, VisitingOrder};
+use crate::models::ModelKind;
+
+/// How `train` trains a model when its options are not given.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainDefaults {
+    /// Passes over the training set (the any-order toy model: batches of fresh sequences, as
+    /// many as the training set holds).
+    pub epochs: usize,
+    /// Sequences per optimizer step.
+    pub batch_size: usize,
+    /// Adam's learning rate at the start of the cosine schedule.
+    pub lr: f64,
+    /// The mask families of an any-order model's training examples (`None`: a lecture model,
+    /// trained at one random position per sequence).
+    pub mask_mix: Option<MaskMix>,
+}
+
+/// How a model generates when the order, positions per step and count are not given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenerateDefaults {
+    /// Sequences or digits drawn by `sample` (the page's panels draw as many).
+    pub count: usize,
+    /// The visiting order.
+    pub order: VisitingOrder,
+    /// Positions drawn per step.
+    pub per_step: usize,
+}
+
+/// The any-order image model's default mask mix: 0.4 uniform, 0.35 prefix, 0.25 region.
+const IMAGE_MASK_MIX: MaskMix = MaskMix { uniform: 0.4, prefix: 0.35, region: 0.25 };
+/// The any-order toy model's: 0.3 uniform, 0.7 prefix (its sequences are built left to right).
+const TOY_MASK_MIX: MaskMix = MaskMix { uniform: 0.3, prefix: 0.7, region: 0.0 };
+
+impl ModelKind {
+    /// What `train` uses for each option not given.
+    pub fn train_defaults(self) -> TrainDefaults {
+        let (epochs, mask_mix) = match self {
+            ModelKind::Toy => (20, None),
+            ModelKind::Mnist => (100, None),
+            ModelKind::ToyAnyOrder => (40, Some(TOY_MASK_MIX)),
+            ModelKind::MnistAnyOrder => (60, Some(IMAGE_MASK_MIX)),
+        };
+        TrainDefaults { epochs, batch_size: 100, lr: 1e-3, mask_mix }
+    }
+
+    /// What `sample`, `inpaint`, `pictures` and the page use when the order, positions per step
+    /// or count are not given. The lecture's models take raster order and one position a step
+    /// (all they can do); the any-order MNIST model the adaptive order and 16 positions a step
+    /// (49 steps a digit); the any-order toy model raster and 1, since the toy's sequences are
+    /// built left to right (its samples are valid about 4x as often as in the adaptive or a
+    /// random order: docs/experiments.md).
+    pub fn generate_defaults(self) -> GenerateDefaults {
+        let count = if self.is_image() { 48 } else { 25 };
+        let (order, per_step) = match self {
+            ModelKind::MnistAnyOrder => (VisitingOrder::Adaptive { noise: ADAPTIVE_NOISE, window: ADAPTIVE_WINDOW }, 16),
+            _ => (VisitingOrder::Raster, 1),
+        };
+        GenerateDefaults { count, order, per_step }
+    }
+}
+
+/// `--help`'s note of a per-model default: `[default: toy 20, mnist 100, ...]`, every model
+/// named with the value `value` gives it (`None`: the model has no such option).
+pub fn help_per_model<T: std::fmt::Display>(value: impl Fn(ModelKind) -> Option<T>) -> String {
+    let parts: Vec<String> =
+        ModelKind::ALL.into_iter().filter_map(|k| value(k).map(|v| format!("{} {v}", k.name()))).collect();
+    format!("[default: {}]", parts.join(", "))
+}
+
+impl std::fmt::Display for MaskMix {
+    /// `UNIFORM,PREFIX,REGION`, as `train --mask-mix` takes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{},{},{}", self.uniform, self.prefix, self.region)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_names_every_model_that_has_the_option() {
+        let help = help_per_model(|k| k.train_defaults().mask_mix);
+        assert_eq!(help, "[default: toy-any-order 0.3,0.7,0, mnist-any-order 0.4,0.35,0.25]");
+        assert_eq!(help_per_model(|k| Some(k.train_defaults().epochs)), "[default: toy 20, mnist 100, toy-any-order 40, mnist-any-order 60]");
+    }
+
+    #[test]
+    fn lecture_models_default_to_what_they_can_do() {
+        for kind in ModelKind::ALL.into_iter().filter(|k| !k.is_any_order()) {
+            let d = kind.generate_defaults();
+            assert_eq!((d.order, d.per_step), (VisitingOrder::Raster, 1), "{}", kind.name());
+            assert!(kind.train_defaults().mask_mix.is_none());
+        }
+        assert!(ModelKind::ALL.into_iter().filter(|k| k.is_any_order()).all(|k| k.train_defaults().mask_mix.is_some()));
+    }
+}

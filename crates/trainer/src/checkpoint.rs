@@ -11,10 +11,9 @@ use autoregress::burn::module::Module;
 use autoregress::burn::optim::ModuleOptimizer;
 use autoregress::burn::store::burn_pack::Bytes;
 use autoregress::burn::tensor::Device;
-use autoregress::{ArModel, weights};
+use autoregress::{ArModel, ModelKind, weights};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 /// FNV-1a, 64 bits: a checksum tying a checkpoint's parts together.
 fn fnv64(bytes: &[u8]) -> u64 {
@@ -46,15 +45,20 @@ struct CheckpointState {
     elapsed_s: f64,
     /// The mask families of an any-order model (absent: the default).
     mask_mix: Option<MaskMixRecord>,
+    /// Toy models: the training sequences drawn (absent in older checkpoints: the run's option).
+    #[serde(default)]
+    train_size: Option<usize>,
+    /// The recipe named with `train --recipe`.
+    #[serde(default)]
+    recipe: Option<String>,
 }
 
-/// What a checkpoint resumes.
+/// What a checkpoint resumes (its options: [`Checkpoint::resume_options`]).
 pub struct Resumed {
     pub model: ArModel,
     pub optim: ModuleOptimizer,
     pub step: usize,
     pub elapsed_s: f64,
-    pub opts: TrainOptions,
 }
 
 impl Checkpoint<'_> {
@@ -75,26 +79,53 @@ impl Checkpoint<'_> {
             seed: opts.seed,
             elapsed_s: elapsed,
             mask_mix: Some(opts.mask_mix.into()),
+            train_size: opts.train_size,
+            recipe: opts.recipe.clone(),
         };
         files::write_json(&dir.join("state.json"), &state)
     }
 
-    /// The model, optimizer, step, elapsed seconds and options stored in the checkpoint folder.
-    pub fn load(&self, model: &ArModel, device: &Device) -> Result<Resumed> {
+    /// The checkpoint's `state.json`, checked to be of `kind`'s model.
+    fn state(&self, kind: ModelKind) -> Result<CheckpointState> {
         let dir = self.dir;
         let state_path = dir.join("state.json");
         let state: CheckpointState = serde_json::from_slice(&files::read(&state_path).context(
             "nothing to resume from: train without --resume first, or point --checkpoint-dir at a run",
         )?)
         .with_context(|| format!("{} is not a checkpoint state this trainer wrote", state_path.display()))?;
-        if state.model != model.spec.kind.name() {
+        if state.model != kind.name() {
             bail!(
                 "the checkpoint in {} is of the {} model, this run trains {}: use another --checkpoint-dir",
                 dir.display(),
                 state.model,
-                model.spec.kind.name()
+                kind.name()
             );
         }
+        Ok(state)
+    }
+
+    /// The options of the run being resumed: `given`, with the settings the run started with
+    /// (epochs, batch size, learning rate, seed, mask mix, toy training size, recipe) in place
+    /// of the command line's, so that it continues as it began and its record says so.
+    pub fn resume_options(&self, kind: ModelKind, given: &TrainOptions) -> Result<TrainOptions> {
+        let state = self.state(kind)?;
+        Ok(TrainOptions {
+            epochs: state.epochs,
+            batch_size: state.batch_size,
+            lr: state.lr,
+            seed: state.seed,
+            mask_mix: state.mask_mix.map_or(given.mask_mix, MaskMix::from),
+            train_size: state.train_size.or(given.train_size),
+            recipe: state.recipe,
+            resume: true,
+            ..given.clone()
+        })
+    }
+
+    /// The model, optimizer, step and elapsed seconds stored in the checkpoint folder.
+    pub fn load(&self, model: &ArModel, device: &Device) -> Result<Resumed> {
+        let dir = self.dir;
+        let state = self.state(model.spec.kind)?;
         let bytes = files::read(&dir.join("model.bpk"))?;
         let optim_bytes = files::read(&dir.join("optim.bpk"))?;
         for (part, bytes, key, stored) in [
@@ -123,18 +154,82 @@ impl Checkpoint<'_> {
         let optim = optim::adam()
             .from_bytes(Bytes::from_bytes_vec(optim_bytes))
             .map_err(|e| anyhow::anyhow!("{}: unusable optimizer state: {e:?}", dir.join("optim.bpk").display()))?;
-        let opts = TrainOptions {
-            epochs: state.epochs,
-            batch_size: state.batch_size,
-            lr: state.lr,
-            seed: state.seed,
-            checkpoint_dir: dir.clone(),
-            checkpoint_every: Duration::ZERO,
-            resume: true,
-            mask_mix: state.mask_mix.map_or_else(|| MaskMix::default_for(model.spec.kind), MaskMix::from),
-            log_every: 0,
-            quiet: false,
-        };
-        Ok(Resumed { model: loaded.train(), optim, step: state.step, elapsed_s: state.elapsed_s, opts })
+        Ok(Resumed { model: loaded.train(), optim, step: state.step, elapsed_s: state.elapsed_s })
+    }
+}
+
+/// A checkpoint folder held by one run at a time: `run.lock` in it names the process and its
+/// weights; removed when the run ends. A lock whose process is gone (a crash, a kill) is taken
+/// over.
+pub struct RunLock {
+    path: PathBuf,
+}
+
+/// What `run.lock` says.
+#[derive(Serialize, Deserialize)]
+struct LockRecord {
+    pid: u32,
+    /// The weights the run will write.
+    out: String,
+    /// Seconds since the Unix epoch.
+    started: u64,
+}
+
+/// Whether process `pid` still runs (Linux: its /proc entry; elsewhere it is assumed to).
+fn alive(pid: u32) -> bool {
+    !cfg!(target_os = "linux") || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+impl RunLock {
+    /// Takes `dir` (creating it) for this run, which writes `out`.
+    ///
+    /// # Errors
+    /// When another live run holds it: the message names the folder and that run.
+    pub fn take(dir: &Path, out: &Path) -> Result<RunLock> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the checkpoint folder {}", dir.display()))?;
+        let path = dir.join("run.lock");
+        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let record = LockRecord { pid: std::process::id(), out: files::shown(out), started };
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    use std::io::Write;
+                    file.write_all(&files::json(&record)?).with_context(|| format!("cannot write {}", path.display()))?;
+                    return Ok(RunLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let other: Option<LockRecord> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+                    match other {
+                        Some(o) if alive(o.pid) => bail!(
+                            "the checkpoint folder {} belongs to another run in progress (process {}, writing {}, started {} s ago): \
+                             give this run its own --checkpoint-dir (or --report-dir), or wait for that run to end",
+                            dir.display(),
+                            o.pid,
+                            o.out,
+                            started.saturating_sub(o.started)
+                        ),
+                        None => bail!(
+                            "{} does not read: another run may be taking the checkpoint folder {}; if none is, \
+                             remove the file and start again",
+                            path.display(),
+                            dir.display()
+                        ),
+                        // A run that ended without removing it (a crash, a kill): retake.
+                        Some(_) => {
+                            eprintln!("note: taking over {} (its run has ended)", path.display());
+                            let _ = std::fs::remove_file(&path);
+                        }
+                    }
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+            }
+        }
+        bail!("cannot take the checkpoint folder {}: another run keeps taking it", dir.display())
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }

@@ -21,8 +21,9 @@ pub struct Mnist {
     pub test: Split,
 }
 
-pub fn default_dir() -> PathBuf {
-    files::repo_root().join("data/mnist")
+/// The vendored data folder of the checkout the trainer runs in (`--data-dir`'s default).
+pub fn default_dir() -> Result<PathBuf> {
+    files::in_checkout("data/mnist", "--data-dir")
 }
 
 /// `name` or `name.gz` in `dir`.

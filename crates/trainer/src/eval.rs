@@ -59,8 +59,7 @@ pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: us
 
 /// Random known sets per image for the order-agnostic estimate: 64 passes per image, against the
 /// 784 of the exact raster NLL; with stratified counts its standard error is then mostly the
-/// spread between images (4 draws gave 1.110 +- 0.031 bits/dim for the committed weights, 64 give
-/// 1.109 +- 0.027).
+/// spread between images (the figures for 4 and 64 draws: docs/experiments.md).
 const IMAGE_DRAWS: usize = 64;
 /// The same per toy sequence.
 const TOY_DRAWS: usize = 16;
@@ -79,7 +78,7 @@ fn order_agnostic<V: Copy + Into<i64>>(model: &ArModel, seqs: &[V], count: usize
     mean_and_standard_error(&scores)
 }
 
-/// The in-painting regions the README reports, in the order of [`InpaintingBits`]'s fields.
+/// The in-painting regions `eval` reports (docs/json.md), in the order of [`InpaintingBits`]'s fields.
 pub const INPAINTING_REGIONS: [Region; 3] = [Region::BottomHalf, Region::TopHalf, Region::Centre];
 
 /// Exact in-painting NLL, bits per erased pixel, of each region of [`INPAINTING_REGIONS`] over

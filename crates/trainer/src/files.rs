@@ -3,10 +3,51 @@
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
-/// The repository root (the trainer's defaults live there: vendored data, the page's weights).
-pub fn repo_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.ancestors().nth(2).unwrap_or(manifest).to_path_buf()
+/// The environment variable that names the checkout the trainer's defaults come from.
+pub const ROOT_VAR: &str = "AUTOREGRESS_ROOT";
+
+/// Whether `dir` is a checkout of this project (its library's crate and the page's weights).
+fn is_checkout(dir: &Path) -> bool {
+    dir.join("crates/autoregress/Cargo.toml").is_file() && dir.join("web/weights").is_dir()
+}
+
+/// The checkout the trainer's defaults live in (the vendored data, the page's weights, `runs/`),
+/// found when the program runs, never fixed when it is built: `$AUTOREGRESS_ROOT` if set, else
+/// the nearest checkout at or above the current directory. `None` outside any checkout.
+fn checkout() -> Result<Option<PathBuf>> {
+    if let Some(root) = std::env::var_os(ROOT_VAR) {
+        let root = PathBuf::from(root);
+        if !is_checkout(&root) {
+            bail!("{ROOT_VAR}={} is not a checkout of this project (no crates/autoregress or web/weights there)", root.display());
+        }
+        return Ok(Some(root));
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(cwd.ancestors().find(|d| is_checkout(d)).map(Path::to_path_buf))
+}
+
+/// `relative` inside the checkout, the default of `option`; an error that says what to do
+/// outside a checkout.
+pub fn in_checkout(relative: impl AsRef<Path>, option: &str) -> Result<PathBuf> {
+    match checkout()? {
+        Some(root) => Ok(root.join(relative)),
+        None => bail!(
+            "{} is not inside a checkout of this project, so there is no default for {option} ({}): \
+             run from the checkout, set {ROOT_VAR} to it, or pass {option}",
+            std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| "the current directory".into()),
+            relative.as_ref().display()
+        ),
+    }
+}
+
+/// `path` as records and messages show it: relative to the checkout when it lies inside it
+/// (records move between machines), else as given.
+pub fn shown(path: &Path) -> String {
+    let inside = checkout().ok().flatten().and_then(|root| {
+        let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
+        absolute.strip_prefix(&root).ok().map(Path::to_path_buf)
+    });
+    inside.unwrap_or_else(|| path.to_path_buf()).display().to_string()
 }
 
 /// `prefix` with `suffix` appended: an output name is a prefix, so a dot in it (`runs/t0.5`) is
@@ -21,23 +62,54 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Writes `bytes` to `path`'s temporary file (creating the folder), ready to be renamed into place.
-fn stage(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+/// Where a write to `path` lands: `path` itself or, when it is a symbolic link, the file it
+/// points to (through any chain of links), so that a write replaces the target's content and
+/// keeps the link.
+fn write_target(path: &Path) -> Result<PathBuf> {
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&target) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&target).with_context(|| format!("cannot read the link {}", target.display()))?;
+                target = match target.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(target),
+        }
+    }
+    bail!("{}: too many levels of symbolic links", path.display())
+}
+
+/// A temporary name beside `path`, unique to this process and call: two writers of the same
+/// file never share one.
+fn temporary(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    with_suffix(path, &format!(".{}-{n}.partial", std::process::id()))
+}
+
+/// Writes `bytes` to a temporary file beside `path`'s target (creating the folder); returns it and
+/// the target, ready for the rename into place.
+fn stage(path: &Path, bytes: &[u8]) -> Result<(PathBuf, PathBuf)> {
+    let target = write_target(path)?;
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
     }
-    let tmp = with_suffix(path, ".partial");
+    let tmp = temporary(&target);
     if let Err(e) = std::fs::write(&tmp, bytes) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e).with_context(|| format!("cannot write {}", path.display()));
     }
-    Ok(tmp)
+    Ok((tmp, target))
 }
 
-/// Writes through a temporary file and a rename, so a crash never leaves half a file.
+/// Writes through a temporary file and a rename, so a crash never leaves half a file. A link is
+/// followed: its target gets the bytes.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = stage(path, bytes)?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    let (tmp, target) = stage(path, bytes)?;
+    std::fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
@@ -56,17 +128,22 @@ pub fn beside(weights: &Path, what: &str) -> PathBuf {
     with_suffix(&stem, &format!(".{what}"))
 }
 
-/// Checks, before any long work, that `path` can be written: not a folder, its folder creatable,
-/// a file writable there. Leaves nothing behind.
+/// Checks, before any long work, that `path` can be written: not a folder, no file where a
+/// folder must be, a file writable in the nearest folder that exists. Creates nothing and leaves
+/// nothing behind, so a command refused later leaves no trace.
 pub fn check_writable(path: &Path) -> Result<()> {
     let as_text = path.to_string_lossy();
     if path.is_dir() || as_text.ends_with('/') || as_text.ends_with(std::path::MAIN_SEPARATOR) {
         bail!("{} is a folder: give a file name for this output", path.display());
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {} for {}", dir.display(), path.display()))?;
+    let target = write_target(path)?;
+    let parent = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let existing = parent.ancestors().find(|d| d.as_os_str().is_empty() || d.exists()).unwrap_or(Path::new("."));
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    if !existing.is_dir() {
+        bail!("{} is a file, not a folder: cannot write {} there; choose another location", existing.display(), path.display());
     }
-    let probe = with_suffix(path, ".partial");
+    let probe = temporary(&existing.join(".write-check"));
     std::fs::write(&probe, b"").with_context(|| format!("cannot write {}: choose another location", path.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
@@ -77,10 +154,10 @@ pub fn check_writable(path: &Path) -> Result<()> {
 pub fn write_pair(a: (&Path, &[u8]), b: (&Path, &[u8])) -> Result<()> {
     let first = stage(a.0, a.1)?;
     let second = stage(b.0, b.1).inspect_err(|_| {
-        let _ = std::fs::remove_file(&first);
+        let _ = std::fs::remove_file(&first.0);
     })?;
-    for (tmp, path) in [(first, a.0), (second, b.0)] {
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    for ((tmp, target), path) in [(first, a.0), (second, b.0)] {
+        std::fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! `trainer`: trains the lecture's auto-regressive models, evaluates them exactly, samples them
-//! and draws the lecture's pictures. Run `cargo run -p trainer --release -- --help`.
+//! `trainer`: the command line of the lecture's auto-regressive models and our any-order ones:
+//! `train`, `eval` (exact metrics), `sample`, `inpaint`, `pictures` (the lecture's figures),
+//! `judge` (an independent digit classifier's verdict) and `bench`. `cli.rs` parses and checks
+//! the options, `commands/` holds each command's body. Run `cargo run -p trainer --release -- --help`.
 
 mod bench;
 mod checkpoint;

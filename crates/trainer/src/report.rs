@@ -1,6 +1,6 @@
 //! The metrics JSON as typed records: what `eval` prints and what `train` writes beside the
-//! weights (README, "Results", documents the keys). A field that is not a number (NaN) is
-//! caught by `files::check_figures` before anything is written.
+//! weights (docs/json.md documents the keys). A field that is not a number (NaN) is caught by
+//! [`check_figures`] before anything is written.
 
 use autoregress::batch::MaskMix;
 use anyhow::{Result, bail};
@@ -103,6 +103,16 @@ pub struct TrainingRecord {
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f64,
+    /// The run's `--seed` (absent in records older than 2026-12-06: see each recipe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// What it trained on: the training images file (relative to the checkout when inside it),
+    /// or the toy generator's draw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// The recipe script the run belongs to (`train --recipe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<String>,
     pub train_sequences: usize,
     pub samples_per_second: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -193,6 +203,9 @@ mod tests {
             epochs: 1,
             batch_size: 100,
             lr: 1e-3,
+            seed: Some(3),
+            data: Some("toy generator".into()),
+            recipe: None,
             train_sequences: 1000,
             samples_per_second: 100.0,
             mask_mix: Some(MaskMixRecord { uniform: 0.5, prefix: 0.5, region: 0.0 }),

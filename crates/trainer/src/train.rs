@@ -24,6 +24,10 @@ pub struct TrainOptions {
     pub batch_size: usize,
     pub lr: f64,
     pub seed: u64,
+    /// Toy models: how many training sequences were drawn (recorded so `--resume` draws the same).
+    pub train_size: Option<usize>,
+    /// The recipe named with `train --recipe`, carried into the checkpoint and the metrics.
+    pub recipe: Option<String>,
     pub checkpoint_dir: PathBuf,
     pub checkpoint_every: Duration,
     pub resume: bool,
@@ -46,6 +50,8 @@ pub struct TrainSet<'a> {
 pub struct Outcome {
     /// The trained model, without autodiff.
     pub model: ArModel,
+    /// The options the run used (after `--resume`, the checkpoint's).
+    pub opts: TrainOptions,
     pub steps: usize,
     pub seconds: f64,
     /// Mean training loss (nats) over the last logged steps.
@@ -99,12 +105,13 @@ fn mix(seed: u64, a: u64) -> u64 {
     Rng::new(seed ^ a.wrapping_mul(0xA24B_AED4_963E_E407)).next_u64()
 }
 
-/// Trains `model` (on an autodiff device) on `data`.
+/// Trains `model` (on an autodiff device) on `data`. With `opts.resume`, continues the run in
+/// `opts.checkpoint_dir`, whose settings `opts` must already hold ([`Checkpoint::resume_options`]).
 pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Device, stop: &AtomicBool) -> Result<Outcome> {
     let checkpoint = Checkpoint { dir: &opts.checkpoint_dir };
-    let (mut model, mut optim, start_step, mut elapsed_before, opts) = if opts.resume {
-        let Resumed { model: m, optim: o, step, elapsed_s: elapsed, opts: stored } = checkpoint.load(&model, device)?;
-        let opts = TrainOptions { epochs: stored.epochs, batch_size: stored.batch_size, lr: stored.lr, seed: stored.seed, mask_mix: stored.mask_mix, ..opts.clone() };
+    let opts = opts.clone();
+    let (mut model, mut optim, start_step, mut elapsed_before) = if opts.resume {
+        let Resumed { model: m, optim: o, step, elapsed_s: elapsed } = checkpoint.load(&model, device)?;
         eprintln!(
             "resuming from {} at step {step} ({} epochs, batch {}, lr {}, seed {})",
             opts.checkpoint_dir.display(),
@@ -113,9 +120,9 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
             opts.lr,
             opts.seed
         );
-        (m, o, step, elapsed, opts)
+        (m, o, step, elapsed)
     } else {
-        (model, optim::adam(), 0, 0.0, opts.clone())
+        (model, optim::adam(), 0, 0.0)
     };
     // The command line checks its options; a checkpoint's state.json is checked here.
     if opts.batch_size == 0 || opts.epochs == 0 {
@@ -201,6 +208,7 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
     elapsed_before += seconds;
     Ok(Outcome {
         model: model.valid(),
+        opts,
         steps: step,
         seconds: elapsed_before,
         last_loss,

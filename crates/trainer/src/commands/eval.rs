@@ -2,7 +2,7 @@
 
 use crate::cli::EvalArgs;
 use autoregress::ModelKind;
-use crate::{data, eval};
+use crate::{data, eval, files};
 use anyhow::Result;
 use crate::report::{self, Eval, EvalReport};
 use super::load_mnist;
@@ -21,7 +21,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
             Eval::Mnist(eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, a.inpaint_images, quiet))
         }
     };
-    let metrics = EvalReport { eval, weights: path.display().to_string(), device: chosen.name.to_string() };
+    let metrics = EvalReport { eval, weights: files::shown(&path), device: chosen.name.to_string() };
     report::check_figures(&metrics, &format!("the evaluation of {}", path.display()))?;
     if a.json {
         println!("{}", serde_json::to_string(&metrics)?);

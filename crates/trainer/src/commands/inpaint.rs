@@ -9,8 +9,18 @@ use super::runs_dir;
 pub fn run(a: InpaintArgs) -> Result<()> {
     let (order, per_step) = a.order.resolve(a.model);
     let (chosen, path, model) = super::load(a.model, &a.weights)?;
-    let input = a.input.clone().unwrap_or_else(|| data::default_dir().join("t10k-images-idx3-ubyte.gz"));
-    let images = data::read_images(&input)?.take(a.images);
+    let input = match &a.input {
+        Some(input) => input.clone(),
+        None => files::in_checkout("data/mnist/t10k-images-idx3-ubyte.gz", "--input")?,
+    };
+    let all = data::read_images(&input)?;
+    if all.count == 0 {
+        bail!("{} (--input) holds no images: nothing to in-paint; give an IDX file of at least one image", input.display());
+    }
+    if all.count < a.images {
+        eprintln!("note: {} holds {} images: in-painting those {}, not the {} asked for (--images)", input.display(), all.count, all.count, a.images);
+    }
+    let images = all.take(a.images);
     let (h, w) = (model.spec.height(), model.spec.width);
     data::check_geometry(&images, &input, &model.spec, &path)?;
     let erased: Vec<Vec<bool>> = match &a.mask {
@@ -26,6 +36,16 @@ pub fn run(a: InpaintArgs) -> Result<()> {
                     images.count
                 );
             }
+            let used = &masks.pixels[..masks.count.min(images.count) * h * w];
+            let grays = used.iter().filter(|&&v| v != 0 && v != 255).count();
+            if grays > 0 {
+                eprintln!(
+                    "warning: {}: {grays} of its {} mask values are neither 0 nor 255 (a resized or JPEG-saved mask?): \
+                     every nonzero value erases its pixel",
+                    mask_path.display(),
+                    used.len()
+                );
+            }
             (0..images.count).map(|i| masks.image(i.min(masks.count - 1)).iter().map(|&v| v != 0).collect()).collect()
         }
         None => {
@@ -33,12 +53,30 @@ pub fn run(a: InpaintArgs) -> Result<()> {
             (0..images.count).map(|_| a.region.erased(h, w, &mut rng)).collect()
         }
     };
-    let out = a.out.clone().unwrap_or_else(|| runs_dir(a.model).join("inpainting"));
+    let out = match &a.out {
+        Some(out) => out.clone(),
+        None => runs_dir(a.model, "--out")?.join("inpainting"),
+    };
     let idx_path = files::with_suffix(&out, ".idx3-ubyte");
     let png_path = files::with_suffix(&out, ".png");
     let record_path = outputs::InpaintRecord::path_for(&idx_path);
     for path in [&idx_path, &png_path, &record_path] {
         files::check_writable(path)?;
+    }
+    let share = outputs::ErasedShare::of(&erased).expect("at least one image");
+    eprintln!(
+        "erasing {:.1}% of each image on average (from {:.1}% to {:.1}%)",
+        100.0 * share.mean,
+        100.0 * share.min,
+        100.0 * share.max
+    );
+    if share.max == 0.0 {
+        eprintln!("warning: nothing is erased in any image: each completion is its original");
+    } else if a.mask.is_some() && share.mean > 0.5 {
+        eprintln!(
+            "warning: the mask erases most of each image: its nonzero pixels are erased; a mask that marks \
+             what to keep (0 = erase) must be inverted"
+        );
     }
     let settings = outputs::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
     let completions = outputs::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
@@ -52,6 +90,7 @@ pub fn run(a: InpaintArgs) -> Result<()> {
         images: images.count,
         completions: a.completions,
         erased: a.mask.as_ref().map_or_else(|| a.region.name(), |m| format!("mask:{}", m.display())),
+        erased_share: Some(share),
         seed: a.seed,
         completions_crc32: crc32fast::hash(&idx),
     };

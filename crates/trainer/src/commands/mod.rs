@@ -18,17 +18,22 @@ use autoregress::ArModel;
 use anyhow::Result;
 use std::path::PathBuf;
 
-/// Where the page loads `kind`'s weights from.
-pub(crate) fn default_weights(kind: ModelKind) -> PathBuf {
-    files::repo_root().join(format!("web/weights/{}.bpk", kind.name()))
+/// Where the page loads `kind`'s weights from, in the checkout the trainer runs in; `option`
+/// is the one to pass outside a checkout.
+pub(crate) fn default_weights(kind: ModelKind, option: &str) -> Result<PathBuf> {
+    files::in_checkout(format!("web/weights/{}.bpk", kind.name()), option)
 }
 
-pub(crate) fn runs_dir(model: ModelKind) -> PathBuf {
-    files::repo_root().join("runs").join(model.name())
+/// `runs/<model>` in the checkout the trainer runs in: the default folder of generated files.
+pub(crate) fn runs_dir(model: ModelKind, option: &str) -> Result<PathBuf> {
+    files::in_checkout(format!("runs/{}", model.name()), option)
 }
 
 pub(crate) fn load_mnist(dir: &Option<PathBuf>) -> Result<data::Mnist> {
-    let dir = dir.clone().unwrap_or_else(data::default_dir);
+    let dir = match dir {
+        Some(dir) => dir.clone(),
+        None => data::default_dir()?,
+    };
     data::load(&dir)
 }
 
@@ -36,7 +41,10 @@ pub(crate) fn load_mnist(dir: &Option<PathBuf>) -> Result<data::Mnist> {
 /// `kind`'s weights.
 pub(crate) fn load(kind: ModelKind, args: &WeightsArgs) -> Result<(Chosen, PathBuf, ArModel)> {
     let chosen = device::choose(args.device.device)?;
-    let path = args.weights.clone().unwrap_or_else(|| default_weights(kind));
+    let path = match &args.weights {
+        Some(path) => path.clone(),
+        None => default_weights(kind, "--weights")?,
+    };
     let model = files::load_weights(&path, kind, &chosen.device)?;
     Ok((chosen, path, model))
 }

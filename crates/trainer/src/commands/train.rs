@@ -4,6 +4,7 @@
 use crate::cli::TrainArgs;
 use crate::device;
 use crate::interrupt::{self, Phase};
+use crate::checkpoint::{Checkpoint, RunLock};
 use crate::{eval, files, outputs, train};
 use anyhow::{Context, Result, bail};
 use autoregress::batch::{MaskMix, mean_std};
@@ -40,8 +41,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let chosen = device::choose(a.device.device)?;
     eprintln!("device: {}", chosen.name);
     let ad = chosen.device.clone().autodiff();
-    let run_dir = a.report_dir.clone().unwrap_or_else(|| runs_dir(a.model));
-    let out = a.out.clone().unwrap_or_else(|| default_weights(a.model));
+    let run_dir = match &a.report_dir {
+        Some(dir) => dir.clone(),
+        None => runs_dir(a.model, "--report-dir")?,
+    };
+    let out = match &a.out {
+        Some(out) => out.clone(),
+        None => default_weights(a.model, "--out")?,
+    };
     // Every output location is checked before any long work.
     let metrics_path = files::beside(&out, "metrics.json");
     for path in [&out, &metrics_path] {
@@ -53,15 +60,40 @@ pub fn run(a: TrainArgs) -> Result<()> {
         eprintln!("no --out: the trained weights will replace {}", out.display());
     }
 
-    // The training set and the model's spec (normalization from the training data).
+    // The run's options: the command line's and the model's defaults, or, with --resume, the
+    // checkpoint's (the data is drawn from them, so they come first).
     let kind = a.model;
-    let (train_seqs, count, spec, mnist) = if !a.model.is_image() {
+    let defaults = kind.train_defaults();
+    let given = train::TrainOptions {
+        mask_mix: a.mask_mix.or(defaults.mask_mix).unwrap_or(MaskMix::UNIFORM),
+        epochs: a.epochs.unwrap_or(defaults.epochs),
+        batch_size: a.batch_size.unwrap_or(defaults.batch_size),
+        lr: a.lr.unwrap_or(defaults.lr),
+        seed: a.seed,
+        train_size: (!kind.is_image()).then_some(a.train_size),
+        recipe: a.recipe.clone(),
+        checkpoint_dir: checkpoint_dir_of(&a, &run_dir),
+        checkpoint_every: Duration::from_secs(a.checkpoint_every),
+        resume: a.resume,
+        log_every: 20,
+        quiet: a.quiet,
+    };
+    let opts = if a.resume { Checkpoint { dir: &given.checkpoint_dir }.resume_options(kind, &given)? } else { given };
+
+    // The training set and the model's spec (normalization from the training data).
+    let (train_seqs, count, spec, mnist, data_record) = if !kind.is_image() {
         let len = a.data.len;
         ModelSpec::for_kind(kind, 1, len, 0.0, 1.0).validate().map_err(|e| anyhow::anyhow!("--len {len}: {e}"))?;
+        let size = opts.train_size.unwrap_or(a.train_size);
         // The low byte stays TOY_TRAIN_SEED's: no --seed gives the test set's seed.
-        let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ (a.seed << 8), a.train_size, len);
+        let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ (opts.seed << 8), size, len);
         let (mean, std) = mean_std(seqs.iter().map(|&v| v as f64));
-        (seqs, a.train_size, ModelSpec::for_kind(kind, 1, len, mean, std), None)
+        let record = if kind == ModelKind::ToyAnyOrder {
+            format!("toy generator: fresh sequences of length {len} every batch, {size} an epoch")
+        } else {
+            format!("toy generator: {size} sequences of length {len}")
+        };
+        (seqs, size, ModelSpec::for_kind(kind, 1, len, mean, std), None, record)
     } else {
         let m = load_mnist(&a.data.data_dir)?;
         let img = &m.train.images;
@@ -77,26 +109,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
         let spec = ModelSpec::for_kind(kind, img.rows, img.cols, mean, std);
         spec.validate()?;
         let seqs: Vec<u16> = img.pixels.iter().map(|&v| v as u16).collect();
-        (seqs, img.count, spec, Some(m))
-    };
-    let epochs = a.epochs.unwrap_or(match a.model {
-        ModelKind::Toy => 20,
-        ModelKind::Mnist => 100,
-        ModelKind::ToyAnyOrder => 40,
-        ModelKind::MnistAnyOrder => 60,
-    });
-    let mask_mix = a.mask_mix.unwrap_or_else(|| MaskMix::default_for(kind));
-    let opts = train::TrainOptions {
-        mask_mix,
-        epochs,
-        batch_size: a.batch_size,
-        lr: a.lr,
-        seed: a.seed,
-        checkpoint_dir: checkpoint_dir_of(&a, &run_dir),
-        checkpoint_every: Duration::from_secs(a.checkpoint_every),
-        resume: a.resume,
-        log_every: 20,
-        quiet: a.quiet,
+        let record = files::shown(&m.train.path);
+        (seqs, img.count, spec, Some(m), record)
     };
     interrupt::install(&opts.checkpoint_dir)?;
 
@@ -113,6 +127,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
     // The toy generator is known: an any-order toy model sees fresh sequences every batch.
     let fresh_toy = a.model == ModelKind::ToyAnyOrder;
     let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len, fresh_toy };
+    // Every input is checked: the checkpoint folder is this run's until it ends (two runs must
+    // not share one).
+    let _lock = RunLock::take(&opts.checkpoint_dir, &out)?;
     let outcome = train::train(model, &set, &opts, &ad, &interrupt::STOP)?;
     if outcome.interrupted {
         eprintln!(
@@ -124,25 +141,30 @@ pub fn run(a: TrainArgs) -> Result<()> {
     }
     interrupt::enter(Phase::Finishing);
     let model = outcome.model;
+    let used = &outcome.opts;
     let device = &chosen.device;
     let eval = match &mnist {
-        None => Eval::Toy(eval::toy(&model, device, 1000, 1000, a.seed, a.quiet)),
+        None => Eval::Toy(eval::toy(&model, device, 1000, 1000, used.seed, a.quiet)),
         Some(m) => Eval::Mnist(eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.eval_images.min(100), a.quiet)),
     };
     let (init, earlier_runs) = match init {
-        Some((path, earlier)) => (Some(path.display().to_string()), earlier),
+        Some((path, earlier)) => (Some(files::shown(path)), earlier),
         None => (None, Vec::new()),
     };
+    // What the run used: after --resume, the checkpoint's settings, not the command line's.
     let training = TrainingRecord {
         device: chosen.name.to_string(),
         seconds: outcome.seconds,
         steps: outcome.steps,
-        epochs,
-        batch_size: a.batch_size,
-        lr: a.lr,
+        epochs: used.epochs,
+        batch_size: used.batch_size,
+        lr: used.lr,
+        seed: Some(used.seed),
+        data: Some(data_record),
+        recipe: used.recipe.clone(),
         train_sequences: count,
         samples_per_second: outcome.samples_per_second,
-        mask_mix: kind.is_any_order().then(|| opts.mask_mix.into()),
+        mask_mix: kind.is_any_order().then(|| used.mask_mix.into()),
         // A run resumed at its end trains no step: no loss to report.
         final_train_loss: outcome.last_loss.is_finite().then_some(outcome.last_loss),
         init,
@@ -177,11 +199,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
 
     match &mnist {
         None => {
-            let options = GenerateOptions { seed: a.seed, ..GenerateOptions::new(25) };
+            let options = GenerateOptions { seed: used.seed, ..GenerateOptions::new(kind.generate_defaults().count) };
             let generated = outputs::run(&model, &options, device, a.quiet)?;
             outputs::toy_files(&model, &ints(generated.values()), &train_seqs, &run_dir.join("samples"))?;
         }
-        Some(m) => outputs::mnist_pictures(&model, m, device, a.seed, &run_dir)?,
+        Some(m) => outputs::mnist_pictures(&model, m, device, used.seed, &run_dir)?,
     }
     eprintln!("samples and pictures in {}", run_dir.display());
     Ok(())

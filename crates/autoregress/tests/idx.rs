@@ -30,6 +30,10 @@ fn each_bad_file_gives_its_own_error() {
         Err(IdxError::Truncated { expected: good.len(), found: good.len() - 1 })
     );
     assert!(matches!(Images::from_idx(&good[..10]), Err(IdxError::Truncated { .. })));
+    // An empty file is said to be empty, not "truncated".
+    assert_eq!(Images::from_idx(&[]), Err(IdxError::Empty));
+    assert_eq!(IdxArray::parse(&[]), Err(IdxError::Empty));
+    assert!(IdxError::Empty.to_string().contains("empty (0 bytes)"));
     let mut long = good.clone();
     long.push(0);
     assert!(matches!(Images::from_idx(&long), Err(IdxError::TrailingBytes { .. })));

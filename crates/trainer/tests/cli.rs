@@ -75,6 +75,73 @@ fn toy_train_eval_and_sample_end_to_end() {
     assert_eq!(earlier[0]["then_nats_per_position"], metrics["nats_per_position"]);
 }
 
+fn json_file(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+#[test]
+fn a_resumed_run_records_the_settings_it_used() {
+    let dir = temp_dir("resumed");
+    let (weights, ckpt) = (dir.join("toy.bpk"), dir.join("ckpt"));
+    let places = ["--out", s(&weights), "--report-dir", s(&dir), "--checkpoint-dir", s(&ckpt), "--quiet", "--device", "flex"];
+    let first = [&["train", "toy", "--epochs", "1", "--train-size", "500", "--batch-size", "50", "--lr", "0.002", "--seed", "7", "--recipe", "r.sh"][..], &places[..]].concat();
+    let o = trainer(&first);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let record = |m: &serde_json::Value| {
+        let t = &m["training"];
+        (t["epochs"].clone(), t["batch_size"].clone(), t["lr"].clone(), t["seed"].clone(), t["recipe"].clone(), t["data"].clone(), t["train_sequences"].clone())
+    };
+    let trained = record(&json_file(&dir.join("toy.metrics.json")));
+    assert_eq!(trained.3, 7);
+    assert_eq!(trained.5, "toy generator: 500 sequences of length 32");
+    // Continued with --resume and other options: the record is the run's own, not the command line's.
+    let o = trainer(&[&["train", "toy", "--resume", "--epochs", "3", "--lr", "0.01", "--seed", "1"][..], &places[..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(record(&json_file(&dir.join("toy.metrics.json"))), trained);
+    assert_eq!(trained, (1.into(), 50.into(), 0.002.into(), 7.into(), "r.sh".into(), trained.5.clone(), 500.into()));
+}
+
+#[test]
+fn default_paths_are_those_of_the_checkout_the_trainer_runs_in() {
+    // A second checkout: the trainer, built in this one, reads that one's weights when run there.
+    let other = temp_dir("checkout");
+    std::fs::create_dir_all(other.join("crates/autoregress")).unwrap();
+    std::fs::write(other.join("crates/autoregress/Cargo.toml"), "").unwrap();
+    std::fs::create_dir_all(other.join("web/weights")).unwrap();
+    let here = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/toy.bpk");
+    std::fs::copy(here, other.join("web/weights/toy.bpk")).unwrap();
+    std::fs::create_dir_all(other.join("deeper")).unwrap();
+    let eval = |cwd: &Path, root: Option<&Path>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_trainer"));
+        command.args(["eval", "toy", "--device", "flex", "--sequences", "20", "--json"]).current_dir(cwd).env_remove("AUTOREGRESS_ROOT");
+        if let Some(root) = root {
+            command.env("AUTOREGRESS_ROOT", root);
+        }
+        command.output().unwrap()
+    };
+    for cwd in [other.clone(), other.join("deeper")] {
+        let o = eval(&cwd, None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        // Recorded relative to the checkout: a record reads the same on any machine.
+        assert_eq!(m["weights"], "web/weights/toy.bpk");
+    }
+    // Outside any checkout: what it needs is said; with the environment variable, it works.
+    let outside = temp_dir("outside");
+    let o = eval(&outside, None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not inside a checkout") && stderr(&o).contains("AUTOREGRESS_ROOT") && stderr(&o).contains("--weights"), "{}", stderr(&o));
+    assert!(eval(&outside, Some(&other)).status.success());
+    let o = eval(&outside, Some(&outside));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is not a checkout"), "{}", stderr(&o));
+    // Outputs too: a sample without --out goes to the checkout's runs/.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trainer"));
+    let o = command.args(["sample", "toy", "--device", "flex", "--count", "2"]).current_dir(other.join("deeper")).env_remove("AUTOREGRESS_ROOT").output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(other.join("runs/toy/samples.txt").is_file());
+}
+
 #[test]
 fn bad_inputs_give_one_clear_message() {
     let dir = temp_dir("errors");
@@ -524,4 +591,113 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
     std::fs::write(&small, Images { count: 1, rows: 10, cols: 10, pixels: vec![0; 100] }.to_idx()).unwrap();
     let e = refused(&["judge", s(&small), "--data-dir", data]);
     assert!(e.contains("small.idx") && e.contains("28x28"), "{e}");
+}
+
+/// A folder with nothing in it after a refused command (nothing made, nothing left half-written).
+fn is_empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().next().is_none()
+}
+
+#[test]
+fn nothing_to_do_too_little_input_and_odd_masks_are_said() {
+    let dir = temp_dir("round3");
+    let digits_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/assets/test-digits.idx");
+    let all = autoregress::data::idx::Images::from_idx(&std::fs::read(digits_path).unwrap()).unwrap();
+    let committed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/mnist-any-order.bpk");
+    let inpaint = |extra: &[&str]| {
+        trainer(&[&["inpaint", "mnist-any-order", "--weights", committed, "--device", "flex", "--completions", "1", "--per-step", "98"][..], extra].concat())
+    };
+
+    // An input of no images: named with its option; no output folder made.
+    let scratch = dir.join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let none = scratch.join("none.idx");
+    std::fs::write(&none, autoregress::data::idx::Images { count: 0, rows: 28, cols: 28, pixels: vec![] }.to_idx()).unwrap();
+    let out = scratch.join("a/b/c");
+    let o = inpaint(&["--input", s(&none), "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("none.idx (--input) holds no images"), "{}", stderr(&o));
+    // An empty file is said to be empty.
+    let empty = scratch.join("empty.idx");
+    std::fs::write(&empty, b"").unwrap();
+    let o = inpaint(&["--input", s(&empty), "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("empty.idx") && stderr(&o).contains("empty (0 bytes)"), "{}", stderr(&o));
+    // A command refused after its output checks leaves no folder either.
+    let o = trainer(&["sample", "mnist", "--device", "flex", "--order", "adaptive", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(1));
+    std::fs::remove_file(&none).unwrap();
+    std::fs::remove_file(&empty).unwrap();
+    assert!(is_empty(&scratch), "a refused command left {:?}", std::fs::read_dir(&scratch).unwrap().collect::<Vec<_>>());
+
+    // Fewer images than asked: said, and the record says how many.
+    let three = dir.join("three.idx");
+    std::fs::write(&three, all.take(3).to_idx()).unwrap();
+    let prefix = dir.join("few");
+    let o = inpaint(&["--input", s(&three), "--images", "5", "--region", "top", "--out", s(&prefix)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("holds 3 images: in-painting those 3, not the 5 asked for"), "{}", stderr(&o));
+    let record = json_file(&dir.join("few.json"));
+    assert_eq!(record["images"], 3);
+    // Half of each image erased: the share is printed and recorded.
+    assert!(stderr(&o).contains("erasing 50.0% of each image"), "{}", stderr(&o));
+    assert_eq!((record["erased_share"]["min"].as_f64(), record["erased_share"]["max"].as_f64()), (Some(0.5), Some(0.5)));
+
+    // A mask with gray values (a resize, a JPEG) and one in the opposite convention are warned of.
+    let mask = |values: Box<dyn Fn(usize) -> u8>| {
+        let path = dir.join("mask.idx");
+        let pixels = (0..784).map(|p| values(p)).collect();
+        std::fs::write(&path, autoregress::data::idx::Images { count: 1, rows: 28, cols: 28, pixels }.to_idx()).unwrap();
+        path
+    };
+    let gray = mask(Box::new(|p| if p < 392 { 255 } else if p < 400 { 128 } else { 0 }));
+    let o = inpaint(&["--input", s(&three), "--images", "1", "--mask", s(&gray), "--out", s(&dir.join("gray"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("8 of its 784 mask values are neither 0 nor 255"), "{}", stderr(&o));
+    let inverted = mask(Box::new(|p| if p < 700 { 255 } else { 0 }));
+    let o = inpaint(&["--input", s(&three), "--images", "1", "--mask", s(&inverted), "--out", s(&dir.join("inverted"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the mask erases most of each image") && stderr(&o).contains("89.3%"), "{}", stderr(&o));
+}
+
+#[test]
+fn runs_do_not_share_a_checkpoint_folder_and_links_are_followed() {
+    let dir = temp_dir("collide");
+    let ckpt = dir.join("ckpt");
+    let run = |name: &str, epochs: &str| {
+        let out = dir.join(format!("{name}.bpk"));
+        Command::new(env!("CARGO_BIN_EXE_trainer"))
+            .args(["train", "toy", "--device", "flex", "--epochs", epochs, "--train-size", "2000", "--out", s(&out),
+                "--report-dir", s(&dir.join(name)), "--checkpoint-dir", s(&ckpt), "--quiet"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = run("first", "100000");
+    let started = std::time::Instant::now();
+    while !ckpt.join("run.lock").is_file() {
+        assert!(started.elapsed().as_secs() < 120, "the first run never took its checkpoint folder");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let second = run("second", "1").wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let message = stderr(&second);
+    assert!(message.contains(s(&ckpt)) && message.contains("another run in progress") && message.contains("first.bpk"), "{message}");
+    assert!(!dir.join("second.bpk").exists());
+    assert!(Command::new("kill").args(["-INT", &first.id().to_string()]).status().unwrap().success());
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    // The run that ended gave its folder back.
+    assert!(!ckpt.join("run.lock").exists());
+
+    // An output that is a symbolic link: the file it points to gets the samples; the link stays.
+    let target = dir.join("target.txt");
+    std::fs::write(&target, "old").unwrap();
+    std::os::unix::fs::symlink(&target, dir.join("link.txt")).unwrap();
+    let o = trainer(&["sample", "toy", "--device", "flex", "--count", "3", "--out", s(&dir.join("link"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(dir.join("link.txt")).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap().lines().count(), 3);
+    // No temporary file is left beside either.
+    assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("partial")));
 }

@@ -16,6 +16,9 @@ pub struct IdxArray {
 /// Why bytes are not the IDX array asked for.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum IdxError {
+    /// No bytes at all (a failed download or copy).
+    #[error("the file is empty (0 bytes): it holds no IDX data (a failed download or copy?); replace it with a real IDX file")]
+    Empty,
     /// The first four bytes are not `00 00 <type> <rank>` with a rank of at least 1.
     #[error("not an IDX file: it starts with bytes {0:02x?}, IDX files start with 00 00 <type> <dims>")]
     BadMagic([u8; 4]),
@@ -65,11 +68,14 @@ impl IdxArray {
     /// Reads a whole IDX file of unsigned bytes (any rank).
     ///
     /// # Errors
-    /// [`IdxError::BadMagic`], [`IdxError::UnsupportedType`] for a type other than 0x08,
+    /// [`IdxError::Empty`] for no bytes, [`IdxError::BadMagic`], [`IdxError::UnsupportedType`] for a type other than 0x08,
     /// [`IdxError::ByteSwapped`] for a little-endian header, [`IdxError::Oversized`] for sizes
     /// whose product overflows, and [`IdxError::Truncated`] or [`IdxError::TrailingBytes`] when
     /// the length is not exactly what the header announces.
     pub fn parse(bytes: &[u8]) -> Result<Self, IdxError> {
+        if bytes.is_empty() {
+            return Err(IdxError::Empty);
+        }
         let header = |n: usize| IdxError::Truncated { expected: n, found: bytes.len() };
         let magic: [u8; 4] = bytes.get(..4).ok_or(header(4))?.try_into().expect("4 bytes");
         if magic[0] != 0 || magic[1] != 0 || magic[3] == 0 {

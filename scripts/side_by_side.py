@@ -1,4 +1,4 @@
-"""`trainer bench` and the PyTorch peer (../shared/bench/pytorch_lecture_models.py), run
+"""`trainer bench` and the PyTorch peer (scripts/pytorch_lecture_models.py), run
 alternately on the same machine: training throughput ratios (ours / PyTorch's) for the lecture's
 MNIST and toy models, and the share of the CPU other processes took during each run.
 
@@ -12,7 +12,7 @@ from pathlib import Path
 root = Path(__file__).resolve().parent.parent
 ap = argparse.ArgumentParser()
 ap.add_argument("--python", default="python3")
-ap.add_argument("--script", default=str(root.parent / "shared/bench/pytorch_lecture_models.py"))
+ap.add_argument("--script", default=str(root / "scripts/pytorch_lecture_models.py"))
 ap.add_argument("--trainer", default=str(root / "target/release/trainer"))
 ap.add_argument("--rounds", type=int, default=2)
 a = ap.parse_args()

@@ -1,4 +1,4 @@
-// Page measurements for the README (not a test): time to first sample, and the time to generate
+// Page measurements for docs/page.md (not a test): time to first sample, and the time to generate
 // 48 digits per model, visiting order and positions per step on the CPU, through the page's own
 // controls in headless Chromium. Usage: node scripts/measure-page.mjs   (build dist/ first)
 // With --gpu it also times SwiftShader's WebGPU (a CPU emulation: slow; for correctness only).

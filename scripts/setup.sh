@@ -1,5 +1,6 @@
 # Installs what building the page needs, skipping whatever is already there; sourced by
-# scripts/serve.sh and tests/run.sh. With --browser it also installs Chromium for the browser tests.
+# scripts/serve.sh and tests/run.sh, which call its functions (setup_browser: Chromium, for the
+# browser tests only).
 # Versions are pinned: Trunk runs offline and accepts only these exact tool versions.
 
 TRUNK_VERSION=0.21.14          # 0.22 needs a newer rustc than the toolchain here

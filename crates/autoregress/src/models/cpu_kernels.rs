@@ -13,7 +13,7 @@
 //!
 //! Why: flex runs every convolution as a 3-D one, and its backward as a transposed convolution
 //! plus a weight gradient that together take twice PyTorch's time for the lecture's conv2, and its
-//! max-pool is several times slower than one pass (README, "Speed"). The models call them
+//! max-pool is several times slower than one pass (docs/speed.md). The models call them
 //! through [`super::layers`] on flex (feature `cpu-kernels`); the other backends keep Burn's
 //! `Conv2d` and `MaxPool2d`.
 

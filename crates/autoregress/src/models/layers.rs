@@ -1,6 +1,6 @@
 //! Convolutions and max-pools as the models (and the trainer's judge) call them: on the CPU
 //! backend (flex, with feature `cpu-kernels`, which the trainer turns on) our own kernels
-//! (`cpu_kernels.rs`), faster there than Burn's, for training and inference (README, "Speed");
+//! (`cpu_kernels.rs`), faster there than Burn's, for training and inference (docs/speed.md);
 //! elsewhere (wgpu, the page) Burn's `Conv2d`, `Conv1d` and `MaxPool2d`.
 
 use burn::nn::conv::{Conv1d, Conv2d};

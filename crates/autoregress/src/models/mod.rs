@@ -29,7 +29,7 @@ pub use unet::UNet;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Int, Tensor};
 
-/// Row skipping (README, "Speed"): what [`ArModel::logits_row_skipped`] precomputes from a
+/// Row skipping (docs/speed.md): what [`ArModel::logits_row_skipped`] precomputes from a
 /// model's weights; nothing for the models it does not apply to.
 #[derive(Clone, Debug)]
 pub struct RowSkip(Option<RowSkipFeatures>);

@@ -28,6 +28,63 @@ pub fn run(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: b
     Ok(generation)
 }
 
+/// Sequences generated at once, at most: a request for more runs in blocks of this many, so
+/// memory stays bounded however many are asked for.
+pub const BLOCK: usize = 64;
+
+/// The seed of block `j` of a generation seeded with `seed`: the first block keeps the seed
+/// itself, so a request of at most [`BLOCK`] sequences is one plain generation.
+pub fn block_seed(seed: u64, j: usize) -> u64 {
+    if j == 0 { seed } else { Rng::new(seed ^ 0xB10C_5EED_0000_0000).nth(j as u64) }
+}
+
+/// Refuses, before any work, a request whose output alone (`sequences` of `len` values) would
+/// not fit in this machine's available memory.
+pub fn check_fits(sequences: usize, len: usize, what: &str) -> Result<()> {
+    // The values (i64) and the bytes written, per value.
+    let needed = sequences.checked_mul(len).and_then(|v| v.checked_mul(9));
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines().find_map(|l| l.strip_prefix("MemAvailable:")?.trim().strip_suffix("kB")?.trim().parse::<usize>().ok())
+    });
+    let available = available.map(|kb| kb.saturating_mul(1024));
+    match (needed, available) {
+        (Some(n), Some(a)) if n <= a / 2 => Ok(()),
+        (Some(_), None) => Ok(()),
+        (n, a) => anyhow::bail!(
+            "{what}: {sequences} sequences of {len} values need about {} of memory for the results alone, more than half \
+             of the {} this machine has available: ask for fewer, and run again with another --seed for more",
+            n.map_or("more than any machine has".to_string(), |n| format!("{:.1} GB", n as f64 / 1e9)),
+            a.map_or("memory".to_string(), |a| format!("{:.1} GB", a as f64 / 1e9))
+        ),
+    }
+}
+
+/// Runs a generation of `options.count` sequences in blocks of at most [`BLOCK`] (block `j`
+/// seeded with [`block_seed`], its share of `options.known`), with one progress bar; returns the
+/// values, `count x L` row-major.
+pub fn generate_blocks(model: &ArModel, options: &GenerateOptions, device: &Device, quiet: bool) -> Result<Vec<i64>> {
+    let len = model.spec.seq_len;
+    let blocks = options.count.div_ceil(BLOCK);
+    let bar = progress::bar(options.count as u64, "generating", quiet || blocks == 1);
+    let mut values = Vec::with_capacity(options.count * len);
+    for j in 0..blocks {
+        let (start, end) = (j * BLOCK, ((j + 1) * BLOCK).min(options.count));
+        let block = GenerateOptions {
+            count: end - start,
+            seed: block_seed(options.seed, j),
+            known: options.known.as_ref().map(|k| k[start * len..end * len].to_vec()),
+            ..options.clone()
+        };
+        values.extend(ints(run(model, &block, device, quiet || blocks > 1)?.values()));
+        bar.set_position(end as u64);
+    }
+    bar.finish_and_clear();
+    Ok(values)
+}
+
+/// The pictures show at most this many sequences or images (the IDX and text files hold all).
+pub const PICTURE_LIMIT: usize = 200;
+
 /// Toy sequences: `<out>.txt` (one a line) and `<out>.png` (training ones next to them).
 pub fn toy_files(model: &ArModel, generated: &[i64], train: &[u16], out: &Path) -> Result<()> {
     let len = model.spec.seq_len;
@@ -36,7 +93,7 @@ pub fn toy_files(model: &ArModel, generated: &[i64], train: &[u16], out: &Path) 
         .map(|s| s.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ") + "\n")
         .collect();
     files::write(&files::with_suffix(out, ".txt"), text.as_bytes())?;
-    let generated: Vec<Vec<u16>> = generated.chunks(len).map(|s| s.iter().map(|&v| v as u16).collect()).collect();
+    let generated: Vec<Vec<u16>> = generated.chunks(len).take(PICTURE_LIMIT).map(|s| s.iter().map(|&v| v as u16).collect()).collect();
     let train: Vec<Vec<u16>> = train.chunks(len).take(generated.len()).map(<[u16]>::to_vec).collect();
     let picture = figures::toy_train_vs_generated(&train, &generated, model.spec.num_values);
     files::write(&files::with_suffix(out, ".png"), &files::png(&picture))
@@ -55,7 +112,7 @@ pub fn as_images(model: &ArModel, values: &[i64]) -> Images {
 /// Digits: `<out>.png` (a grid) and `<out>.idx3-ubyte` (IDX, as the data loader reads).
 pub fn digit_files(model: &ArModel, values: &[i64], out: &Path) -> Result<()> {
     let images = as_images(model, values);
-    let refs: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
+    let refs: Vec<&[u8]> = (0..images.count.min(PICTURE_LIMIT)).map(|i| images.image(i)).collect();
     let grid = figures::digit_grid(&refs, images.cols, images.rows, 8, 2);
     files::write(&files::with_suffix(out, ".png"), &files::png(&grid))?;
     files::write(&files::with_suffix(out, ".idx3-ubyte"), &images.to_idx())
@@ -140,17 +197,18 @@ pub fn inpaint(model: &ArModel, images: &Images, erased: &[Vec<bool>], settings:
         temperature: settings.temperature,
         ..GenerateOptions::new(images.count * per)
     };
-    let values = ints(run(model, &options, device, quiet)?.values());
+    let values = generate_blocks(model, &options, device, quiet)?;
     let out = as_images(model, &values);
     Ok((0..images.count).map(|i| (0..per).map(|a| out.image(i * per + a).to_vec()).collect()).collect())
 }
 
-/// The in-painting picture as PNG bytes: per image the original, what was kept (erased pixels
-/// gray) and the completions.
+/// The in-painting picture as PNG bytes: per image (the first [`PICTURE_LIMIT`]) the original,
+/// what was kept (erased pixels gray) and the completions.
 pub fn inpainting_png(images: &Images, erased: &[Vec<bool>], completions: &[Vec<Vec<u8>>]) -> Vec<u8> {
-    let originals: Vec<&[u8]> = (0..images.count).map(|i| images.image(i)).collect();
-    let refs: Vec<Vec<&[u8]>> = completions.iter().map(|c| c.iter().map(Vec::as_slice).collect()).collect();
-    files::png(&figures::inpainting(&originals, erased, &refs, images.cols, images.rows, 2))
+    let shown = images.count.min(PICTURE_LIMIT);
+    let originals: Vec<&[u8]> = (0..shown).map(|i| images.image(i)).collect();
+    let refs: Vec<Vec<&[u8]>> = completions.iter().take(shown).map(|c| c.iter().map(Vec::as_slice).collect()).collect();
+    files::png(&figures::inpainting(&originals, &erased[..shown], &refs, images.cols, images.rows, 2))
 }
 
 /// The posterior picture of one generation, at the given positions.

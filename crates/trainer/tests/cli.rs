@@ -701,3 +701,26 @@ fn runs_do_not_share_a_checkpoint_folder_and_links_are_followed() {
     // No temporary file is left beside either.
     assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("partial")));
 }
+
+#[test]
+fn many_samples_run_in_blocks_of_bounded_memory_and_impossible_requests_are_refused() {
+    let dir = temp_dir("blocks");
+    let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/toy-any-order.bpk");
+    let sample = |count: &str, out: &str| {
+        let o = trainer(&["sample", "toy-any-order", "--weights", weights, "--device", "flex", "--count", count, "--seed", "4", "--out", s(&dir.join(out))]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(dir.join(format!("{out}.txt"))).unwrap()
+    };
+    // 150 sequences are three blocks (64, 64, 22); asked alone, the first block is the same.
+    let (many, one_block) = (sample("150", "many"), sample("64", "one"));
+    let many: Vec<&str> = many.lines().collect();
+    assert_eq!(many.len(), 150);
+    assert_eq!(many[..64].join("\n"), one_block.lines().collect::<Vec<_>>().join("\n"));
+    // Blocks have seeds of their own: the second does not repeat the first.
+    assert_ne!(many[..64], many[64..128]);
+    // A request whose results alone cannot fit is refused before any work.
+    let o = trainer(&["sample", "toy", "--device", "flex", "--count", "100000000000000", "--out", s(&dir.join("huge"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--count: 100000000000000 sequences of 32 values need about") && stderr(&o).contains("ask for fewer"), "{}", stderr(&o));
+    assert!(!dir.join("huge.txt").exists());
+}

@@ -21,6 +21,7 @@ pub fn run(a: InpaintArgs) -> Result<()> {
         eprintln!("note: {} holds {} images: in-painting those {}, not the {} asked for (--images)", input.display(), all.count, all.count, a.images);
     }
     let images = all.take(a.images);
+    outputs::check_fits(images.count.saturating_mul(a.completions), model.spec.seq_len, "--images x --completions")?;
     let (h, w) = (model.spec.height(), model.spec.width);
     data::check_geometry(&images, &input, &model.spec, &path)?;
     let erased: Vec<Vec<bool>> = match &a.mask {
@@ -96,10 +97,11 @@ pub fn run(a: InpaintArgs) -> Result<()> {
     };
     files::write_pair((&idx_path, &idx), (&record_path, &files::json(&record)?))?;
     eprintln!(
-        "wrote {} ({} completions, image-major), {} and {} (what was in-painted)",
+        "wrote {} ({} completions, image-major), {}{} and {} (what was in-painted)",
         idx_path.display(),
         flat.len() / (h * w),
         png_path.display(),
+        if images.count > outputs::PICTURE_LIMIT { format!(" (the first {} images)", outputs::PICTURE_LIMIT) } else { String::new() },
         record_path.display()
     );
     Ok(())

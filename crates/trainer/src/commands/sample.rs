@@ -11,6 +11,7 @@ use super::runs_dir;
 pub fn run(a: SampleArgs) -> Result<()> {
     let (chosen, _, model) = super::load(a.model, &a.weights)?;
     let count = a.count.unwrap_or(a.model.generate_defaults().count);
+    outputs::check_fits(count, model.spec.seq_len, "--count")?;
     let out = match &a.out {
         Some(out) => out.clone(),
         None => runs_dir(a.model, "--out")?.join("samples"),
@@ -21,7 +22,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
     }
     let (order, per_step) = a.order.resolve(a.model);
     let options = GenerateOptions { seed: a.seed, temperature: a.temperature, order, per_step, ..GenerateOptions::new(count) };
-    let values = autoregress::host::ints(outputs::run(&model, &options, &chosen.device, false)?.values());
+    let values = outputs::generate_blocks(&model, &options, &chosen.device, false)?;
     match a.model {
         ModelKind::Toy | ModelKind::ToyAnyOrder => {
             let train = toy_dataset(eval::TOY_TRAIN_SEED, count, model.spec.seq_len);

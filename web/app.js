@@ -65,6 +65,8 @@ function startWorker(backend) {
       restartOnCpu(`The models stopped on an internal error (${m.message})`);
     } else if (m.type === "backendChanged") {
       showBackend(m);
+    } else if (m.type === "notice") {
+      $("backend-note").textContent = m.message;
     } else if (runners[m.panel]) {
       runners[m.panel].receive(m);
     }
@@ -99,7 +101,8 @@ async function connect(backend) {
   const weights = {};
   for (const [kind, what] of Object.entries(MODELS)) weights[kind] = { url: params.get(kind) || `weights/${kind}.bpk`, what };
   const helperTimeout = Number(params.get("helperTimeout")) || 0;
-  const ready = await models.call("init", { backend, weights, digits: "assets/test-digits.idx", helperTimeout, regions: REGIONS });
+  const helperStartTimeout = Number(params.get("helperStartTimeout")) || 0;
+  const ready = await models.call("init", { backend, weights, digits: "assets/test-digits.idx", helperTimeout, helperStartTimeout, regions: REGIONS });
   for (const message of ready.errors) showError(message);
   showBackend(ready);
   return ready;
@@ -254,6 +257,25 @@ function putPicture(canvas, picture) {
   canvas.getContext("2d").putImageData(image, 0, 0);
 }
 
+/**
+ * `draw` drew `canvas` at the screen's pixel density: it draws it again when the density changes
+ * (the window moved to another screen, a zoom) without a resize.
+ */
+function redrawnOnDensityChange(canvas, draw) {
+  canvas.redrawAtDensity = draw;
+}
+
+let densityQuery = null; // held: a collected MediaQueryList drops its listeners
+
+/** Watches the screen's pixel density (a media query per density) and redraws the canvases. */
+function watchDensity() {
+  densityQuery = matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+  densityQuery.addEventListener("change", () => {
+    for (const canvas of document.querySelectorAll("canvas")) canvas.redrawAtDensity?.();
+    watchDensity();
+  }, { once: true });
+}
+
 /** A canvas sized for the screen's pixel density: draw in CSS pixels on the returned context. */
 function hiDpiContext(canvas, cssWidth, cssHeight) {
   const dpr = window.devicePixelRatio || 1;
@@ -269,6 +291,7 @@ function hiDpiContext(canvas, cssWidth, cssHeight) {
 
 /** A prompt written on an empty canvas, so that no panel opens on a blank box. */
 function prompt(canvas, text, width = 400, height = 120) {
+  redrawnOnDensityChange(canvas, () => prompt(canvas, text, width, height));
   const ctx = hiDpiContext(canvas, width, height);
   ctx.fillStyle = "#eee";
   ctx.fillRect(0, 0, width, height);
@@ -297,6 +320,7 @@ function toyCanvasSize(grid, count) {
 
 /** Plots of `sequences` (arrays of values in 0..numValues) on `grid`, with axes and the pins. */
 function drawSequences(canvas, grid, sequences, numValues, pins) {
+  redrawnOnDensityChange(canvas, () => drawSequences(canvas, grid, sequences, numValues, pins));
   const { panelWidth: w, panelHeight: h, gap, columns } = grid;
   const len = sequences[0]?.length || 1;
   const rows = Math.max(1, Math.ceil(sequences.length / columns));
@@ -364,6 +388,7 @@ function pinScales(len, numValues) {
 
 /** The pin editor with `pins` (position -> value) in red, and the line that lists them. */
 function drawPins(canvas, pins, len, numValues) {
+  redrawnOnDensityChange(canvas, () => drawPins(canvas, pins, len, numValues));
   const P = PIN_PLOT;
   const { px, py } = pinScales(len, numValues);
   const ctx = hiDpiContext(canvas, P.w, P.h);
@@ -491,11 +516,17 @@ function offerLoadedModels(select, ready) {
 }
 
 /**
- * Panel `prefix`'s order and positions-per-step fields, enabled only for the any-order model; a
- * change of model stops the panel's run (its picture would no longer match the controls).
+ * Panel `prefix`'s order and positions-per-step fields, set to the any-order model's defaults (the
+ * library's, from the worker) and enabled only for that model; a change of model stops the panel's
+ * run (its picture would no longer match the controls).
  */
-function linkOrderFields(prefix) {
+function linkOrderFields(prefix, ready) {
   const model = $(`${prefix}-model`);
+  const defaults = ready.loaded["mnist-any-order"]?.defaults; // absent: its weights did not load
+  if (defaults) {
+    $(`${prefix}-order`).value = defaults.order;
+    $(`${prefix}-per-step`).value = String(defaults.perStep);
+  }
   const sync = () => {
     const anyOrder = model.value.endsWith("any-order");
     $(`${prefix}-order`).disabled = !anyOrder;
@@ -517,14 +548,14 @@ function generationOptions(prefix, notes, ready) {
     seed: readNumber(`${prefix}-seed`, 0, 2 ** 31 - 1, notes),
     temperature: readNumber(`${prefix}-temp`, 0, 10, notes, { integer: false, fallback: 1 }),
     order: anyOrder ? $(`${prefix}-order`).value : "raster",
-    perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, len, notes, { fallback: 16 }) : 1,
+    perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, len, notes, { fallback: ready.loaded[kind].defaults.perStep }) : 1,
   };
 }
 
 function setupDigits(ready) {
   const canvas = $("digits-canvas");
   offerLoadedModels($("digits-model"), ready);
-  linkOrderFields("digits");
+  linkOrderFields("digits", ready);
   prompt(canvas, "Press Generate: the digits fill in here as they are drawn.", 500, 120);
   prompt($("order-canvas"), "visiting order", 112, 112);
   prompt($("posterior-canvas"), "what the model sees and predicts", 560, 130);
@@ -572,6 +603,7 @@ function makeEditor(side) {
 }
 
 function drawEditor(canvas, editor, lecture) {
+  redrawnOnDensityChange(canvas, () => drawEditor(canvas, editor, lecture));
   const { side } = editor;
   const css = Math.min(280, Math.max(168, Math.floor(canvas.parentElement.clientWidth || 280)));
   const ctx = hiDpiContext(canvas, css, css);
@@ -623,16 +655,26 @@ function stamp(editor, x, y, tool, size, level) {
   }
 }
 
-/** The pen: pointer events (mouse, touch, stylus), primary button only, continuous strokes. */
+/**
+ * The pen: pointer events (mouse, touch, stylus), primary button only, continuous strokes. A pen
+ * takes over from a touch stroke (a resting palm), whose marks it undoes; a touch that starts
+ * while a pen draws is ignored.
+ */
 function setupPen(canvas, editor, redraw) {
-  let stroke = null; // { id, x, y }
+  let stroke = null; // { id, type, x, y, before: the editor before a touch stroke }
   const at = (e) => {
     const rect = canvas.getBoundingClientRect();
     return [((e.clientX - rect.left) / rect.width) * editor.side, ((e.clientY - rect.top) / rect.height) * editor.side];
   };
   const brush = () => [document.querySelector('input[name="tool"]:checked').value, Number($("pen-size").value), Number($("pen-level").value)];
   canvas.addEventListener("pointerdown", (e) => {
-    if (e.button !== 0 || stroke) return;
+    if (e.button !== 0) return;
+    if (stroke) {
+      if (!(e.pointerType === "pen" && stroke.type === "touch")) return;
+      editor.pixels.set(stroke.before.pixels);
+      editor.known.set(stroke.before.known);
+      stroke = null;
+    }
     e.preventDefault();
     try {
       canvas.setPointerCapture(e.pointerId);
@@ -640,7 +682,8 @@ function setupPen(canvas, editor, redraw) {
       // A pointer the browser no longer tracks: the stroke still ends on pointerup or cancel.
     }
     const [x, y] = at(e);
-    stroke = { id: e.pointerId, x, y };
+    const before = e.pointerType === "touch" ? { pixels: editor.pixels.slice(), known: editor.known.slice() } : null;
+    stroke = { id: e.pointerId, type: e.pointerType, x, y, before };
     stamp(editor, x, y, ...brush());
     redraw();
   });
@@ -751,7 +794,7 @@ function setupInpainting(ready) {
   offerLoadedModels(model, ready);
   const redraw = () => drawEditor(canvas, editor, model.value === "mnist");
   model.addEventListener("change", redraw);
-  linkOrderFields("inpaint");
+  linkOrderFields("inpaint", ready);
   setupPen(canvas, editor, redraw);
   addEventListener("resize", redraw);
   const nextTestDigit = setupEditorButtons(editor, ready, redraw);
@@ -801,6 +844,7 @@ function watchStalls() {
 
 async function main() {
   watchStalls();
+  watchDensity();
   setupBackend();
   const ready = await connect(params.get("backend") || "auto");
   window.__test.ready = ready;

@@ -28,7 +28,7 @@
 // worker, and "helper" copies of this worker (worker.js?role=helper, one per further core, up
 // to MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
 // init, start, advance and stop.
-import init, { Demo, page_side, erased_region, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
+import init, { Demo, page_side, erased_region, generate_defaults, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
 import { channel, errorText } from "./rpc.js";
 
 const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
@@ -36,6 +36,9 @@ const MAX_WORKERS = 4;
 // A chunk aims at 100 ms; a helper silent for this long is taken for gone.
 // (?helperTimeout=MS on the page sets it, for tests.)
 let helperTimeoutMs = 15_000;
+// A helper's start-up (wasm, then the image weights over the network) gets this long; past it
+// the page goes on without it. (?helperStartTimeout=MS sets it, for tests.)
+let helperStartTimeoutMs = 60_000;
 
 let demo = null;
 let wasmTrapped = false;
@@ -47,6 +50,16 @@ let helpersLoaded = Promise.resolve(); // settles once every helper is ready or 
 const starting = new Map(); // panel -> id of a run waiting for the helpers to load
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
+
+let compiledModule = null; // the WebAssembly.Module this worker runs
+
+/** The wasm crate's module, fetched and compiled once. */
+async function compileModule() {
+  const url = new URL("web_bg.wasm", import.meta.url);
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the WebAssembly module (${url.pathname}) is missing (HTTP ${response.status}): build the page`);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
 
 async function fetchBytes(url, what) {
   let response;
@@ -81,9 +94,13 @@ async function softwareAdapter() {
   }
 }
 
-async function initialize({ backend, weights, digits, helperTimeout, regions = [] }) {
+async function initialize({ backend, weights, digits, helperTimeout, helperStartTimeout, wasmModule, regions = [] }) {
   if (helperTimeout > 0) helperTimeoutMs = helperTimeout;
-  await init();
+  if (helperStartTimeout > 0) helperStartTimeoutMs = helperStartTimeout;
+  // The main worker compiles the module; a helper instantiates the one it was handed (no
+  // second download).
+  compiledModule = wasmModule || (await compileModule());
+  await init({ module_or_path: compiledModule });
   const adapter = backend === "cpu" ? null : await softwareAdapter();
   // A software adapter is the default only when asked for by name (?backend=gpu).
   const preferGpu = backend === "gpu" || (backend !== "cpu" && adapter !== null && !adapter.software);
@@ -94,10 +111,12 @@ async function initialize({ backend, weights, digits, helperTimeout, regions = [
   }
   const loaded = {};
   const errors = [];
-  for (const [kind, { url, what }] of Object.entries(weights)) {
+  const fetched = {}; // kind -> the weights' bytes, handed to the helpers (never fetched twice)
+  for (const [kind, { url, what, bytes }] of Object.entries(weights)) {
     try {
-      const description = demo.load_weights(kind, await fetchBytes(url, what));
-      loaded[kind] = { description, shape: plainShape(demo.shape(kind)) };
+      fetched[kind] = bytes || (await fetchBytes(url, what));
+      const description = demo.load_weights(kind, fetched[kind]);
+      loaded[kind] = { description, shape: plainShape(demo.shape(kind)), defaults: plainDefaults(generate_defaults(kind)) };
     } catch (e) {
       errors.push(`${what} (${url}): ${errorText(e)}`);
     }
@@ -110,7 +129,7 @@ async function initialize({ backend, weights, digits, helperTimeout, regions = [
       errors.push(errorText(e));
     }
   }
-  if (!HELPER) spawnHelpers(weights, loaded);
+  if (!HELPER) spawnHelpers(weights, loaded, fetched);
   const side = page_side();
   // The editor's erase presets, as the library erases them (one definition of the regions).
   const erased = Object.fromEntries(regions.map((name) => [name, erased_region(name, side, side, 0)]));
@@ -118,6 +137,12 @@ async function initialize({ backend, weights, digits, helperTimeout, regions = [
 }
 
 // wasm-bindgen objects cannot be posted (structured clone): their fields as plain objects.
+function plainDefaults(defaults) {
+  const plain = { order: defaults.order, perStep: defaults.per_step };
+  defaults.free();
+  return plain;
+}
+
 function plainShape(shape) {
   const plain = { len: shape.len, width: shape.width, height: shape.height, numValues: shape.num_values };
   shape.free();
@@ -195,13 +220,23 @@ async function chunk(panel, run) {
 }
 
 /** `promise`, or a helper error after `ms`: a helper that ended silently must not hang every
- *  panel (the run then starts again without it). */
-function withTimeout(promise, ms, helper) {
+ *  panel (the run then starts again without it). `what` names the wait in the error. */
+function withTimeout(promise, ms, helper, what = "answer") {
   let timer;
   const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`a helper worker did not answer in ${ms / 1000} s`), { helper })), ms);
+    timer = setTimeout(() => reject(Object.assign(new Error(`a helper worker did not ${what} in ${ms / 1000} s`), { helper })), ms);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Leaves `helper` out from now on, and says so on the page. */
+function leaveOut(helper, why) {
+  if (helper.dead && helper.saidOut) return;
+  helper.dead = true;
+  helper.saidOut = true;
+  helper.worker.terminate();
+  const left = helpers.filter((h) => !h.dead).length + 1;
+  post({ type: "notice", message: `${why}: going on without it (${left} worker${left > 1 ? "s" : ""})` });
 }
 
 /** The values of every block, in sample order: this worker's block and the helpers' ones. */
@@ -241,8 +276,7 @@ async function failed(panel, run, e) {
   dropRun(panel);
   if (e && e.helper) {
     // A helper that failed is left out from now on; the run starts again without it.
-    e.helper.dead = true;
-    e.helper.worker.terminate();
+    leaveOut(e.helper, errorText(e));
     start(run.request);
     return;
   }
@@ -286,7 +320,7 @@ async function start(request) {
     const firstSteps = demo.uses_gpu() ? 1 : request.image ? 8 : 4;
     const run = { id, request, steps: firstSteps, mine, team: others.map((block, i) => ({ block, helper: team[i] })) };
     run.ready = Promise.all(run.team.map(({ block, helper }) =>
-      helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, known: slice(known, block, count) })));
+      withTimeout(helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, known: slice(known, block, count) }), helperTimeoutMs, helper)));
     run.ready.catch(() => {}); // chunk awaits it and handles the failure
     runs.set(panel, run);
     post({ type: "started", panel, id, total });
@@ -338,9 +372,12 @@ function slice(known, block, count) {
 }
 
 /** One helper worker per further core: they load the image models only, in the background. */
-function spawnHelpers(weights, loaded) {
+function spawnHelpers(weights, loaded, fetched) {
   const wanted = Math.min(navigator.hardwareConcurrency || 1, MAX_WORKERS) - 1;
-  const images = Object.fromEntries(Object.entries(weights).filter(([kind]) => loaded[kind] && loaded[kind].shape.height > 1));
+  // The image models' weights, as bytes this worker already has (copied to each helper).
+  const images = Object.fromEntries(Object.entries(weights)
+    .filter(([kind]) => loaded[kind] && loaded[kind].shape.height > 1)
+    .map(([kind, w]) => [kind, { ...w, bytes: fetched[kind] }]));
   if (Object.keys(images).length === 0) return;
   for (let i = helpers.length; i < wanted; i++) {
     const worker = new Worker(new URL("worker.js?role=helper", import.meta.url), { type: "module" });
@@ -361,13 +398,13 @@ function spawnHelpers(weights, loaded) {
     };
     helper.call = (type, payload = {}) => (helper.dead ? Promise.reject(helperError("a helper worker stopped")) : rpc.call(type, payload));
     helpers.push(helper);
-    helper.loading = helper
-      .call("init", { backend: "cpu", weights: images, digits: null })
+    // Bounded: a helper whose start-up stalls (its weights request never answers) is left out.
+    helper.loading = withTimeout(helper.call("init", { backend: "cpu", weights: images, digits: null, wasmModule: compiledModule }), helperStartTimeoutMs, helper, "start")
       .then((ready) => {
         helper.kinds = new Set(Object.keys(ready.loaded));
         helper.ready = true;
       })
-      .catch(() => { helper.dead = true; });
+      .catch((e) => leaveOut(helper, errorText(e)));
   }
   helpersLoaded = Promise.all(helpers.map((h) => h.loading));
 }

@@ -13,10 +13,17 @@ const { chromium } = require("playwright-core");
 
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
 
-/** Serves dist/ on a free loopback port; resolves to { server, base }. */
+/** Serves dist/ on a free loopback port; resolves to { server, base }. `server.requests` lists
+ *  the paths asked for, in order (a test may empty it); a request whose path and query are in
+ *  `server.stalled` is never answered (a stalled link, for tests of bounded waits). */
 export function serve() {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://localhost");
+    server.requests.push(url.pathname);
+    if (server.stalled.has(url.pathname + url.search)) {
+      server.held.push(res);
+      return;
+    }
     const file = path.join(dist, decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname));
     if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404).end("not found");
@@ -25,6 +32,9 @@ export function serve() {
     res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
     fs.createReadStream(file).pipe(res);
   });
+  server.requests = [];
+  server.stalled = new Set();
+  server.held = [];
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, base: `http://127.0.0.1:${server.address().port}/` })));
 }
 

@@ -84,6 +84,13 @@ test("the page opens with the toy sequences drawn and a prompt in every other pa
     assert((await inkShare(page, id)) > 0.005, `the ${id} canvas opens blank`);
   }
   assert((await page.textContent("#backend")).includes("CPU"), "the page does not say it runs on the CPU");
+  // Both image panels open on the library's defaults of the any-order model (one definition).
+  const defaults = await page.evaluate(() => window.__test.ready.loaded["mnist-any-order"].defaults);
+  assert(["raster", "random", "adaptive"].includes(defaults.order) && defaults.perStep >= 1, JSON.stringify(defaults));
+  for (const panel of ["digits", "inpaint"]) {
+    assert((await page.inputValue(`#${panel}-per-step`)) === String(defaults.perStep), `${panel}: per step not the library's ${defaults.perStep}`);
+    assert((await page.inputValue(`#${panel}-order`)) === defaults.order, `${panel}: order not the library's ${defaults.order}`);
+  }
   // scripts/measure-page.mjs reads it.
   await page.waitForFunction(() => typeof window.__test.timeToFirstSample === "number");
   await page.locator("#toy").screenshot({ path: path.join(artifacts, "toy.png") });
@@ -208,6 +215,90 @@ test("a helper worker that ends silently mid-run: the run finishes without it, t
   await page.evaluate(() => { delete window.__test.lastToy; });
   await page.click("#toy-go");
   await page.waitForFunction(() => window.__test.lastToy && document.getElementById("toy-status").textContent.startsWith("done"), null, { timeout: 60_000 });
+  await noErrorBox(page);
+  await page.close();
+});
+
+test("a helper worker whose start-up stalls is left out after its bound: image runs finish, the page says so", async () => {
+  // The server never answers the helpers' script: their start-up never answers.
+  server.stalled.add("/worker.js?role=helper");
+  const page = await openPage("?backend=cpu&helperStartTimeout=3000");
+  server.stalled.clear();
+  const digits = await generateDigits(page, { count: 4, perStep: 64 });
+  assert(digits.pixels.length === 4 * PIXELS, "the run did not finish without its stalled helper");
+  assert(digits.workers === 1, `${digits.workers} workers: the stalled helper still counted`);
+  assert((await page.textContent("#backend-note")).includes("did not start in 3 s"), `no word of it: ${await page.textContent("#backend-note")}`);
+  await noErrorBox(page);
+  await page.close();
+});
+
+test("a visit downloads the weights and the wasm module once, though every worker uses them", async () => {
+  server.requests.length = 0;
+  const page = await openPage("?backend=cpu");
+  const digits = await generateDigits(page, { count: 4, perStep: 64 });
+  const workers = Math.min(await page.evaluate(() => navigator.hardwareConcurrency), 4);
+  assert(digits.workers === workers, `${digits.workers} workers of ${workers}: the helpers did not take part`);
+  const counts = {};
+  for (const p of server.requests) counts[p] = (counts[p] || 0) + 1;
+  for (const [p, n] of Object.entries(counts)) {
+    if (p.endsWith(".bpk") || p.endsWith(".wasm")) assert(n === 1, `${p} downloaded ${n} times`);
+  }
+  assert(Object.keys(counts).some((p) => p.endsWith(".wasm")) && Object.keys(counts).filter((p) => p.endsWith(".bpk")).length >= 2, JSON.stringify(counts));
+  await page.close();
+});
+
+test("the screen's pixel density changes without a resize: the canvases are drawn again at the new density", async () => {
+  const page = await openPage("?backend=cpu");
+  await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 60_000 });
+  const density = () => page.evaluate(() => ["toy-canvas", "editor", "pin-canvas"].map((id) => {
+    const c = document.getElementById(id);
+    return Math.round((100 * c.width) / parseFloat(c.style.width)) / 100;
+  }));
+  assert((await density()).every((d) => d === 1), `at density 1: ${await density()}`);
+  const cdp = await page.context().newCDPSession(page);
+  const { width, height } = page.viewportSize();
+  await cdp.send("Emulation.setDeviceMetricsOverride", { width, height, deviceScaleFactor: 2, mobile: false });
+  await page.waitForFunction(() => window.devicePixelRatio === 2);
+  // Headless Chromium evaluates media queries when it renders a frame: a screenshot through the
+  // protocol renders one (Playwright's own would restore its device scale factor first).
+  const shot = await cdp.send("Page.captureScreenshot", { format: "png" });
+  fs.writeFileSync(path.join(artifacts, "density-2.png"), Buffer.from(shot.data, "base64"));
+  await page.waitForFunction(() => document.getElementById("toy-canvas").width === 2 * parseFloat(document.getElementById("toy-canvas").style.width), null, { timeout: 5_000 })
+    .catch(() => {});
+  assert((await density()).every((d) => d === 2), `after the change to density 2: ${await density()}`);
+  await noErrorBox(page);
+  await page.close();
+});
+
+test("the pen takes over from a resting palm, whose marks it undoes; a touch while the pen draws is ignored", async () => {
+  const page = await openPage("?backend=cpu");
+  await page.click("#editor-clear");
+  await page.check('input[name="tool"][value="pen"]');
+  const before = await editorState(page);
+  // Pointer events as a tablet sends them: a palm (touch) down and moving, then the pen.
+  const send = (type, id, pointerType, x, y) => page.evaluate(([type, id, pointerType, x, y]) => {
+    const c = document.getElementById("editor");
+    const r = c.getBoundingClientRect();
+    c.dispatchEvent(new PointerEvent(type, { pointerId: id, pointerType, isPrimary: true, button: type === "pointermove" ? -1 : 0, buttons: type === "pointerup" ? 0 : 1, clientX: r.left + x * r.width, clientY: r.top + y * r.height, bubbles: true, cancelable: true }));
+  }, [type, id, pointerType, x, y]);
+  await send("pointerdown", 11, "touch", 0.1, 0.1);
+  await send("pointermove", 11, "touch", 0.3, 0.1);
+  const palm = await editorState(page);
+  assert(palm.pixels.some((v, i) => v !== before.pixels[i]), "the palm drew nothing: the check below could not fail");
+  await send("pointerdown", 12, "pen", 0.5, 0.8);
+  await send("pointermove", 12, "pen", 0.8, 0.8);
+  await send("pointermove", 11, "touch", 0.1, 0.5); // the palm moves on: ignored
+  await send("pointerdown", 13, "touch", 0.9, 0.1); // a new touch while the pen draws: ignored
+  await send("pointermove", 13, "touch", 0.9, 0.3);
+  await send("pointerup", 12, "pen", 0.8, 0.8);
+  const after = await editorState(page);
+  const row = (y) => Math.floor(y * SIDE) * SIDE;
+  for (const [x, y] of [[0.2, 0.1], [0.1, 0.4], [0.9, 0.2]]) {
+    const i = row(y) + Math.floor(x * SIDE);
+    assert(after.pixels[i] === before.pixels[i], `a touch mark at (${x}, ${y}) stayed`);
+  }
+  const penAt = row(0.8) + Math.floor(0.65 * SIDE);
+  assert(after.pixels[penAt] !== before.pixels[penAt], "the pen drew nothing");
   await noErrorBox(page);
   await page.close();
 });
@@ -438,6 +529,7 @@ for (const t of tests) {
   }
 }
 await browser.close();
+for (const res of server.held) res.destroy();
 server.close();
 console.log(`browser: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -249,6 +249,7 @@ async function runGeneration(runner, prepare, onDone = () => {}) {
 
 /** Puts a picture from the worker (RGBA bytes) on `canvas`; CSS scales it, crisply. */
 function putPicture(canvas, picture) {
+  canvas.redrawAtDensity = null; // pixels from the worker, scaled by CSS: nothing to redraw
   canvas.width = picture.width;
   canvas.height = picture.height;
   canvas.style.width = `${picture.width}px`;
@@ -707,7 +708,14 @@ function setupPen(canvas, editor, redraw) {
   });
   for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
     canvas.addEventListener(type, (e) => {
-      if (stroke && e.pointerId === stroke.id) stroke = null;
+      if (!stroke || e.pointerId !== stroke.id) return;
+      // A touch the browser cancels (a palm it rejects, as a pen comes) leaves no mark.
+      if (type === "pointercancel" && stroke.before) {
+        editor.pixels.set(stroke.before.pixels);
+        editor.known.set(stroke.before.known);
+        redraw();
+      }
+      stroke = null;
     });
   }
   canvas.addEventListener("contextmenu", (e) => e.preventDefault());

@@ -3,7 +3,7 @@
 //! and holds checksums of the other two parts, so a checkpoint cut short is refused.
 
 use crate::report::MaskMixRecord;
-use crate::train::{TrainOptions, ensure_same_shape};
+use crate::train::{History, TrainOptions, ensure_same_shape};
 use crate::{files, optim};
 use anyhow::{Context, Result, bail};
 use autoregress::batch::MaskMix;
@@ -51,6 +51,9 @@ struct CheckpointState {
     /// The recipe named with `train --recipe`.
     #[serde(default)]
     recipe: Option<String>,
+    /// The `--init` weights and their runs (absent: a run from scratch, or an older checkpoint).
+    #[serde(default)]
+    history: History,
 }
 
 /// What a checkpoint resumes (its options: [`Checkpoint::resume_options`]).
@@ -81,6 +84,7 @@ impl Checkpoint<'_> {
             mask_mix: Some(opts.mask_mix.into()),
             train_size: opts.train_size,
             recipe: opts.recipe.clone(),
+            history: opts.history.clone(),
         };
         files::write_json(&dir.join("state.json"), &state)
     }
@@ -105,7 +109,8 @@ impl Checkpoint<'_> {
     }
 
     /// The options of the run being resumed: `given`, with the settings the run started with
-    /// (epochs, batch size, learning rate, seed, mask mix, toy training size, recipe) in place
+    /// (epochs, batch size, learning rate, seed, mask mix, toy training size, recipe, the
+    /// `--init` weights and their history) in place
     /// of the command line's, so that it continues as it began and its record says so.
     pub fn resume_options(&self, kind: ModelKind, given: &TrainOptions) -> Result<TrainOptions> {
         let state = self.state(kind)?;
@@ -117,6 +122,7 @@ impl Checkpoint<'_> {
             mask_mix: state.mask_mix.map_or(given.mask_mix, MaskMix::from),
             train_size: state.train_size.or(given.train_size),
             recipe: state.recipe,
+            history: state.history,
             resume: true,
             ..given.clone()
         })
@@ -158,11 +164,13 @@ impl Checkpoint<'_> {
     }
 }
 
-/// A checkpoint folder held by one run at a time: `run.lock` in it names the process and its
-/// weights; removed when the run ends. A lock whose process is gone (a crash, a kill) is taken
-/// over.
+/// A checkpoint folder held by one run at a time: an exclusive lock on `run.lock` in it, which
+/// the operating system releases when the process ends however it ends (Ctrl-C, a crash, a
+/// kill); the file names the process and its weights for the message a second run gets. It
+/// stays when the run ends (removing it could let two later runs lock two different files).
 pub struct RunLock {
-    path: PathBuf,
+    /// Held open: closing it releases the lock.
+    _file: std::fs::File,
 }
 
 /// What `run.lock` says.
@@ -175,61 +183,45 @@ struct LockRecord {
     started: u64,
 }
 
-/// Whether process `pid` still runs (Linux: its /proc entry; elsewhere it is assumed to).
-fn alive(pid: u32) -> bool {
-    !cfg!(target_os = "linux") || Path::new(&format!("/proc/{pid}")).exists()
-}
-
 impl RunLock {
     /// Takes `dir` (creating it) for this run, which writes `out`.
     ///
     /// # Errors
-    /// When another live run holds it: the message names the folder and that run.
+    /// When another run holds it: the message names the folder and that run.
     pub fn take(dir: &Path, out: &Path) -> Result<RunLock> {
+        use std::io::{Read, Seek, Write};
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the checkpoint folder {}", dir.display()))?;
         let path = dir.join("run.lock");
-        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let record = LockRecord { pid: std::process::id(), out: files::shown(out), started };
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    use std::io::Write;
-                    file.write_all(&files::json(&record)?).with_context(|| format!("cannot write {}", path.display()))?;
-                    return Ok(RunLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let other: Option<LockRecord> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
-                    match other {
-                        Some(o) if alive(o.pid) => bail!(
-                            "the checkpoint folder {} belongs to another run in progress (process {}, writing {}, started {} s ago): \
-                             give this run its own --checkpoint-dir (or --report-dir), or wait for that run to end",
-                            dir.display(),
-                            o.pid,
-                            o.out,
-                            started.saturating_sub(o.started)
-                        ),
-                        None => bail!(
-                            "{} does not read: another run may be taking the checkpoint folder {}; if none is, \
-                             remove the file and start again",
-                            path.display(),
-                            dir.display()
-                        ),
-                        // A run that ended without removing it (a crash, a kill): retake.
-                        Some(_) => {
-                            eprintln!("note: taking over {} (its run has ended)", path.display());
-                            let _ = std::fs::remove_file(&path);
-                        }
-                    }
-                }
-                Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let other = serde_json::from_str::<LockRecord>(&text).map_or_else(
+                    |_| "another run".to_string(),
+                    |o| format!("another run (process {}, writing {}, started {} s ago)", o.pid, o.out, now.saturating_sub(o.started)),
+                );
+                bail!(
+                    "the checkpoint folder {} belongs to {other}, still in progress: give this run its own \
+                     --checkpoint-dir (or --report-dir), or wait for that run to end",
+                    dir.display()
+                );
             }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
         }
-        bail!("cannot take the checkpoint folder {}: another run keeps taking it", dir.display())
-    }
-}
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let record = LockRecord { pid: std::process::id(), out: files::shown(out), started: now };
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(&files::json(&record).expect("a plain record")))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(RunLock { _file: file })
     }
 }

@@ -15,7 +15,7 @@ fn is_checkout(dir: &Path) -> bool {
 /// found when the program runs, never fixed when it is built: `$AUTOREGRESS_ROOT` if set, else
 /// the nearest checkout at or above the current directory. `None` outside any checkout.
 fn checkout() -> Result<Option<PathBuf>> {
-    if let Some(root) = std::env::var_os(ROOT_VAR) {
+    if let Some(root) = std::env::var_os(ROOT_VAR).filter(|r| !r.is_empty()) {
         let root = PathBuf::from(root);
         if !is_checkout(&root) {
             bail!("{ROOT_VAR}={} is not a checkout of this project (no crates/autoregress or web/weights there)", root.display());
@@ -43,9 +43,18 @@ pub fn in_checkout(relative: impl AsRef<Path>, option: &str) -> Result<PathBuf> 
 /// `path` as records and messages show it: relative to the checkout when it lies inside it
 /// (records move between machines), else as given.
 pub fn shown(path: &Path) -> String {
+    // Both sides resolved (links, `..`, a relative root), the file's folder when it does not
+    // exist yet.
+    let resolve = |p: &Path| -> Option<PathBuf> {
+        let absolute = std::path::absolute(p).ok()?;
+        std::fs::canonicalize(&absolute).ok().or_else(|| {
+            let dir = std::fs::canonicalize(absolute.parent()?).ok()?;
+            Some(dir.join(absolute.file_name()?))
+        })
+    };
     let inside = checkout().ok().flatten().and_then(|root| {
-        let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
-        absolute.strip_prefix(&root).ok().map(Path::to_path_buf)
+        let (root, path) = (resolve(&root)?, resolve(path)?);
+        path.strip_prefix(&root).ok().map(Path::to_path_buf)
     });
     inside.unwrap_or_else(|| path.to_path_buf()).display().to_string()
 }

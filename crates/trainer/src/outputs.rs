@@ -41,8 +41,9 @@ pub fn block_seed(seed: u64, j: usize) -> u64 {
 /// Refuses, before any work, a request whose output alone (`sequences` of `len` values) would
 /// not fit in this machine's available memory.
 pub fn check_fits(sequences: usize, len: usize, what: &str) -> Result<()> {
-    // The values (i64) and the bytes written, per value.
-    let needed = sequences.checked_mul(len).and_then(|v| v.checked_mul(9));
+    // Per value: the known values (i32), the values read back and their copy (i64 each), the
+    // bytes written.
+    let needed = sequences.checked_mul(len).and_then(|v| v.checked_mul(24));
     let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
         m.lines().find_map(|l| l.strip_prefix("MemAvailable:")?.trim().strip_suffix("kB")?.trim().parse::<usize>().ok())
     });

@@ -28,6 +28,8 @@ pub struct TrainOptions {
     pub train_size: Option<usize>,
     /// The recipe named with `train --recipe`, carried into the checkpoint and the metrics.
     pub recipe: Option<String>,
+    /// Where the run started from (`--init`), carried into the checkpoint and the metrics.
+    pub history: History,
     pub checkpoint_dir: PathBuf,
     pub checkpoint_every: Duration,
     pub resume: bool,
@@ -36,6 +38,14 @@ pub struct TrainOptions {
     /// Read the loss back (and check it is finite) every this many steps.
     pub log_every: usize,
     pub quiet: bool,
+}
+
+/// The weights a run started from (`--init`, as records show it) and the runs that made them,
+/// oldest first; empty for a run from scratch.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct History {
+    pub init: Option<String>,
+    pub earlier_runs: Vec<crate::report::TrainingRecord>,
 }
 
 /// Training sequences, row-major.

@@ -99,6 +99,18 @@ fn a_resumed_run_records_the_settings_it_used() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(record(&json_file(&dir.join("toy.metrics.json"))), trained);
     assert_eq!(trained, (1.into(), 50.into(), 0.002.into(), 7.into(), "r.sh".into(), trained.5.clone(), 500.into()));
+
+    // A warm start, resumed: its record keeps the weights it started from and their history.
+    let (warm, ckpt2, report) = (dir.join("warm.bpk"), dir.join("ckpt2"), dir.join("warm"));
+    let places = ["--out", s(&warm), "--report-dir", s(&report), "--checkpoint-dir", s(&ckpt2), "--quiet", "--device", "flex"];
+    let o = trainer(&[&["train", "toy", "--epochs", "1", "--train-size", "200", "--batch-size", "50", "--init", s(&weights)][..], &places[..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = trainer(&[&["train", "toy", "--resume"][..], &places[..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = json_file(&dir.join("warm.metrics.json"));
+    assert_eq!(m["training"]["init"], s(&weights));
+    assert_eq!(m["earlier_runs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(m["earlier_runs"][0]["seed"], 7);
 }
 
 #[test]
@@ -626,6 +638,7 @@ fn nothing_to_do_too_little_input_and_odd_masks_are_said() {
     // A command refused after its output checks leaves no folder either.
     let o = trainer(&["sample", "mnist", "--device", "flex", "--order", "adaptive", "--out", s(&out)]);
     assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("use an any-order model"), "{}", stderr(&o));
     std::fs::remove_file(&none).unwrap();
     std::fs::remove_file(&empty).unwrap();
     assert!(is_empty(&scratch), "a refused command left {:?}", std::fs::read_dir(&scratch).unwrap().collect::<Vec<_>>());
@@ -646,7 +659,7 @@ fn nothing_to_do_too_little_input_and_odd_masks_are_said() {
     // A mask with gray values (a resize, a JPEG) and one in the opposite convention are warned of.
     let mask = |values: Box<dyn Fn(usize) -> u8>| {
         let path = dir.join("mask.idx");
-        let pixels = (0..784).map(|p| values(p)).collect();
+        let pixels = (0..784).map(&values).collect();
         std::fs::write(&path, autoregress::data::idx::Images { count: 1, rows: 28, cols: 28, pixels }.to_idx()).unwrap();
         path
     };
@@ -673,22 +686,35 @@ fn runs_do_not_share_a_checkpoint_folder_and_links_are_followed() {
             .spawn()
             .unwrap()
     };
-    let first = run("first", "100000");
+    /// Interrupts the run when dropped, so that a failed assertion leaves no trainer running.
+    struct Interrupt(Option<std::process::Child>);
+    impl Drop for Interrupt {
+        fn drop(&mut self) {
+            if let Some(mut child) = self.0.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+    let mut first = Interrupt(Some(run("first", "100000")));
     let started = std::time::Instant::now();
-    while !ckpt.join("run.lock").is_file() {
+    // The lock's record is written once the lock is held.
+    while !std::fs::metadata(ckpt.join("run.lock")).is_ok_and(|m| m.len() > 0) {
         assert!(started.elapsed().as_secs() < 120, "the first run never took its checkpoint folder");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let second = run("second", "1").wait_with_output().unwrap();
     assert_eq!(second.status.code(), Some(1));
     let message = stderr(&second);
-    assert!(message.contains(s(&ckpt)) && message.contains("another run in progress") && message.contains("first.bpk"), "{message}");
+    assert!(message.contains(s(&ckpt)) && message.contains("still in progress") && message.contains("first.bpk"), "{message}");
     assert!(!dir.join("second.bpk").exists());
-    assert!(Command::new("kill").args(["-INT", &first.id().to_string()]).status().unwrap().success());
-    let first = first.wait_with_output().unwrap();
+    let child = first.0.take().unwrap();
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let first = child.wait_with_output().unwrap();
     assert!(first.status.success(), "{}", stderr(&first));
-    // The run that ended gave its folder back.
-    assert!(!ckpt.join("run.lock").exists());
+    // The run that ended gave its folder back: another run takes it.
+    let third = run("third", "1").wait_with_output().unwrap();
+    assert!(third.status.success(), "{}", stderr(&third));
 
     // An output that is a symbolic link: the file it points to gets the samples; the link stays.
     let target = dir.join("target.txt");

@@ -25,7 +25,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let values = outputs::generate_blocks(&model, &options, &chosen.device, false)?;
     match a.model {
         ModelKind::Toy | ModelKind::ToyAnyOrder => {
-            let train = toy_dataset(eval::TOY_TRAIN_SEED, count, model.spec.seq_len);
+            let train = toy_dataset(eval::TOY_TRAIN_SEED, count.min(outputs::PICTURE_LIMIT), model.spec.seq_len);
             outputs::toy_files(&model, &values, &train, &out)?;
             eprintln!("wrote {} and {}", files::with_suffix(&out, ".txt").display(), files::with_suffix(&out, ".png").display());
         }

@@ -72,13 +72,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
         seed: a.seed,
         train_size: (!kind.is_image()).then_some(a.train_size),
         recipe: a.recipe.clone(),
+        history: train::History::default(),
         checkpoint_dir: checkpoint_dir_of(&a, &run_dir),
         checkpoint_every: Duration::from_secs(a.checkpoint_every),
         resume: a.resume,
         log_every: 20,
         quiet: a.quiet,
     };
-    let opts = if a.resume { Checkpoint { dir: &given.checkpoint_dir }.resume_options(kind, &given)? } else { given };
+    let mut opts = if a.resume { Checkpoint { dir: &given.checkpoint_dir }.resume_options(kind, &given)? } else { given };
 
     // The training set and the model's spec (normalization from the training data).
     let (train_seqs, count, spec, mnist, data_record) = if !kind.is_image() {
@@ -114,14 +115,16 @@ pub fn run(a: TrainArgs) -> Result<()> {
     };
     interrupt::install(&opts.checkpoint_dir)?;
 
-    // For --init: the weights and the history beside them, read now since --out may be the same file.
-    let (model, init) = match &a.init {
-        None => (ArModel::new(spec, &ad)?, None),
+    // For --init: the weights and the history beside them, read now since --out may be the same
+    // file (kept in the checkpoint, so that a resumed run records them too).
+    let model = match &a.init {
+        None => ArModel::new(spec, &ad)?,
         Some(path) => {
             let model = files::load_weights(path, a.model, &ad)?;
             train::ensure_same_shape(&model.spec, &spec).with_context(|| format!("--init {}", path.display()))?;
             eprintln!("starting from {}", path.display());
-            (model, Some((path, earlier_runs(path))))
+            opts.history = train::History { init: Some(files::shown(path)), earlier_runs: earlier_runs(path) };
+            model
         }
     };
     // The toy generator is known: an any-order toy model sees fresh sequences every batch.
@@ -147,10 +150,6 @@ pub fn run(a: TrainArgs) -> Result<()> {
         None => Eval::Toy(eval::toy(&model, device, 1000, 1000, used.seed, a.quiet)),
         Some(m) => Eval::Mnist(eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.eval_images.min(100), a.quiet)),
     };
-    let (init, earlier_runs) = match init {
-        Some((path, earlier)) => (Some(files::shown(path)), earlier),
-        None => (None, Vec::new()),
-    };
     // What the run used: after --resume, the checkpoint's settings, not the command line's.
     let training = TrainingRecord {
         device: chosen.name.to_string(),
@@ -167,11 +166,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
         mask_mix: kind.is_any_order().then(|| used.mask_mix.into()),
         // A run resumed at its end trains no step: no loss to report.
         final_train_loss: outcome.last_loss.is_finite().then_some(outcome.last_loss),
-        init,
+        init: used.history.init.clone(),
         then_bits_per_dim: None,
         then_nats_per_position: None,
     };
-    let metrics = TrainMetrics { eval, training, earlier_runs };
+    let metrics = TrainMetrics { eval, training, earlier_runs: used.history.earlier_runs.clone() };
     // This run's figures only: earlier runs' records are copied as they were.
     let own = TrainMetrics { earlier_runs: Vec::new(), ..metrics.clone() };
     report::check_figures(&own, "the metrics").map_err(|e| {

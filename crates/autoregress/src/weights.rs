@@ -14,6 +14,9 @@ const FORMAT: &str = "autoregress-weights-1";
 /// Why weights could not be written, read or loaded.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum WeightsError {
+    /// No bytes at all (a failed download or copy).
+    #[error("the file is empty (0 bytes): no weights in it (a failed download or copy?); train the model again or use the committed weights")]
+    Empty,
     /// Not a burnpack, or a damaged one.
     #[error("not a readable weights file (burnpack): {0}")]
     Unreadable(String),
@@ -123,6 +126,9 @@ pub fn to_bytes(model: &ArModel) -> Result<Vec<u8>, WeightsError> {
 /// or an unknown model name, [`WeightsError::BadSpec`] for a spec [`ModelSpec::validate`]
 /// rejects.
 pub fn read_spec(bytes: &[u8]) -> Result<ModelSpec, WeightsError> {
+    if bytes.is_empty() {
+        return Err(WeightsError::Empty);
+    }
     let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| WeightsError::Unreadable(e.to_string()))?;
     spec_from_metadata(reader.metadata())

@@ -160,6 +160,7 @@ fn wrong_or_damaged_weights_are_clear_errors() {
     assert_eq!(err, WeightsError::WrongModel { expected: ModelKind::Mnist, found: ModelKind::Toy });
     assert_eq!(err.to_string(), "these are weights of the toy model, where the mnist model was expected");
     assert!(matches!(weights::from_bytes(b"hello", None, &device()), Err(WeightsError::Unreadable(_))));
+    assert!(matches!(weights::from_bytes(b"", None, &device()), Err(WeightsError::Empty)));
     let truncated = &toy[..toy.len() - 100];
     assert!(matches!(weights::from_bytes(truncated, None, &device()), Err(WeightsError::Unreadable(_))));
     // Weights of a T = 32 network claimed to be T = 64: the tensors do not fit.

@@ -38,12 +38,14 @@ pub fn block_seed(seed: u64, j: usize) -> u64 {
     if j == 0 { seed } else { Rng::new(seed ^ 0xB10C_5EED_0000_0000).nth(j as u64) }
 }
 
-/// Refuses, before any work, a request whose output alone (`sequences` of `len` values) would
-/// not fit in this machine's available memory.
-pub fn check_fits(sequences: usize, len: usize, what: &str) -> Result<()> {
-    // Per value: the known values (i32), the values read back and their copy (i64 each), the
-    // bytes written.
-    let needed = sequences.checked_mul(len).and_then(|v| v.checked_mul(24));
+/// Bytes a generated value takes in `sample` and `inpaint`: the known values (i32), the values
+/// read back and their copy (i64 each), the bytes written.
+pub const BYTES_PER_VALUE: usize = 24;
+
+/// Refuses, before any work, a request of `sequences` that take `bytes_each` each at once, when
+/// they would not fit in half of this machine's available memory (unknown: allowed).
+pub fn check_fits(sequences: usize, bytes_each: usize, what: &str) -> Result<()> {
+    let needed = sequences.checked_mul(bytes_each);
     let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
         m.lines().find_map(|l| l.strip_prefix("MemAvailable:")?.trim().strip_suffix("kB")?.trim().parse::<usize>().ok())
     });
@@ -52,8 +54,8 @@ pub fn check_fits(sequences: usize, len: usize, what: &str) -> Result<()> {
         (Some(n), Some(a)) if n <= a / 2 => Ok(()),
         (Some(_), None) => Ok(()),
         (n, a) => anyhow::bail!(
-            "{what}: {sequences} sequences of {len} values need about {} of memory for the results alone, more than half \
-             of the {} this machine has available: ask for fewer, and run again with another --seed for more",
+            "{what}: {sequences} sequences need about {} of memory at once, more than half of the {} this machine \
+             has available: ask for fewer, and run again with another --seed for more",
             n.map_or("more than any machine has".to_string(), |n| format!("{:.1} GB", n as f64 / 1e9)),
             a.map_or("memory".to_string(), |a| format!("{:.1} GB", a as f64 / 1e9))
         ),

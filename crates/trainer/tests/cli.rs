@@ -162,6 +162,12 @@ fn bad_inputs_give_one_clear_message() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nope.bpk") && stderr(&o).contains("train a model first"), "{}", stderr(&o));
 
+    let empty = dir.join("empty.bpk");
+    std::fs::write(&empty, b"").unwrap();
+    let o = trainer(&["eval", "toy", "--weights", s(&empty), "--device", "flex"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("empty.bpk") && stderr(&o).contains("the file is empty (0 bytes)"), "{}", stderr(&o));
+
     let junk = dir.join("junk.bpk");
     std::fs::write(&junk, b"not weights at all").unwrap();
     let o = trainer(&["sample", "mnist", "--weights", s(&junk), "--device", "flex"]);
@@ -242,6 +248,11 @@ fn mnist_training_checkpoints_and_resumes() {
     for f in ["samples.png", "samples.idx3-ubyte", "inpainting.png", "posterior.png"] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
+    // More test images asked for than the data holds: said, and the JSON counts those used.
+    let o = trainer(&["eval", "mnist", "--weights", s(&weights), "--device", "flex", "--data-dir", s(&data), "--images", "50", "--inpaint-images", "0", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("holds 10 test images: evaluating those, not the 50 asked for"), "{}", stderr(&o));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["images"], 10);
     // The samples' IDX file reads back with the data loader's parser: 48 digits.
     let samples = autoregress::data::idx::Images::from_idx(&std::fs::read(dir.join("samples.idx3-ubyte")).unwrap()).unwrap();
     assert_eq!((samples.count, samples.rows, samples.cols), (48, 28, 28));
@@ -747,6 +758,9 @@ fn many_samples_run_in_blocks_of_bounded_memory_and_impossible_requests_are_refu
     // A request whose results alone cannot fit is refused before any work.
     let o = trainer(&["sample", "toy", "--device", "flex", "--count", "100000000000000", "--out", s(&dir.join("huge"))]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--count: 100000000000000 sequences of 32 values need about") && stderr(&o).contains("ask for fewer"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--count: 100000000000000 sequences need about") && stderr(&o).contains("ask for fewer"), "{}", stderr(&o));
     assert!(!dir.join("huge.txt").exists());
+    let o = trainer(&["bench", "--backends", "flex", "--digits", "1000000000"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--digits: 1000000000 sequences need about"), "{}", stderr(&o));
 }

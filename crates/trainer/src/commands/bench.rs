@@ -6,6 +6,10 @@ use crate::bench;
 use anyhow::Result;
 
 pub fn run(a: BenchArgs) -> Result<()> {
+    // The timed generation draws every digit at once: its logits (and their noise, scores and
+    // log-probabilities) over 256 values at each of the 784 pixels.
+    let pixels = autoregress::data::MNIST_PIXELS;
+    crate::outputs::check_fits(a.digits, pixels * 256 * 4 * 4, "--digits")?;
     let backends = if a.backends.is_empty() {
         device::all_available()
     } else {

@@ -17,6 +17,9 @@ pub fn run(a: EvalArgs) -> Result<()> {
         ModelKind::Mnist | ModelKind::MnistAnyOrder => {
             let m = load_mnist(&a.data_dir)?;
             let (tr, te) = (&m.train.images, &m.test.images);
+            if a.images > te.count {
+                eprintln!("note: {} holds {} test images: evaluating those, not the {} asked for (--images)", m.test.path.display(), te.count, a.images);
+            }
             data::check_geometry(te, &m.test.path, &model.spec, &path)?;
             Eval::Mnist(eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, a.inpaint_images, quiet))
         }

@@ -21,7 +21,7 @@ pub fn run(a: InpaintArgs) -> Result<()> {
         eprintln!("note: {} holds {} images: in-painting those {}, not the {} asked for (--images)", input.display(), all.count, all.count, a.images);
     }
     let images = all.take(a.images);
-    outputs::check_fits(images.count.saturating_mul(a.completions), model.spec.seq_len, "--images x --completions")?;
+    outputs::check_fits(images.count.saturating_mul(a.completions), model.spec.seq_len * outputs::BYTES_PER_VALUE, "--images x --completions")?;
     let (h, w) = (model.spec.height(), model.spec.width);
     data::check_geometry(&images, &input, &model.spec, &path)?;
     let erased: Vec<Vec<bool>> = match &a.mask {

@@ -11,7 +11,7 @@ use super::runs_dir;
 pub fn run(a: SampleArgs) -> Result<()> {
     let (chosen, _, model) = super::load(a.model, &a.weights)?;
     let count = a.count.unwrap_or(a.model.generate_defaults().count);
-    outputs::check_fits(count, model.spec.seq_len, "--count")?;
+    outputs::check_fits(count, model.spec.seq_len * outputs::BYTES_PER_VALUE, "--count")?;
     let out = match &a.out {
         Some(out) => out.clone(),
         None => runs_dir(a.model, "--out")?.join("samples"),

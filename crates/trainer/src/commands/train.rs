@@ -97,6 +97,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
         (seqs, size, ModelSpec::for_kind(kind, 1, len, mean, std), None, record)
     } else {
         let m = load_mnist(&a.data.data_dir)?;
+        if a.eval_images > m.test.images.count {
+            eprintln!(
+                "note: {} holds {} test images: the final evaluation takes those, not the {} asked for (--eval-images)",
+                m.test.path.display(),
+                m.test.images.count,
+                a.eval_images
+            );
+        }
         let img = &m.train.images;
         let (lo, hi) = img.pixels.iter().fold((u8::MAX, u8::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         if lo == hi {

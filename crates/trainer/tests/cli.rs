@@ -760,6 +760,16 @@ fn many_samples_run_in_blocks_of_bounded_memory_and_impossible_requests_are_refu
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--count: 100000000000000 sequences need about") && stderr(&o).contains("ask for fewer"), "{}", stderr(&o));
     assert!(!dir.join("huge.txt").exists());
+    // A training batch that cannot fit: refused before training, nothing written.
+    let o = trainer(&["train", "toy-any-order", "--device", "flex", "--batch-size", "100000000",
+        "--out", s(&dir.join("big.bpk")), "--report-dir", s(&dir.join("big")), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--batch-size: 50000 sequences need about"), "{}", stderr(&o));
+    assert!(!dir.join("big").exists() && !dir.join("big.bpk").exists());
+    let o = trainer(&["train", "toy", "--device", "flex", "--train-size", "100000000000000",
+        "--out", s(&dir.join("big.bpk")), "--report-dir", s(&dir.join("big")), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--train-size: 100000000000000 sequences need about"), "{}", stderr(&o));
     let o = trainer(&["bench", "--backends", "flex", "--digits", "1000000000"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--digits: 1000000000 sequences need about"), "{}", stderr(&o));

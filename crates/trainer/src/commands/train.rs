@@ -33,6 +33,12 @@ fn earlier_runs(init: &Path) -> Vec<TrainingRecord> {
     }
 }
 
+/// A training batch the machine cannot hold is refused before training, not after an allocation
+/// fails.
+fn check_batch(opts: &train::TrainOptions, count: usize, spec: &ModelSpec) -> Result<()> {
+    outputs::check_fits(opts.batch_size.min(count), train::bytes_per_example(spec), "--batch-size")
+}
+
 fn checkpoint_dir_of(a: &TrainArgs, run_dir: &Path) -> PathBuf {
     a.checkpoint_dir.clone().unwrap_or_else(|| run_dir.join("checkpoint"))
 }
@@ -86,6 +92,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
         let len = a.data.len;
         ModelSpec::for_kind(kind, 1, len, 0.0, 1.0).validate().map_err(|e| anyhow::anyhow!("--len {len}: {e}"))?;
         let size = opts.train_size.unwrap_or(a.train_size);
+        // What the machine cannot hold is refused before it is drawn: the sequences (u16, and
+        // i64 on the device) and a batch.
+        outputs::check_fits(size, len * 10, "--train-size")?;
+        check_batch(&opts, size, &ModelSpec::for_kind(kind, 1, len, 0.0, 1.0))?;
         // The low byte stays TOY_TRAIN_SEED's: no --seed gives the test set's seed.
         let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ (opts.seed << 8), size, len);
         let (mean, std) = mean_std(seqs.iter().map(|&v| v as f64));
@@ -117,6 +127,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         let (mean, std) = mean_std(img.pixels.iter().map(|&v| v as f64));
         let spec = ModelSpec::for_kind(kind, img.rows, img.cols, mean, std);
         spec.validate()?;
+        check_batch(&opts, img.count, &spec)?;
         let seqs: Vec<u16> = img.pixels.iter().map(|&v| v as u16).collect();
         let record = files::shown(&m.train.path);
         (seqs, img.count, spec, Some(m), record)

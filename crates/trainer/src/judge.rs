@@ -67,10 +67,15 @@ impl DigitClassifier {
 
     /// Logits `[N, 11]` (digits 0-9, then not a digit) of images `[N, 1, 28, 28]` holding gray levels / 255.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.fc2.forward(self.features(images))
+    }
+
+    /// The last hidden layer `[N, 128]`: the features the Fréchet distance compares.
+    pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
         let x = relu(max_pool(&self.pool, convolve(&self.conv1, images)));
         let x = relu(max_pool(&self.pool, convolve(&self.conv2, x)));
         let [n, ..] = x.dims();
-        self.fc2.forward(relu(self.fc1.forward(x.reshape([n as i32, -1]))))
+        relu(self.fc1.forward(x.reshape([n as i32, -1])))
     }
 }
 
@@ -184,6 +189,136 @@ pub fn probabilities(model: &DigitClassifier, images: &Images, device: &Device) 
     Ok(out)
 }
 
+/// The mean and covariance of the judge's features (the last hidden layer) over a set of images.
+#[derive(Clone, Debug)]
+pub struct FeatureGaussian {
+    pub images: usize,
+    mean: Vec<f64>,
+    /// `HIDDEN x HIDDEN`, row-major (divided by `images - 1`).
+    covariance: Vec<f64>,
+}
+
+/// The features' Gaussian of `images` (at least 2).
+pub fn feature_gaussian(model: &DigitClassifier, images: &Images, device: &Device) -> FeatureGaussian {
+    let n = images.count;
+    let mut sum = vec![0.0f64; HIDDEN];
+    let mut rows = Vec::with_capacity(n);
+    for start in (0..n).step_by(500) {
+        let count = 500.min(n - start);
+        let f = autoregress::host::floats(model.features(image_tensor(images, start, count, device)));
+        for row in f.chunks_exact(HIDDEN) {
+            let row: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+            sum.iter_mut().zip(&row).for_each(|(s, v)| *s += v);
+            rows.push(row);
+        }
+    }
+    let mean: Vec<f64> = sum.iter().map(|s| s / n as f64).collect();
+    let mut covariance = vec![0.0f64; HIDDEN * HIDDEN];
+    for row in &rows {
+        for i in 0..HIDDEN {
+            let di = row[i] - mean[i];
+            if di == 0.0 {
+                continue;
+            }
+            for j in 0..HIDDEN {
+                covariance[i * HIDDEN + j] += di * (row[j] - mean[j]);
+            }
+        }
+    }
+    covariance.iter_mut().for_each(|c| *c /= (n.max(2) - 1) as f64);
+    FeatureGaussian { images: n, mean, covariance }
+}
+
+/// The Fréchet distance between two Gaussians (Heusel et al. 2017, the FID's formula, here in the
+/// judge's features): `|m1 - m2|^2 + tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2)`. 0 for the same
+/// Gaussian; biased upward when the sets are small.
+pub fn frechet_distance(a: &FeatureGaussian, b: &FeatureGaussian) -> f64 {
+    let n = a.mean.len();
+    let means: f64 = a.mean.iter().zip(&b.mean).map(|(x, y)| (x - y) * (x - y)).sum();
+    let trace = |m: &[f64]| (0..n).map(|i| m[i * n + i]).sum::<f64>();
+    let root_a = symmetric_function(&a.covariance, n, |l| l.max(0.0).sqrt());
+    let inner = multiply(&multiply(&root_a, &b.covariance, n), &root_a, n);
+    let (values, _) = symmetric_eigen(&inner, n);
+    let cross: f64 = values.iter().map(|l| l.max(0.0).sqrt()).sum();
+    means + trace(&a.covariance) + trace(&b.covariance) - 2.0 * cross
+}
+
+fn multiply(a: &[f64], b: &[f64], n: usize) -> Vec<f64> {
+    let mut out = vec![0.0; n * n];
+    for i in 0..n {
+        for k in 0..n {
+            let aik = a[i * n + k];
+            if aik != 0.0 {
+                for j in 0..n {
+                    out[i * n + j] += aik * b[k * n + j];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `f` applied to a symmetric matrix through its eigenvalues: `V f(L) V^T`.
+fn symmetric_function(m: &[f64], n: usize, f: impl Fn(f64) -> f64) -> Vec<f64> {
+    let (values, vectors) = symmetric_eigen(m, n);
+    let mut out = vec![0.0; n * n];
+    for (k, &l) in values.iter().enumerate() {
+        let fl = f(l);
+        for i in 0..n {
+            let vik = vectors[i * n + k] * fl;
+            for j in 0..n {
+                out[i * n + j] += vik * vectors[j * n + k];
+            }
+        }
+    }
+    out
+}
+
+/// Eigenvalues and eigenvectors (the columns of the second, row-major) of a symmetric `n x n`
+/// matrix, by cyclic Jacobi rotations until the off-diagonal is negligible.
+pub fn symmetric_eigen(m: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut a = m.to_vec();
+    let mut v = vec![0.0; n * n];
+    (0..n).for_each(|i| v[i * n + i] = 1.0);
+    let scale: f64 = a.iter().map(|x| x * x).sum::<f64>().max(f64::MIN_POSITIVE);
+    for _sweep in 0..60 {
+        let off: f64 = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[i * n + j] * a[i * n + j]).sum();
+        if off <= 1e-22 * scale {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = a[p * n + q];
+                if apq == 0.0 {
+                    continue;
+                }
+                // The rotation that zeroes a[p][q] (the smaller angle): t = tan, c = cos, s = sin.
+                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
+                let sign = if theta >= 0.0 { 1.0 } else { -1.0 };
+                let t = sign / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..n {
+                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
+                    a[k * n + p] = c * akp - s * akq;
+                    a[k * n + q] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
+                    a[p * n + k] = c * apk - s * aqk;
+                    a[q * n + k] = s * apk + c * aqk;
+                }
+                for k in 0..n {
+                    let (vkp, vkq) = (v[k * n + p], v[k * n + q]);
+                    v[k * n + p] = c * vkp - s * vkq;
+                    v[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..n).map(|i| a[i * n + i]).collect(), v)
+}
+
 /// What the judge says of a set of images.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verdict {
@@ -235,6 +370,52 @@ pub fn verdict(probs: &[[f32; OUTPUTS]], labels: Option<&[u8]>, threshold: f32) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A Gaussian of dimension `n` with the given mean and covariance.
+    fn gaussian(mean: Vec<f64>, covariance: Vec<f64>) -> FeatureGaussian {
+        FeatureGaussian { images: 100, mean, covariance }
+    }
+
+    /// A random symmetric positive definite `n x n` matrix: `B B^T + I / 10`.
+    fn spd(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Rng::new(seed);
+        let b: Vec<f64> = (0..n * n).map(|_| rng.uniform() - 0.5).collect();
+        let mut m = multiply(&b, &(0..n * n).map(|k| b[(k % n) * n + k / n]).collect::<Vec<_>>(), n);
+        (0..n).for_each(|i| m[i * n + i] += 0.1);
+        m
+    }
+
+    #[test]
+    fn jacobi_finds_eigenvalues_and_vectors_that_rebuild_the_matrix() {
+        let (values, _) = symmetric_eigen(&[2.0, 1.0, 1.0, 2.0], 2);
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert!((sorted[0] - 1.0).abs() < 1e-12 && (sorted[1] - 3.0).abs() < 1e-12, "{values:?}");
+        let n = 20;
+        let m = spd(n, 3);
+        let rebuilt = symmetric_function(&m, n, |l| l);
+        assert!(m.iter().zip(&rebuilt).all(|(a, b)| (a - b).abs() < 1e-9));
+        // The square root squared is the matrix.
+        let root = symmetric_function(&m, n, f64::sqrt);
+        assert!(multiply(&root, &root, n).iter().zip(&m).all(|(a, b)| (a - b).abs() < 1e-9));
+    }
+
+    #[test]
+    fn the_frechet_distance_of_known_gaussians() {
+        let n = 12;
+        let s = spd(n, 5);
+        let m: Vec<f64> = (0..n).map(|i| i as f64 / 3.0).collect();
+        assert!(frechet_distance(&gaussian(m.clone(), s.clone()), &gaussian(m.clone(), s.clone())).abs() < 1e-8);
+        // Means apart by d: |d|^2 when the covariances agree.
+        let shifted: Vec<f64> = m.iter().map(|x| x + 0.5).collect();
+        let d = frechet_distance(&gaussian(m.clone(), s.clone()), &gaussian(shifted, s.clone()));
+        assert!((d - 0.25 * n as f64).abs() < 1e-8, "{d}");
+        // S and 4S: tr(S + 4S - 2 * 2S) = tr(S).
+        let four: Vec<f64> = s.iter().map(|x| 4.0 * x).collect();
+        let d = frechet_distance(&gaussian(m.clone(), s.clone()), &gaussian(m, four));
+        let trace: f64 = (0..n).map(|i| s[i * n + i]).sum();
+        assert!((d - trace).abs() < 1e-8, "{d} against {trace}");
+    }
 
     fn one_hot_ish(class: usize, q: f32) -> [f32; OUTPUTS] {
         let mut p = [(1.0 - q) / CLASSES as f32; OUTPUTS];

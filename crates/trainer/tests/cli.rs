@@ -589,6 +589,11 @@ fn the_judge_tells_digits_and_kept_labels_from_noise() {
     // Noise goes to the eleventh class: a ten-way judge once called 89% of it a sure "8".
     assert!(f(1, "not_a_digit") >= 0.9 * 200.0, "noise: {r}");
     assert!(f(2, "label_kept") >= 0.9 && f(3, "label_kept") <= 0.3, "kept vs shifted: {r}");
+    // The Fréchet distance: real digits (200 of the first test images) close to the reference
+    // (the second half of the test set), as close as real digits' own figure at that size; noise far.
+    let real_fd = r["frechet"]["real_digits"].as_f64().unwrap();
+    assert_eq!((r["frechet"]["real_images"].as_u64(), r["frechet"]["reference_images"].as_u64()), (Some(400), Some(5000)));
+    assert!(f(0, "frechet_distance") < 2.0 * real_fd + 1.0 && f(1, "frechet_distance") > 10.0 * f(0, "frechet_distance"), "{r}");
     let digits: u64 = r["files"][2]["classes"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum();
     assert_eq!(digits + r["files"][2]["not_a_digit"].as_u64().unwrap(), 400);
 

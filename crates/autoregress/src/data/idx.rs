@@ -183,8 +183,15 @@ impl Images {
 
     /// The first `count` images (all of them if fewer).
     pub fn take(&self, count: usize) -> Images {
-        let count = count.min(self.count);
-        Images { count, pixels: self.pixels[..count * self.pixels_per_image()].to_vec(), ..*self }
+        self.slice(0, count)
+    }
+
+    /// `count` images from image `start` (as many as there are).
+    pub fn slice(&self, start: usize, count: usize) -> Images {
+        let start = start.min(self.count);
+        let count = count.min(self.count - start);
+        let n = self.pixels_per_image();
+        Images { count, pixels: self.pixels[start * n..(start + count) * n].to_vec(), ..*self }
     }
 }
 

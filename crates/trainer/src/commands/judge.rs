@@ -36,6 +36,9 @@ struct FileReport {
     erased: Option<String>,
     #[serde(flatten)]
     verdict: judge::Verdict,
+    /// The Fréchet distance between these images and the reference test digits, in the judge's
+    /// features (lower is closer to real digits).
+    frechet_distance: f64,
     /// In-painted files: the judge on the originals themselves (the ceiling of `label_kept`).
     #[serde(skip_serializing_if = "Option::is_none")]
     originals: Option<judge::Verdict>,
@@ -48,7 +51,19 @@ struct JudgeReport {
     classifier: ClassifierReport,
     /// The judge on the first 1,000 test images: how often real digits are judged digits.
     test_digits: judge::Verdict,
+    frechet: FrechetReport,
     files: Vec<FileReport>,
+}
+
+/// What each file's Fréchet distance is measured against, and real digits' own figure.
+#[derive(Serialize)]
+struct FrechetReport {
+    /// The reference: the second half of the test images.
+    reference_images: usize,
+    /// Real digits' own distance: the first `real_images` test images (as many as the largest
+    /// file, at most half the test set) against the reference. The figure shrinks as sets grow.
+    real_images: usize,
+    real_digits: f64,
 }
 
 pub fn run(a: JudgeArgs) -> Result<()> {
@@ -75,10 +90,18 @@ pub fn run(a: JudgeArgs) -> Result<()> {
     let test = judge::verdict(&test_probs, Some(&m.test.labels), threshold);
     let first = test_probs.len().min(1000);
     let test_digits = judge::verdict(&test_probs[..first], None, threshold);
+    // The Fréchet distance's reference, and real digits' own figure from the other half.
+    let test_set = &m.test.images;
+    let half = test_set.count / 2;
+    let reference = judge::feature_gaussian(&model, &test_set.slice(half, test_set.count - half), &chosen.device);
+    let real_images = inputs.iter().map(|(_, images, _)| images.count).max().unwrap_or(0).clamp(2, half.max(2));
+    let real = judge::feature_gaussian(&model, &test_set.take(real_images), &chosen.device);
+    let frechet = FrechetReport { reference_images: reference.images, real_images, real_digits: judge::frechet_distance(&real, &reference) };
     let files = inputs
         .into_iter()
         .map(|(path, images, record)| {
             let probs = judge::probabilities(&model, &images, &chosen.device)?;
+            let frechet_distance = judge::frechet_distance(&judge::feature_gaussian(&model, &images, &chosen.device), &reference);
             let report = match record {
                 Some(r) => {
                     let labels = &m.test.labels[..r.images];
@@ -88,6 +111,7 @@ pub fn run(a: JudgeArgs) -> Result<()> {
                         completions: Some(r.completions),
                         erased: Some(r.erased),
                         verdict: judge::verdict(&probs, Some(labels), threshold),
+                        frechet_distance,
                         originals: Some(judge::verdict(&test_probs[..r.images], Some(labels), threshold)),
                     }
                 }
@@ -97,6 +121,7 @@ pub fn run(a: JudgeArgs) -> Result<()> {
                     completions: None,
                     erased: None,
                     verdict: judge::verdict(&probs, None, threshold),
+                    frechet_distance,
                     originals: None,
                 },
             };
@@ -115,6 +140,7 @@ pub fn run(a: JudgeArgs) -> Result<()> {
             test_images: test.images,
         },
         test_digits,
+        frechet,
         files,
     };
     if a.json {
@@ -138,9 +164,14 @@ fn print_table(r: &JudgeReport) {
         r.threshold
     );
     println!("{:>7.1}% of the first {} test images judged digits (real digits, for scale)", 100.0 * r.test_digits.judged_digits, r.test_digits.images);
+    let f = &r.frechet;
+    println!(
+        "Fréchet distance to {} test digits in the judge's features: {:.1} for {} real ones (for scale; it grows as sets shrink)",
+        f.reference_images, f.real_digits, f.real_images
+    );
     for f in &r.files {
         let v = &f.verdict;
-        print!("{}: {} images, {:.1}% judged digits", f.path, v.images, 100.0 * v.judged_digits);
+        print!("{}: {} images, {:.1}% judged digits, Fréchet distance {:.1}", f.path, v.images, 100.0 * v.judged_digits, f.frechet_distance);
         if let (Some(kept), Some(o)) = (v.label_kept, &f.originals) {
             print!(", {:.1}% keep the original's digit (the originals: {:.1}%)", 100.0 * kept, 100.0 * o.label_kept.unwrap_or(0.0));
         }

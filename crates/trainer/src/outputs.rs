@@ -72,11 +72,14 @@ pub fn generate_blocks(model: &ArModel, options: &GenerateOptions, device: &Devi
     let mut values = Vec::with_capacity(options.count * len);
     for j in 0..blocks {
         let (start, end) = (j * BLOCK, ((j + 1) * BLOCK).min(options.count));
+        // Each field named: cloning `options` would copy every block's known values each time.
         let block = GenerateOptions {
             count: end - start,
             seed: block_seed(options.seed, j),
             known: options.known.as_ref().map(|k| k[start * len..end * len].to_vec()),
-            ..options.clone()
+            order: options.order.clone(),
+            per_step: options.per_step,
+            temperature: options.temperature,
         };
         values.extend(ints(run(model, &block, device, quiet || blocks > 1)?.values()));
         bar.set_position(end as u64);

@@ -4,9 +4,11 @@
 
 use crate::models::{ArModel, ModelKind, ModelSpec, SpecError};
 use burn::store::burn_pack::{Bytes, Reader};
-use burn::store::{BurnpackStore, ModuleSnapshot};
-use burn::tensor::Device;
+use burn::store::{BurnpackStore, FloatCastAdapter, ModuleSnapshot};
+use burn::tensor::{DType, Device};
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
 const FORMAT_KEY: &str = "autoregress.format";
 const FORMAT: &str = "autoregress-weights-1";
@@ -102,13 +104,70 @@ fn spec_from_metadata(meta: &BTreeMap<String, String>) -> Result<ModelSpec, Weig
     Ok(spec)
 }
 
-/// The model's weights and spec as burnpack bytes, read back by [`from_bytes`].
+/// How a weights file stores its float tensors. Either is read back as `f32` for computing
+/// ([`from_bytes`]); the figures of each committed model on both are in docs/page.md.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Storage {
+    /// 4 bytes a weight, exact: checkpoints, and weights to train further.
+    #[default]
+    F32,
+    /// IEEE half precision, 2 bytes a weight (11 significant bits): what the page downloads.
+    F16,
+}
+
+impl Storage {
+    /// Every storage, in the order the CLI lists them.
+    pub const ALL: [Storage; 2] = [Storage::F32, Storage::F16];
+
+    /// The storage's name on the command line and in records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Storage::F32 => "f32",
+            Storage::F16 => "f16",
+        }
+    }
+
+    fn dtype(self) -> DType {
+        match self {
+            Storage::F32 => DType::F32,
+            Storage::F16 => DType::F16,
+        }
+    }
+}
+
+impl fmt::Display for Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Storage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Storage::ALL.into_iter().find(|st| st.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Storage::ALL.iter().map(|st| st.name()).collect();
+            format!("unknown weights storage {s:?}: use one of {}", names.join(", "))
+        })
+    }
+}
+
+/// The model's weights and spec as burnpack bytes with float32 tensors, read back by
+/// [`from_bytes`]; [`to_bytes_as`] chooses the storage.
 ///
 /// # Errors
 /// [`WeightsError::Unwritable`] (with Burn's message) if the store cannot collect or serialize
 /// the tensors.
 pub fn to_bytes(model: &ArModel) -> Result<Vec<u8>, WeightsError> {
-    let mut store = BurnpackStore::from_bytes(None);
+    to_bytes_as(model, Storage::F32)
+}
+
+/// The model's weights and spec as burnpack bytes, float tensors stored as `storage` says
+/// (rounded to nearest for [`Storage::F16`]).
+///
+/// # Errors
+/// As [`to_bytes`].
+pub fn to_bytes_as(model: &ArModel, storage: Storage) -> Result<Vec<u8>, WeightsError> {
+    let mut store = BurnpackStore::from_bytes(None).with_to_adapter(FloatCastAdapter::to(storage.dtype()));
     for (key, value) in spec_metadata(&model.spec) {
         store = store.metadata(key, value);
     }
@@ -134,17 +193,18 @@ pub fn read_spec(bytes: &[u8]) -> Result<ModelSpec, WeightsError> {
     spec_from_metadata(reader.metadata())
 }
 
-/// The first `f32` tensor (by name) holding a NaN or an infinity, read on the host. Tensors of
+/// The first float tensor (by name) holding a NaN or an infinity, read on the host. Tensors of
 /// other dtypes are not checked.
 fn first_non_finite(bytes: &[u8]) -> Result<Option<String>, WeightsError> {
     let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| WeightsError::Unreadable(e.to_string()))?;
     for tensor in reader.into_tensors().map_err(|e| WeightsError::Unreadable(e.to_string()))? {
-        if tensor.dtype != burn::tensor::DType::F32 {
-            continue;
-        }
         let data = tensor.to_bytes().map_err(|e| WeightsError::Unreadable(e.to_string()))?;
-        let finite = data.chunks_exact(4).all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite());
+        let finite = match tensor.dtype {
+            DType::F32 => data.chunks_exact(4).all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite()),
+            DType::F16 => data.chunks_exact(2).all(|c| burn::tensor::f16::from_le_bytes(c.try_into().expect("2 bytes")).is_finite()),
+            _ => true,
+        };
         if !finite {
             return Ok(Some(tensor.name));
         }
@@ -168,7 +228,9 @@ pub fn from_bytes(bytes: &[u8], expected: Option<ModelKind>, device: &Device) ->
         return Err(WeightsError::WrongModel { expected, found: spec.kind });
     }
     let mut model = ArModel::new(spec, device).map_err(WeightsError::BadSpec)?;
-    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())));
+    // Half-precision tensors are widened on load: every kernel computes in f32.
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())))
+        .with_from_adapter(FloatCastAdapter::to(DType::F32));
     model.load_from(&mut store).map_err(|e| WeightsError::Mismatch(e.to_string()))?;
     Ok(model)
 }

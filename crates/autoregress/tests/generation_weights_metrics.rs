@@ -154,6 +154,37 @@ fn weights_round_trip_with_identical_logits() {
 }
 
 #[test]
+fn half_precision_weights_take_half_the_bytes_and_load_as_f32_within_rounding() {
+    use autoregress::burn::store::burn_pack::{Bytes, Reader};
+    use autoregress::burn::tensor::DType;
+    use autoregress::weights::Storage;
+    for model in [toy_model(32), mnist_any_order_model()] {
+        let full = weights::to_bytes(&model).unwrap();
+        let half = weights::to_bytes_as(&model, Storage::F16).unwrap();
+        assert!(half.len() * 10 < full.len() * 6, "{} bytes in f16 against {} in f32", half.len(), full.len());
+        let tensors = Reader::from_bytes(Bytes::from_bytes_vec(half.clone())).unwrap().into_tensors().unwrap();
+        assert!(tensors.iter().all(|t| t.dtype == DType::F16), "a tensor not stored in f16");
+        let loaded = weights::from_bytes(&half, Some(model.spec.kind), &device()).unwrap();
+        // Every weight was rounded once: rounding the loaded model again changes nothing.
+        assert_eq!(weights::to_bytes_as(&loaded, Storage::F16).unwrap(), half);
+        let len = model.spec.seq_len;
+        let seqs = sequences_tensor(&(0..3 * len).map(|i| (i % 7) as u8).collect::<Vec<_>>(), 3, len, &device());
+        let mask = Tensor::<2>::ones([3, len], &device());
+        let a = floats(model.logits(seqs.clone(), mask.clone()));
+        let b = floats(loaded.logits(seqs, mask));
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(worst > 0.0 && worst < 0.05, "largest logit change from f16 storage: {worst}");
+    }
+    // NaN in a half-precision tensor is found as in a full one.
+    let mut damaged = weights::to_bytes_as(&toy_model(32), Storage::F16).unwrap();
+    let n = damaged.len();
+    damaged[n - 16..].fill(0xff);
+    assert!(matches!(weights::from_bytes(&damaged, None, &device()), Err(WeightsError::NonFinite { .. })));
+    assert_eq!("f16".parse::<Storage>(), Ok(Storage::F16));
+    assert_eq!("f8".parse::<Storage>().unwrap_err(), "unknown weights storage \"f8\": use one of f32, f16");
+}
+
+#[test]
 fn wrong_or_damaged_weights_are_clear_errors() {
     let toy = weights::to_bytes(&toy_model(32)).unwrap();
     let err = weights::from_bytes(&toy, Some(ModelKind::Mnist), &device()).unwrap_err();

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use autoregress::batch::MaskMix;
 use autoregress::defaults;
 use autoregress::region::Region;
+use autoregress::weights::Storage;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -116,6 +117,23 @@ pub(crate) enum Command {
     Inpaint(InpaintArgs),
     /// Judge generated or in-painted digits with a classifier trained first on the data's training images
     Judge(JudgeArgs),
+    /// Rewrite weights in another storage: f16 halves the file (what the page downloads), f32 is exact
+    Convert(ConvertArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct ConvertArgs {
+    #[arg(value_parser = parse::model())]
+    pub(crate) model: ModelKind,
+    /// Weights to convert [default: web/weights/<model>.bpk]
+    #[arg(long)]
+    pub(crate) weights: Option<PathBuf>,
+    /// How the new file stores its float tensors: f16 (2 bytes a weight) or f32 (4, exact)
+    #[arg(long, default_value_t = Storage::F16)]
+    pub(crate) storage: Storage,
+    /// Where to write the converted weights (not the input: f16 loses digits a later f32 cannot get back)
+    #[arg(long)]
+    pub(crate) out: PathBuf,
 }
 
 #[derive(Args)]
@@ -227,6 +245,10 @@ pub(crate) struct TrainArgs {
     /// Where to write the weights [default: web/weights/<model>.bpk, where the page loads them]
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
+    /// How the weights file stores its float tensors: f32 (exact) or f16 (half the bytes; the
+    /// committed weights); checkpoints are always f32
+    #[arg(long, default_value_t = Storage::F32)]
+    pub(crate) storage: Storage,
     /// Folder of samples and pictures made after training [default: runs/<model>]
     #[arg(long)]
     pub(crate) report_dir: Option<PathBuf>,
@@ -389,5 +411,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(a) => commands::bench::run(a),
         Command::Inpaint(a) => commands::inpaint::run(a),
         Command::Judge(a) => commands::judge::run(a),
+        Command::Convert(a) => commands::convert::run(a),
     }
 }

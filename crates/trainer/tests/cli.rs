@@ -73,6 +73,31 @@ fn toy_train_eval_and_sample_end_to_end() {
     assert_eq!(earlier.len(), 1);
     assert_eq!(earlier[0]["steps"].as_u64(), Some(240));
     assert_eq!(earlier[0]["then_nats_per_position"], metrics["nats_per_position"]);
+
+    // Half-precision weights: half the bytes, read by every command; eval within rounding.
+    let half = dir.join("toy-f16.bpk");
+    let o = trainer(&["convert", "toy", "--weights", s(&weights), "--storage", "f16", "--out", s(&half)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (full_len, half_len) = (std::fs::metadata(&weights).unwrap().len(), std::fs::metadata(&half).unwrap().len());
+    assert!(half_len * 10 < full_len * 6, "{half_len} bytes in f16 against {full_len}");
+    let eval16 = trainer(&["eval", "toy", "--weights", s(&half), "--device", "flex", "--sequences", "200", "--json"]);
+    assert!(eval16.status.success(), "{}", stderr(&eval16));
+    let m16: serde_json::Value = serde_json::from_slice(&eval16.stdout).unwrap();
+    assert!((m16["nats_per_position"].as_f64().unwrap() - nats).abs() < 0.002, "{m16} against {nats}");
+    // Converting in place would lose the exact weights: refused, the file untouched.
+    let before = std::fs::read(&weights).unwrap();
+    let o = trainer(&["convert", "toy", "--weights", s(&weights), "--out", s(&weights)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is the input weights"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&weights).unwrap(), before);
+    // `train --storage f16` writes the same format.
+    let trained16 = dir.join("trained-f16.bpk");
+    let out = trainer(&[
+        "train", "toy", "--device", "flex", "--epochs", "1", "--train-size", "100", "--batch-size", "50",
+        "--storage", "f16", "--out", s(&trained16), "--report-dir", s(&dir.join("f16")), "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::metadata(&trained16).unwrap().len() * 10 < full_len * 6);
 }
 
 fn json_file(path: &Path) -> serde_json::Value {

@@ -3,6 +3,7 @@
 //! `crate::eval`, `crate::bench`, `crate::outputs`).
 
 pub mod bench;
+pub mod convert;
 pub mod eval;
 pub mod inpaint;
 pub mod judge;

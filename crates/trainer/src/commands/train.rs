@@ -198,7 +198,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     // Weights and metrics belong together: both are written, or neither.
     interrupt::enter(Phase::Writing);
     let written = files::write_pair(
-        (&out, &autoregress::weights::to_bytes(&model)?),
+        (&out, &autoregress::weights::to_bytes_as(&model, a.storage)?),
         (&metrics_path, &files::json(&metrics)?),
     );
     if let Err(e) = written {

@@ -53,6 +53,10 @@ function readNumber(id, lo, hi, notes, { integer = true, fallback = lo } = {}) {
 
 let models = null; // { worker, call }
 const runners = {}; // panel name -> Runner
+// The models' weights, loaded when first needed (the toy panel's first); kept across a restart.
+const loaded = {}; // kind -> {description, shape}
+const failed = {}; // kind -> why its weights could not load
+const downloading = new Map(); // kind -> {what, received, total}: the progress line
 
 function startWorker(backend) {
   const worker = new Worker("worker.js", { type: "module" });
@@ -67,6 +71,9 @@ function startWorker(backend) {
       showBackend(m);
     } else if (m.type === "notice") {
       $("backend-note").textContent = m.message;
+    } else if (m.type === "loading") {
+      downloading.set(m.kind, m);
+      showLoading();
     } else if (runners[m.panel]) {
       runners[m.panel].receive(m);
     }
@@ -86,7 +93,7 @@ async function restartOnCpu(reason) {
   models.worker.terminate();
   $("backend-note").textContent = `${reason}: restarted on the CPU.`;
   try {
-    await connect("cpu");
+    await connect("cpu", Object.keys(loaded));
     for (const runner of Object.values(runners)) runner.resume();
   } catch (e) {
     showError(`The models could not restart: ${errorText(e)}`);
@@ -95,17 +102,78 @@ async function restartOnCpu(reason) {
   }
 }
 
-/** Starts the worker, which fetches every model's weights and the test digits. */
-async function connect(backend) {
+/** Starts the worker with the weights of the models in `first` and the test digits; the other
+ *  models' weights load when `need`ed. */
+async function connect(backend, first) {
   models = startWorker(backend);
   const weights = {};
   for (const [kind, what] of Object.entries(MODELS)) weights[kind] = { url: params.get(kind) || `weights/${kind}.bpk`, what };
   const helperTimeout = Number(params.get("helperTimeout")) || 0;
   const helperStartTimeout = Number(params.get("helperStartTimeout")) || 0;
-  const ready = await models.call("init", { backend, weights, digits: "assets/test-digits.idx", helperTimeout, helperStartTimeout, regions: REGIONS });
+  const ready = await models.call("init", { backend, weights, first, digits: "assets/test-digits.idx", helperTimeout, helperStartTimeout, regions: REGIONS });
+  Object.assign(loaded, ready.loaded);
+  for (const kind of first) if (!loaded[kind]) loadFailed(kind, `${MODELS[kind]} could not load`);
   for (const message of ready.errors) showError(message);
+  loadsEnded(first);
   showBackend(ready);
   return ready;
+}
+
+/** Model `kind`'s {description, shape}, once its weights are in (loading them now if need be).
+ *  Rejects with the reason if they cannot load. */
+async function need(kind) {
+  if (loaded[kind]) return loaded[kind];
+  if (failed[kind]) throw new Error(failed[kind]);
+  try {
+    loaded[kind] = await models.call("load", { kind });
+    return loaded[kind];
+  } catch (e) {
+    loadFailed(kind, errorText(e));
+    throw e;
+  } finally {
+    loadsEnded([kind]);
+  }
+}
+
+/** Weights that did not load: said once, and their model offered no more. */
+function loadFailed(kind, message) {
+  if (failed[kind]) return;
+  failed[kind] = message;
+  showError(message);
+  for (const id of ["toy-model", "digits-model", "inpaint-model"]) offerModels($(id));
+}
+
+function loadsEnded(kinds) {
+  for (const kind of kinds) downloading.delete(kind);
+  showLoading();
+}
+
+/** The progress line: what is downloading and how far along. */
+function showLoading() {
+  const mb = (bytes) => (bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1);
+  const parts = [...downloading.values()].map(({ what, received, total }) =>
+    total > 0 ? `${what} ${mb(Math.min(received, total))} of ${mb(total)} MB` : `${what} ${mb(received)} MB`);
+  $("loading").textContent = parts.length ? `Loading ${parts.join(", ")}…` : "";
+}
+
+/** After the first sample: the weights of the panels in view, then the others, one at a time. */
+async function loadTheRest() {
+  const inView = (id) => {
+    const r = $(id).getBoundingClientRect();
+    return r.bottom > 0 && r.top < innerHeight;
+  };
+  const order = [];
+  for (const [section, select] of [["toy", "toy-model"], ["digits", "digits-model"], ["inpaint", "inpaint-model"]]) {
+    if (inView(section)) order.push($(select).value);
+  }
+  for (const kind of [...order, ...Object.keys(MODELS)]) {
+    if (loaded[kind] || failed[kind]) continue;
+    try {
+      await need(kind);
+    } catch (_) {
+      // said on the page by `need`
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,7 +302,7 @@ class Runner {
 async function runGeneration(runner, prepare, onDone = () => {}) {
   const notes = [];
   try {
-    const request = prepare(notes);
+    const request = await prepare(notes);
     if (!request) return null;
     const t = temperatureNote(request.temperature);
     if (t) notes.push(t);
@@ -468,16 +536,21 @@ function toyRequest(notes, pins, count, len) {
   return { kind, count, seed, temperature, order: "raster", perStep: 1, known, image: false };
 }
 
-/** The toy panel: the pin editor and its runs. Returns the panel's Generate, or nothing if no toy weights loaded. */
-function setupToy(ready) {
+/** The toy panel: the pin editor and its runs. Returns the panel's Generate, or nothing if no toy
+ *  weights load (the first toy model's were loaded by `connect`; both share one shape). */
+async function setupToy(ready) {
   const canvas = $("toy-canvas");
   const pins = new Map(); // position -> value
   const count = TOY_COUNT;
   prompt(canvas, `${count} sequences appear here.`, ...toyCanvasSize(ready.toyGrid, count));
-  const kinds = ["toy-any-order", "toy"].filter((k) => ready.loaded[k]);
-  if (kinds.length === 0) return;
-  const { len, numValues } = ready.loaded[kinds[0]].shape;
-  offerLoadedModels($("toy-model"), ready);
+  offerModels($("toy-model"));
+  let shape = null;
+  for (const kind of [$("toy-model").value, "toy-any-order", "toy"]) {
+    if (shape) break;
+    shape = await need(kind).then((info) => info.shape, () => null);
+  }
+  if (!shape) return;
+  const { len, numValues } = shape;
   setupPins($("pin-canvas"), pins, len, numValues);
   window.__test.pins = pins;
 
@@ -496,7 +569,10 @@ function setupToy(ready) {
     },
   });
 
-  const generate = () => runGeneration(runner, (notes) => {
+  const generate = () => runGeneration(runner, async (notes) => {
+    const kind = $("toy-model").value;
+    if (!loaded[kind]) $("toy-status").textContent = `waiting for the ${MODELS[kind]}…`;
+    await need(kind);
     const request = toyRequest(notes, pins, count, len);
     delete canvas.dataset.count;
     return request;
@@ -509,11 +585,11 @@ function setupToy(ready) {
 // ---------------------------------------------------------------------------------------------
 // 2. Digits, with the posterior view and the map of the visiting order.
 
-/** Disables the models whose weights did not load, choosing the first that did if need be. */
-function offerLoadedModels(select, ready) {
-  for (const option of select.options) option.disabled = !ready.loaded[option.value];
+/** Disables the models whose weights could not load, choosing the first other one if need be. */
+function offerModels(select) {
+  for (const option of select.options) option.disabled = Boolean(failed[option.value]);
   const first = [...select.options].find((option) => !option.disabled);
-  if (!ready.loaded[select.value] && first) select.value = first.value;
+  if (failed[select.value] && first) select.value = first.value;
 }
 
 /**
@@ -523,7 +599,7 @@ function offerLoadedModels(select, ready) {
  */
 function linkOrderFields(prefix, ready) {
   const model = $(`${prefix}-model`);
-  const defaults = ready.loaded["mnist-any-order"]?.defaults; // absent: its weights did not load
+  const defaults = ready.defaults["mnist-any-order"];
   if (defaults) {
     $(`${prefix}-order`).value = defaults.order;
     $(`${prefix}-per-step`).value = String(defaults.perStep);
@@ -540,28 +616,29 @@ function linkOrderFields(prefix, ready) {
   sync();
 }
 
-function generationOptions(prefix, notes, ready) {
+/** Panel `prefix`'s model and generation settings; waits for the model's weights, saying so. */
+async function generationOptions(prefix, notes, ready) {
   const kind = $(`${prefix}-model`).value;
   const anyOrder = kind.endsWith("any-order");
-  const { len } = ready.loaded[kind].shape;
+  if (!loaded[kind]) $(`${prefix}-status`).textContent = `waiting for the ${MODELS[kind]}…`;
+  const { shape } = await need(kind);
+  const { len } = shape;
   return {
     kind,
     seed: readNumber(`${prefix}-seed`, 0, 2 ** 31 - 1, notes),
     temperature: readNumber(`${prefix}-temp`, 0, 10, notes, { integer: false, fallback: 1 }),
     order: anyOrder ? $(`${prefix}-order`).value : "raster",
-    perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, len, notes, { fallback: ready.loaded[kind].defaults.perStep }) : 1,
+    perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, len, notes, { fallback: ready.defaults[kind].perStep }) : 1,
   };
 }
 
 function setupDigits(ready) {
   const canvas = $("digits-canvas");
-  offerLoadedModels($("digits-model"), ready);
+  offerModels($("digits-model"));
   linkOrderFields("digits", ready);
   prompt(canvas, "Press Generate: the digits fill in here as they are drawn.", 500, 120);
   prompt($("order-canvas"), "visiting order", 112, 112);
   prompt($("posterior-canvas"), "what the model sees and predicts", 560, 130);
-  if (!ready.loaded.mnist && !ready.loaded["mnist-any-order"]) return;
-
   let posteriorShown = false; // during the current run
   const runner = new Runner("digits", {
     status: $("digits-status"),
@@ -580,11 +657,11 @@ function setupDigits(ready) {
     },
   });
   $("digits-go").disabled = false;
-  const prepare = (notes) => {
+  const prepare = async (notes) => {
     const count = readNumber("digits-count", 1, 96, notes, { fallback: 16 });
-    const options = generationOptions("digits", notes, ready);
+    const options = await generationOptions("digits", notes, ready);
     const watch = readNumber("watch", 0, count - 1, notes, { fallback: 0 });
-    const { width, height } = ready.loaded[options.kind].shape;
+    const { width, height } = loaded[options.kind].shape;
     delete canvas.dataset.done;
     posteriorShown = false;
     return { ...options, count, known: null, image: true, width, height, columns: Math.min(count, 11), scale: 3, watch };
@@ -799,7 +876,7 @@ function setupInpainting(ready) {
   const editor = makeEditor(ready.side);
   const { side } = editor;
   window.__test.editor = editor;
-  offerLoadedModels(model, ready);
+  offerModels(model);
   const redraw = () => drawEditor(canvas, editor, model.value === "mnist");
   model.addEventListener("change", redraw);
   linkOrderFields("inpaint", ready);
@@ -810,7 +887,6 @@ function setupInpainting(ready) {
 
   const completions = $("completions");
   prompt(completions, "Erase part of the digit, then press Complete.", 400, 120);
-  if (!ready.loaded.mnist && !ready.loaded["mnist-any-order"]) return;
   const runner = new Runner("inpaint", {
     status: $("inpaint-status"),
     stop: $("inpaint-stop"),
@@ -821,9 +897,9 @@ function setupInpainting(ready) {
     },
   });
   $("complete").disabled = false;
-  const prepare = (notes) => {
+  const prepare = async (notes) => {
     const count = readNumber("alternatives", 1, 16, notes, { fallback: 6 });
-    const options = generationOptions("inpaint", notes, ready);
+    const options = await generationOptions("inpaint", notes, ready);
     if (!editor.known.includes(0)) {
       showNothingToComplete(runner);
       return null;
@@ -836,6 +912,54 @@ function setupInpainting(ready) {
   };
   $("complete").addEventListener("click", () => runGeneration(runner, prepare, onDone));
   return { loadTestDigit: nextTestDigit, redraw };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// The service worker (sw.js): the page opens from its cache after a first visit, even offline.
+
+/** Registers sw.js and, on a first visit, waits (at most 3 s) until it serves this page, so that
+ *  every file the workers fetch is cached as it downloads, once. `?sw=off`: no service worker. */
+async function useServiceWorker() {
+  if (!("serviceWorker" in navigator) || params.get("sw") === "off") return;
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  try {
+    const registration = await navigator.serviceWorker.register("sw.js");
+    offerUpdates(registration, hadController);
+    if (navigator.serviceWorker.controller) return;
+    await new Promise((resolve) => {
+      navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
+      setTimeout(resolve, 3000);
+    });
+  } catch (e) {
+    // The page works without it; it is only not kept for the next visit.
+    console.warn(`No service worker (${errorText(e)}): the page will not open offline.`);
+  }
+}
+
+/** A newer build installed beside this one: a Reload button switches to it (never by itself, so
+ *  that a page never runs files of two builds). */
+function offerUpdates(registration, hadController) {
+  const offer = (worker) => {
+    if (!worker || !navigator.serviceWorker.controller) return; // a first install: nothing older
+    $("update").hidden = false;
+    $("update-go").onclick = () => worker.postMessage({ type: "activate" });
+  };
+  if (registration.waiting) offer(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const worker = registration.installing;
+    worker?.addEventListener("statechange", () => worker.state === "installed" && offer(worker));
+  });
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (hadController) location.reload(); // the new build took over: load its files
+  });
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type !== "newBuildOnServer") return;
+    $("update").hidden = false;
+    $("update").firstChild.textContent = "A newer version of this page is on the server. ";
+    $("update-go").onclick = () => registration.update().finally(() => location.reload());
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -854,10 +978,13 @@ async function main() {
   watchStalls();
   watchDensity();
   setupBackend();
-  const ready = await connect(params.get("backend") || "auto");
+  await useServiceWorker();
+  // The toy panel's model first: the page's first sample; the rest after it (`loadTheRest`).
+  const ready = await connect(params.get("backend") || "auto", [$("toy-model").value]);
   window.__test.ready = ready;
+  window.__test.loaded = loaded;
   window.__test.call = (type, payload) => models.call(type, payload);
-  const generateToy = setupToy(ready);
+  const generateToy = await setupToy(ready);
   setupDigits(ready);
   const editorApi = setupInpainting(ready);
   if (editorApi && ready.testDigits > 0) {
@@ -872,6 +999,8 @@ async function main() {
     window.__test.timeToFirstSample = performance.now();
     $("toy-status").textContent += ` (first sample ${(window.__test.timeToFirstSample / 1000).toFixed(2)} s after the page opened)`;
   }
+  await loadTheRest();
+  window.__test.allLoaded = true;
 }
 
 main().catch((e) => showError(`The demo could not start: ${errorText(e)}`));

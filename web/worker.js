@@ -3,10 +3,15 @@
 //
 // Messages in (from the page; from the main worker, for a helper). Any of them may carry
 // `replyTo`, and is then answered with a `reply`:
-//   init {backend: "auto"|"gpu"|"cpu", weights: {kind: {url, what}}, digits: url|null,
-//         helperTimeout?: ms, regions?: [name]}
+//   init {backend: "auto"|"gpu"|"cpu", weights: {kind: {url, what}}, first: [kind],
+//         digits: url|null, helperTimeout?: ms, helperStartTimeout?: ms, regions?: [name]}
 //        -> {backend, gpu, gpuAvailable, note, adapterLabel, loaded: {kind: {description, shape}},
-//            errors: [message], testDigits, side, toyGrid, erased: {name: Uint8Array}}
+//            defaults: {kind: {order, perStep}}, errors: [message], testDigits, side, toyGrid,
+//            erased: {name: Uint8Array}}
+//        Only the `first` models' weights are fetched before the reply (their downloads overlap
+//        the module's); the others when asked for with `load`.
+//   load {kind} -> {description, shape} once its weights are in (fetched at most once; a
+//        helper is handed the bytes: {kind, url, what, bytes})
 //   start {panel, id, kind, count, seed, temperature, order, perStep, known: Int32Array|null,
 //          image, and for images width, height, columns, scale, watch}
 //        (helpers: {panel, kind, count, seed, temperature, order, perStep, known} -> total steps)
@@ -18,16 +23,18 @@
 //   simulateDeviceLoss (tests: the next WebGPU chunk fails)
 // Messages out:
 //   reply {replyTo, value} or {replyTo, error}
+//   loading {kind, what, received, total} (bytes of a download so far; total 0 if unknown)
 //   started {panel, id, total}
 //   progress {panel, id, done, step, total, values, pictures: {grid?, order?, posterior?}, backend, workers}
 //   runError {panel, id, message}
 //   backendChanged {backend, gpu, gpuAvailable, note} (WebGPU failed: the runs restarted on the CPU)
+//   notice {message} (a helper left out)
 //   fatal {message} (the wasm module trapped: every later message is answered with fatal)
 //
-// On the CPU, wasm runs on one core: an image run is split into blocks of samples, one per
-// worker, and "helper" copies of this worker (worker.js?role=helper, one per further core, up
-// to MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
-// init, start, advance and stop.
+// On the CPU, wasm runs on one core: a run is split into blocks of samples, one per worker, and
+// "helper" copies of this worker (worker.js?role=helper, one per further core, up to
+// MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
+// init, load, start, advance and stop.
 import init, { Demo, page_side, erased_region, generate_defaults, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
 import { channel, errorText } from "./rpc.js";
 
@@ -45,23 +52,48 @@ let wasmTrapped = false;
 const runs = new Map(); // panel -> { id, request, steps, mine, team, ready, finished }
 let pumping = false;
 let failNextGpuChunk = false;
-const helpers = []; // { worker, call, kinds, ready, dead, loading }
-let helpersLoaded = Promise.resolve(); // settles once every helper is ready or dead
+const helpers = []; // { worker, call, kinds, loads, dead, started }
 const starting = new Map(); // panel -> id of a run waiting for the helpers to load
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 
 let compiledModule = null; // the WebAssembly.Module this worker runs
 
-/** The wasm crate's module, fetched and compiled once. */
+/** The wasm crate's module, fetched and compiled once; compiled while it downloads where the
+ *  server says it is wasm. */
 async function compileModule() {
   const url = new URL("web_bg.wasm", import.meta.url);
   const response = await fetch(url);
   if (!response.ok) throw new Error(`the WebAssembly module (${url.pathname}) is missing (HTTP ${response.status}): build the page`);
+  if ((response.headers.get("content-type") || "").startsWith("application/wasm")) {
+    return WebAssembly.compileStreaming(response);
+  }
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-async function fetchBytes(url, what) {
+// The build's list of files and their sizes (build.json, written at build time by
+// scripts/build-manifest.sh): the totals of the progress line, where the server compresses and
+// so sends no usable length. The main worker only (a helper downloads nothing).
+const buildFiles = HELPER
+  ? Promise.resolve({})
+  : fetch(new URL("build.json", import.meta.url))
+      .then((r) => (r.ok ? r.json() : {}))
+      .then((b) => b.files || {})
+      .catch(() => ({}));
+
+/** The expected size in bytes of `url`'s file, or 0 if unknown. */
+async function expectedSize(url, response) {
+  const u = new URL(url, self.location.href);
+  const base = new URL("./", import.meta.url);
+  const entry = u.origin === base.origin && u.pathname.startsWith(base.pathname) && (await buildFiles)[u.pathname.slice(base.pathname.length)];
+  if (entry) return entry.bytes;
+  const length = Number(response.headers.get("content-length"));
+  return !response.headers.get("content-encoding") && length > 0 ? length : 0;
+}
+
+/** The bytes at `url`, with `onProgress(received, total)` called as they arrive (at most every
+ *  100 ms, and once at the end). Errors name `what` and the URL and say what to do. */
+async function fetchBytes(url, what, onProgress = () => {}) {
   let response;
   try {
     response = await fetch(url);
@@ -71,7 +103,33 @@ async function fetchBytes(url, what) {
   if (!response.ok) {
     throw new Error(`${what} (${url}) is missing (HTTP ${response.status}): build the page with the committed weights, or train them (see README)`);
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  const total = await expectedSize(url, response);
+  const parts = [];
+  let received = 0;
+  let said = performance.now();
+  onProgress(0, total);
+  try {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      received += value.length;
+      if (performance.now() - said > 100) {
+        said = performance.now();
+        onProgress(received, total);
+      }
+    }
+  } catch (e) {
+    throw new Error(`${what} (${url}): the download broke off after ${received} bytes (${errorText(e)}): reload the page`);
+  }
+  onProgress(received, total);
+  const bytes = new Uint8Array(received);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
   const type = response.headers.get("content-type") || "";
   if (bytes.length === 0) throw new Error(`${what} (${url}) is an empty file: train the weights or fix the URL`);
   if (type.includes("text/html") || /^\s*<(!doctype|html)/i.test(new TextDecoder().decode(bytes.subarray(0, 64)))) {
@@ -94,9 +152,56 @@ async function softwareAdapter() {
   }
 }
 
-async function initialize({ backend, weights, digits, helperTimeout, helperStartTimeout, wasmModule, regions = [] }) {
+let weightsTable = {}; // kind -> {url, what, bytes?}: where each model's weights come from
+const downloads = new Map(); // kind -> promise of its weights' bytes (each fetched once)
+const loads = new Map(); // kind -> promise of {description, shape}, once loading began
+const sharedBytes = {}; // kind -> its weights' bytes, handed to the helpers
+
+/** `kind`'s weights' bytes: handed over, or fetched once with the page told how far along. */
+function weightsBytes(kind) {
+  if (!downloads.has(kind)) {
+    const { url, what, bytes } = weightsTable[kind];
+    const onProgress = (received, total) => post({ type: "loading", kind, what, received, total });
+    if (!bytes) onProgress(0, 0); // said before the server answers
+    const download = bytes ? Promise.resolve(bytes) : fetchBytes(url, what, onProgress);
+    download.catch(() => downloads.delete(kind)); // a later call tries again
+    downloads.set(kind, download);
+  }
+  return downloads.get(kind);
+}
+
+/** Loads `kind`'s weights into the models (once); resolves to {description, shape}. Errors name
+ *  the weights and their URL. */
+function loadKind(kind) {
+  if (!weightsTable[kind]) return Promise.reject(new Error(`no weights are known for the model ${JSON.stringify(kind)}`));
+  if (!loads.has(kind)) {
+    const { url, what } = weightsTable[kind];
+    const load = (async () => {
+      const bytes = await weightsBytes(kind);
+      const description = demo.load_weights(kind, bytes);
+      const info = { description, shape: plainShape(demo.shape(kind)) };
+      if (!HELPER) {
+        sharedBytes[kind] = bytes;
+        shareWithHelpers(kind);
+      }
+      return info;
+    })().catch((e) => {
+      loads.delete(kind);
+      throw new Error(`${what} (${url}): ${errorText(e)}`);
+    });
+    loads.set(kind, load);
+  }
+  return loads.get(kind);
+}
+
+async function initialize({ backend, weights, first = [], digits, helperTimeout, helperStartTimeout, wasmModule, regions = [] }) {
   if (helperTimeout > 0) helperTimeoutMs = helperTimeout;
   if (helperStartTimeout > 0) helperStartTimeoutMs = helperStartTimeout;
+  weightsTable = weights;
+  // The first models' weights and the test digits download while the module does.
+  for (const kind of first) if (weightsTable[kind]) weightsBytes(kind).catch(() => {});
+  const digitsBytes = digits ? fetchBytes(digits, "Test digits") : null;
+  if (digitsBytes) digitsBytes.catch(() => {});
   // The main worker compiles the module; a helper instantiates the one it was handed (no
   // second download).
   compiledModule = wasmModule || (await compileModule());
@@ -109,31 +214,29 @@ async function initialize({ backend, weights, digits, helperTimeout, helperStart
   if (adapter && adapter.software && demo.gpu_available() && !preferGpu) {
     note = `The WebGPU adapter here is a software emulation (${adapter.label || "fallback adapter"}), slower than the CPU path: running on the CPU. Choose WebGPU to try it anyway.`;
   }
+  if (!HELPER) spawnHelpers();
   const loaded = {};
   const errors = [];
-  const fetched = {}; // kind -> the weights' bytes, handed to the helpers (never fetched twice)
-  for (const [kind, { url, what, bytes }] of Object.entries(weights)) {
+  for (const kind of first) {
     try {
-      fetched[kind] = bytes || (await fetchBytes(url, what));
-      const description = demo.load_weights(kind, fetched[kind]);
-      loaded[kind] = { description, shape: plainShape(demo.shape(kind)), defaults: plainDefaults(generate_defaults(kind)) };
-    } catch (e) {
-      errors.push(`${what} (${url}): ${errorText(e)}`);
-    }
-  }
-  let testDigits = 0;
-  if (digits) {
-    try {
-      testDigits = demo.load_test_digits(await fetchBytes(digits, "Test digits"));
+      loaded[kind] = await loadKind(kind);
     } catch (e) {
       errors.push(errorText(e));
     }
   }
-  if (!HELPER) spawnHelpers(weights, loaded, fetched);
+  const defaults = Object.fromEntries(Object.keys(weightsTable).map((kind) => [kind, plainDefaults(generate_defaults(kind))]));
+  let testDigits = 0;
+  if (digitsBytes) {
+    try {
+      testDigits = demo.load_test_digits(await digitsBytes);
+    } catch (e) {
+      errors.push(errorText(e));
+    }
+  }
   const side = page_side();
   // The editor's erase presets, as the library erases them (one definition of the regions).
   const erased = Object.fromEntries(regions.map((name) => [name, erased_region(name, side, side, 0)]));
-  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, errors, testDigits, side, toyGrid: plainToyGrid(toy_grid()), erased };
+  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, defaults, errors, testDigits, side, toyGrid: plainToyGrid(toy_grid()), erased };
 }
 
 // wasm-bindgen objects cannot be posted (structured clone): their fields as plain objects.
@@ -300,13 +403,19 @@ async function failed(panel, run, e) {
 async function start(request) {
   const { panel, id, kind, count, seed, temperature, order, perStep, known } = request;
   dropRun(panel);
-  if (teamFor(request, { loading: true }).length > 0) {
-    // Helpers still loading: waiting for them beats running this image run alone.
-    starting.set(panel, id);
-    await helpersLoaded;
-    if (starting.get(panel) !== id) return; // stopped or replaced meanwhile
+  starting.set(panel, id);
+  try {
+    await loadKind(kind);
+    // Runs on the CPU wait for the helpers still loading these weights (each wait is bounded):
+    // waiting for them beats running alone.
+    if (!demo.uses_gpu()) await Promise.all(helpers.filter((h) => !h.dead && h.loads.has(kind)).map((h) => h.loads.get(kind)));
+  } catch (e) {
+    if (starting.get(panel) === id) post({ type: "runError", panel, id, message: errorText(e) });
     starting.delete(panel);
+    return;
   }
+  if (starting.get(panel) !== id) return; // stopped or replaced meanwhile
+  starting.delete(panel);
   try {
     const team = teamFor(request);
     const blocks = splitBlocks(count, team.length + 1);
@@ -340,11 +449,10 @@ function dropRun(panel) {
   if (run) for (const { helper } of run.team) helper.call("stop", { panel }).catch(() => {});
 }
 
-/** The helpers that take part in `request`: image runs on the CPU only (WebGPU is one device). */
-function teamFor(request, { loading = false } = {}) {
-  if (!request.image || request.count < 2 || demo.uses_gpu()) return [];
-  const usable = loading ? (h) => !h.ready && !h.dead : (h) => h.ready && !h.dead && h.kinds.has(request.kind);
-  return helpers.filter(usable).slice(0, request.count - 1);
+/** The helpers that take part in `request`: runs on the CPU only (WebGPU is one device). */
+function teamFor(request) {
+  if (request.count < 2 || demo.uses_gpu()) return [];
+  return helpers.filter((h) => !h.dead && h.kinds.has(request.kind)).slice(0, request.count - 1);
 }
 
 /** `count` samples in `parts` contiguous blocks, as even as can be. */
@@ -371,17 +479,13 @@ function slice(known, block, count) {
   return known.slice(block.start * L, (block.start + block.count) * L);
 }
 
-/** One helper worker per further core: they load the image models only, in the background. */
-function spawnHelpers(weights, loaded, fetched) {
+/** One helper worker per further core: each gets the models' weights as this worker loads them
+ *  (`shareWithHelpers`). */
+function spawnHelpers() {
   const wanted = Math.min(navigator.hardwareConcurrency || 1, MAX_WORKERS) - 1;
-  // The image models' weights, as bytes this worker already has (copied to each helper).
-  const images = Object.fromEntries(Object.entries(weights)
-    .filter(([kind]) => loaded[kind] && loaded[kind].shape.height > 1)
-    .map(([kind, w]) => [kind, { ...w, bytes: fetched[kind] }]));
-  if (Object.keys(images).length === 0) return;
   for (let i = helpers.length; i < wanted; i++) {
     const worker = new Worker(new URL("worker.js?role=helper", import.meta.url), { type: "module" });
-    const helper = { kinds: new Set(), ready: false, dead: false, worker };
+    const helper = { kinds: new Set(), loads: new Map(), dead: false, worker };
     // Its errors name it: a failed chunk then leaves this helper out (see `failed`).
     const helperError = (message) => Object.assign(new Error(message), { helper });
     const rpc = channel(worker, helperError);
@@ -398,15 +502,25 @@ function spawnHelpers(weights, loaded, fetched) {
     };
     helper.call = (type, payload = {}) => (helper.dead ? Promise.reject(helperError("a helper worker stopped")) : rpc.call(type, payload));
     helpers.push(helper);
-    // Bounded: a helper whose start-up stalls (its weights request never answers) is left out.
-    helper.loading = withTimeout(helper.call("init", { backend: "cpu", weights: images, digits: null, wasmModule: compiledModule }), helperStartTimeoutMs, helper, "start")
-      .then((ready) => {
-        helper.kinds = new Set(Object.keys(ready.loaded));
-        helper.ready = true;
-      })
-      .catch((e) => leaveOut(helper, errorText(e)));
+    // Bounded: a helper whose start-up stalls (its script never arrives) is left out.
+    helper.started = withTimeout(helper.call("init", { backend: "cpu", weights: {}, digits: null, wasmModule: compiledModule }), helperStartTimeoutMs, helper, "start");
+    helper.started.catch((e) => leaveOut(helper, errorText(e)));
   }
-  helpersLoaded = Promise.all(helpers.map((h) => h.loading));
+  for (const kind of Object.keys(sharedBytes)) shareWithHelpers(kind);
+}
+
+/** Hands model `kind`'s weights (bytes this worker has: never a second download) to every
+ *  helper; `helper.loads` holds the bounded wait for each. */
+function shareWithHelpers(kind) {
+  for (const helper of helpers) {
+    if (helper.dead || helper.loads.has(kind)) continue;
+    const { url, what } = weightsTable[kind];
+    const load = helper.started
+      .then(() => withTimeout(helper.call("load", { kind, url, what, bytes: sharedBytes[kind] }), helperStartTimeoutMs, helper, "load its weights"))
+      .then(() => helper.kinds.add(kind))
+      .catch((e) => leaveOut(helper, errorText(e)));
+    helper.loads.set(kind, load);
+  }
 }
 
 /** A helper's block: started here, advanced only when the main worker asks. */
@@ -425,6 +539,9 @@ async function handle(message) {
   switch (message.type) {
     case "init":
       return initialize(message);
+    case "load":
+      if (HELPER) weightsTable[message.kind] = { url: message.url, what: message.what, bytes: message.bytes };
+      return loadKind(message.kind);
     case "start":
       return HELPER ? helperStart(message) : start(message);
     case "advance":

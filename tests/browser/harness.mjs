@@ -13,28 +13,36 @@ const { chromium } = require("playwright-core");
 
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
 
-/** Serves dist/ on a free loopback port; resolves to { server, base }. `server.requests` lists
- *  the paths asked for, in order (a test may empty it); a request whose path and query are in
- *  `server.stalled` is never answered (a stalled link, for tests of bounded waits). */
-export function serve() {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, "http://localhost");
-    server.requests.push(url.pathname);
-    if (server.stalled.has(url.pathname + url.search)) {
-      server.held.push(res);
-      return;
-    }
-    const file = path.join(dist, decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname));
-    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+/** Serves `dir` (dist/ by default) on a free loopback port; resolves to { server, base }.
+ *  `server.requests` lists the paths asked for, in order (a test may empty it); a request whose
+ *  path and query are in `server.stalled` is not answered (a stalled link, for tests of bounded
+ *  waits) until `server.release()`. */
+export function serve(dir = dist) {
+  const send = (res, pathname) => {
+    const file = path.join(dir, decodeURIComponent(pathname === "/" ? "/index.html" : pathname));
+    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404).end("not found");
       return;
     }
     res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
     fs.createReadStream(file).pipe(res);
+  };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://localhost");
+    server.requests.push(url.pathname);
+    if (server.stalled.has(url.pathname + url.search)) {
+      server.held.push({ res, pathname: url.pathname });
+      return;
+    }
+    send(res, url.pathname);
   });
   server.requests = [];
   server.stalled = new Set();
   server.held = [];
+  server.release = () => {
+    server.stalled.clear();
+    for (const { res, pathname } of server.held.splice(0)) send(res, pathname);
+  };
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, base: `http://127.0.0.1:${server.address().port}/` })));
 }
 
@@ -49,13 +57,15 @@ export function launch() {
 }
 
 /** Opens `base + query` and waits until the page is ready or shows an error. */
-export async function openPage(browser, base, query = "", { setup = async () => {}, viewport = { width: 1200, height: 1000 } } = {}) {
-  const page = await browser.newPage({ viewport });
+export async function openPage(browser, base, query = "", { setup = async () => {}, viewport = { width: 1200, height: 1000 }, context = null, waitFor = "loaded" } = {}) {
+  const page = context ? await context.newPage() : await browser.newPage({ viewport });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await setup(page);
   await page.goto(base + query);
-  await page.waitForFunction(() => document.body.dataset.ready === "true" || !document.getElementById("error").hidden, null, { timeout: 180_000 });
+  // Ready, and (by default) every model's weights in (they load after the first sample), or an
+  // error shown.
+  await page.waitForFunction((all) => (document.body.dataset.ready === "true" && (!all || window.__test.allLoaded)) || !document.getElementById("error").hidden, waitFor === "loaded", { timeout: 180_000 });
   page.jsErrors = errors;
   return page;
 }

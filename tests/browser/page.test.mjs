@@ -1,7 +1,9 @@
 // Browser tests: the built page (dist/, from `trunk build --release`) served on loopback and
 // driven in headless Chromium, as a user would. Screenshots of each panel go to tests/artifacts/.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 import { root, dist, serve, launch, openPage as open, generateDigits, fillGenerationFields } from "./harness.mjs";
 
 const artifacts = path.join(root, "tests/artifacts");
@@ -85,7 +87,7 @@ test("the page opens with the toy sequences drawn and a prompt in every other pa
   }
   assert((await page.textContent("#backend")).includes("CPU"), "the page does not say it runs on the CPU");
   // Both image panels open on the library's defaults of the any-order model (one definition).
-  const defaults = await page.evaluate(() => window.__test.ready.loaded["mnist-any-order"].defaults);
+  const defaults = await page.evaluate(() => window.__test.ready.defaults["mnist-any-order"]);
   assert(["raster", "random", "adaptive"].includes(defaults.order) && defaults.perStep >= 1, JSON.stringify(defaults));
   for (const panel of ["digits", "inpaint"]) {
     assert((await page.inputValue(`#${panel}-per-step`)) === String(defaults.perStep), `${panel}: per step not the library's ${defaults.perStep}`);
@@ -221,8 +223,9 @@ test("a helper worker that ends silently mid-run: the run finishes without it, t
 
 test("a helper worker whose start-up stalls is left out after its bound: image runs finish, the page says so", async () => {
   // The server never answers the helpers' script: their start-up never answers.
+  // (No service worker: it would serve the helpers' script from its cache.)
   server.stalled.add("/worker.js?role=helper");
-  const page = await openPage("?backend=cpu&helperStartTimeout=3000");
+  const page = await openPage("?backend=cpu&helperStartTimeout=3000&sw=off");
   const digits = await generateDigits(page, { count: 4, perStep: 64 }).finally(() => server.stalled.clear());
   assert(digits.pixels.length === 4 * PIXELS, "the run did not finish without its stalled helper");
   assert(digits.workers === 1, `${digits.workers} workers: the stalled helper still counted`);
@@ -502,7 +505,8 @@ test("bad weights give a clear message naming the URL; the rest of the page work
     ["NaN-holding", Buffer.concat([weights.subarray(0, weights.length - 16), Buffer.alloc(16, 0xff)]), "NaN"],
   ];
   for (const [what, body, expected] of cases) {
-    const page = await openPage("?backend=cpu", {
+    // (No service worker: requests it makes are beyond the page's routes.)
+    const page = await openPage("?backend=cpu&sw=off", {
       setup: async (p) => p.route("**/weights/mnist-any-order.bpk", (route) => route.fulfill({ status: 200, body, contentType: what === "an HTML page" ? "text/html" : "application/octet-stream" })),
     });
     const text = await page.textContent("#error");
@@ -512,6 +516,95 @@ test("bad weights give a clear message naming the URL; the rest of the page work
     await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 60_000 });
     if (what === "truncated") await page.locator("header").screenshot({ path: path.join(artifacts, "corrupt-weights.png") });
     await page.close();
+  }
+});
+
+test("the first sample needs only the toy model's weights; the others load after it, said on the page, or when a panel needs them", async () => {
+  // The image models' weights never arrive until released: the toy panel must not wait for them.
+  for (const kind of ["mnist", "mnist-any-order"]) server.stalled.add(`/weights/${kind}.bpk`);
+  server.requests.length = 0;
+  let page;
+  try {
+    page = await openPage("?backend=cpu", { waitFor: "ready" });
+    await page.waitForFunction(() => typeof window.__test.timeToFirstSample === "number", null, { timeout: 60_000 });
+    const weightsAsked = server.requests.filter((p) => p.endsWith(".bpk"));
+    assert(weightsAsked[0] === "/weights/toy-any-order.bpk", `the first weights asked for: ${weightsAsked}`);
+    await page.waitForFunction(() => /Loading MNIST weights/.test(document.getElementById("loading").textContent), null, { timeout: 30_000 });
+    // A digits run asked for meanwhile waits for its weights, and says so.
+    await fillGenerationFields(page, "digits", { model: "mnist-any-order", order: "adaptive", perStep: 64, seed: 1 });
+    await page.fill("#digits-count", "2");
+    await page.click("#digits-go");
+    await page.waitForFunction(() => document.getElementById("digits-status").textContent.startsWith("waiting for the MNIST weights"));
+    server.release();
+    await page.waitForSelector('#digits-canvas[data-done="true"]', { timeout: 120_000 });
+    await page.waitForFunction(() => window.__test.allLoaded && document.getElementById("loading").textContent === "", null, { timeout: 60_000 });
+    const counts = {};
+    for (const p of server.requests) counts[p] = (counts[p] || 0) + 1;
+    for (const kind of ["toy", "toy-any-order", "mnist", "mnist-any-order"]) assert(counts[`/weights/${kind}.bpk`] === 1, `${kind}: ${JSON.stringify(counts)}`);
+    await noErrorBox(page);
+  } finally {
+    server.release();
+    await page?.close();
+  }
+});
+
+test("a second visit opens from the service worker's cache, downloading nothing; offline too", async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  try {
+    server.requests.length = 0;
+    const first = await openPage("?backend=cpu", { context });
+    await first.evaluate(() => navigator.serviceWorker.ready);
+    const firstVisit = [...server.requests];
+    for (const p of new Set(firstVisit)) assert(firstVisit.filter((q) => q === p).length === 1, `${p} downloaded twice in the first visit: ${firstVisit}`);
+    await first.close();
+    for (const offline of [false, true]) {
+      await context.setOffline(offline);
+      server.requests.length = 0;
+      const page = await openPage("?backend=cpu", { context });
+      await page.waitForFunction(() => typeof window.__test.timeToFirstSample === "number", null, { timeout: 60_000 });
+      const digits = await generateDigits(page, { count: 2, perStep: 64 });
+      assert(digits.pixels.length === 2 * PIXELS, "no digits");
+      // The browser may ask for sw.js (its update check); nothing else reaches the server.
+      const asked = server.requests.filter((p) => p !== "/sw.js");
+      assert(asked.length === 0, `${offline ? "offline" : "second"} visit downloaded ${asked}`);
+      console.log(`   ${offline ? "offline" : "second"} visit: first sample after ${(await page.evaluate(() => window.__test.timeToFirstSample) / 1000).toFixed(2)} s, nothing downloaded`);
+      await noErrorBox(page);
+      await page.close();
+    }
+  } finally {
+    await context.close();
+  }
+});
+
+test("a new build: the next visit downloads only the changed files, and the page offers to switch to it", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "autoregress-build-"));
+  fs.cpSync(dist, dir, { recursive: true });
+  const { server: other, base: otherBase } = await serve(dir);
+  const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  try {
+    const first = await open(browser, otherBase, "?backend=cpu", { context });
+    await first.evaluate(() => navigator.serviceWorker.ready);
+    await first.close();
+    // The new build: one changed file (and the lists of files that name it).
+    fs.appendFileSync(path.join(dir, "app.js"), "\n// the next build\n");
+    execFileSync("bash", [path.join(root, "scripts/build-manifest.sh"), dir]);
+    other.requests.length = 0;
+    const page = await open(browser, otherBase, "?backend=cpu", { context });
+    await page.waitForSelector("#update:not([hidden])", { timeout: 60_000 });
+    const changed = ["/sw.js", "/app.js", "/build.json"];
+    assert(other.requests.every((p) => changed.includes(p)), `downloaded more than the changed files: ${other.requests}`);
+    assert(other.requests.filter((p) => p === "/app.js").length === 1, `app.js: ${other.requests}`);
+    // This page still runs the old build, whole.
+    assert(!(await page.evaluate(() => fetch("app.js").then((r) => r.text()))).includes("the next build"), "the old page was served a file of the new build");
+    await Promise.all([page.waitForEvent("load"), page.click("#update-go")]);
+    await page.waitForFunction(() => document.body.dataset.ready === "true", null, { timeout: 60_000 });
+    assert((await page.evaluate(() => fetch("app.js").then((r) => r.text()))).includes("the next build"), "Reload did not switch to the new build");
+    await noErrorBox(page);
+    await page.close();
+  } finally {
+    await context.close();
+    other.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -530,7 +623,7 @@ for (const t of tests) {
   }
 }
 await browser.close();
-for (const res of server.held) res.destroy();
+for (const { res } of server.held) res.destroy();
 server.close();
 console.log(`browser: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,104 @@
+// The page's service worker: after a first visit, the page opens from this cache, online or not,
+// and a new build downloads only the files that changed.
+//
+// `BUILD` is this build's list of files with a hash of each one's bytes, written into this file
+// at build time (scripts/build-manifest.sh). A file is cached under its path and its hash
+// ("web_bg.wasm?v=<hash>"), so this worker only ever serves the bytes of its own build: a new
+// build comes with a new sw.js, which the browser installs beside this one, and which takes over
+// when the page says so (no page ever runs files of two builds). Files outside the list (weights
+// given by URL, other sites) go to the network untouched.
+const BUILD = { version: "unbuilt", files: {} }; /*@build*/
+const CACHE = "autoregress";
+
+const scope = new URL(self.registration.scope);
+
+/** `url`'s file in this build ("index.html" for the page itself), or null if not one of its files. */
+function buildFile(url, navigation) {
+  if (url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname)) return null;
+  const path = url.pathname.slice(scope.pathname.length);
+  if (navigation && (path === "" || path === "index.html")) return "index.html";
+  return BUILD.files[path] ? path : null;
+}
+
+/** The cache key of `path` in this build. */
+const keyOf = (path) => new URL(`${path}?v=${BUILD.files[path].hash}`, scope).href;
+
+async function hashOf(buffer) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const inFlight = new Map(); // key -> promise of the response: one download per file
+
+/** `path`'s bytes from the cache, or from the network (`cacheMode`: how the browser's HTTP cache
+ *  is used), then cached if they are this build's: checked against the hash, so that a newer
+ *  build on the server is never cached as this one's. */
+function fromCacheOrNetwork(path, cacheMode = "no-cache") {
+  const key = keyOf(path);
+  if (!inFlight.has(key)) {
+    const answer = (async () => {
+      const cache = await caches.open(CACHE);
+      const hit = await cache.match(key);
+      if (hit) return hit;
+      const response = await fetch(new URL(path, scope), { cache: cacheMode });
+      if (!response.ok) return response;
+      const body = await response.arrayBuffer();
+      // The bytes as decoded: no content-encoding or length of the compressed transfer.
+      const headers = { "content-type": response.headers.get("content-type") || "application/octet-stream" };
+      const fresh = () => new Response(body, { status: 200, headers });
+      if ((await hashOf(body)).startsWith(BUILD.files[path].hash)) {
+        await cache.put(key, fresh());
+      } else {
+        notifyPages({ type: "newBuildOnServer" });
+      }
+      return fresh();
+    })();
+    inFlight.set(key, answer);
+    answer.finally(() => inFlight.delete(key)).catch(() => {});
+  }
+  return inFlight.get(key).then((r) => r.clone());
+}
+
+async function notifyPages(message) {
+  for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage(message);
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    const first = !self.registration.active;
+    // An update copies from the cache what it can and downloads what changed, of the files the
+    // page used so far; the rest it fetches when asked.
+    const used = new Set((await cache.keys()).map((r) => new URL(r.url).pathname.slice(scope.pathname.length)));
+    for (const path of Object.keys(BUILD.files)) {
+      const wanted = used.has(path) || (first && BUILD.shell.includes(path));
+      if (wanted) await fromCacheOrNetwork(path, first ? "force-cache" : "no-cache").catch(() => {});
+    }
+    // The first visit: nothing to mix with, so this worker takes over at once (the files the
+    // page loaded before it, above, come from the browser's HTTP cache, not a second download).
+    if (first) await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    // Entries of other builds go.
+    const cache = await caches.open(CACHE);
+    const mine = new Set(Object.keys(BUILD.files).map(keyOf));
+    for (const request of await cache.keys()) if (!mine.has(request.url)) await cache.delete(request);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "activate") self.skipWaiting();
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const path = buildFile(new URL(request.url), request.mode === "navigate");
+  if (!path) return;
+  // Page loads and subresources alike: this build's bytes, from the cache when they are there.
+  event.respondWith(fromCacheOrNetwork(path));
+});

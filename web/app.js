@@ -126,6 +126,7 @@ async function need(kind) {
   if (failed[kind]) throw new Error(failed[kind]);
   try {
     loaded[kind] = await models.call("load", { kind });
+    window.__test[`loaded:${kind}`] = performance.now(); // scripts/measure-load.mjs reports it
     return loaded[kind];
   } catch (e) {
     loadFailed(kind, errorText(e));
@@ -162,11 +163,14 @@ async function loadTheRest() {
     const r = $(id).getBoundingClientRect();
     return r.bottom > 0 && r.top < innerHeight;
   };
-  const order = [];
-  for (const [section, select] of [["toy", "toy-model"], ["digits", "digits-model"], ["inpaint", "inpaint-model"]]) {
-    if (inView(section)) order.push($(select).value);
-  }
-  for (const kind of [...order, ...Object.keys(MODELS)]) {
+  const panels = [["toy", "toy-model"], ["digits", "digits-model"], ["inpaint", "inpaint-model"]];
+  // The models the panels in view show, then those the others show, then the rest.
+  const order = [
+    ...panels.filter(([section]) => inView(section)).map(([, select]) => $(select).value),
+    ...panels.map(([, select]) => $(select).value),
+    ...Object.keys(MODELS),
+  ];
+  for (const kind of order) {
     if (loaded[kind] || failed[kind]) continue;
     try {
       await need(kind);
@@ -512,7 +516,15 @@ function clickPin(canvas, e, pins, len, numValues) {
 function setupPins(canvas, pins, len, numValues) {
   const redraw = () => drawPins(canvas, pins, len, numValues);
   canvas.addEventListener("pointerdown", (e) => {
-    if (e.button === 0 && clickPin(canvas, e, pins, len, numValues)) redraw();
+    if (e.button !== 0 || !clickPin(canvas, e, pins, len, numValues)) return;
+    redraw();
+    // Pins are for the any-order model: the lecture's (the page's first, the cheaper to load and
+    // run) draws left to right and cannot use them.
+    const model = $("toy-model");
+    if (pins.size > 0 && model.value === "toy" && !failed["toy-any-order"]) {
+      model.value = "toy-any-order";
+      $("toy-status").textContent = "pins need the any-order model: switched to it";
+    }
   });
   $("pins-clear").addEventListener("click", () => { pins.clear(); redraw(); });
   redraw();

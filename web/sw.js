@@ -28,35 +28,50 @@ async function hashOf(buffer) {
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const inFlight = new Map(); // key -> promise of the response: one download per file
+const inFlight = new Map(); // key -> promise of the whole response: one download per file
 
 /** `path`'s bytes from the cache, or from the network (`cacheMode`: how the browser's HTTP cache
  *  is used), then cached if they are this build's: checked against the hash, so that a newer
- *  build on the server is never cached as this one's. */
-function fromCacheOrNetwork(path, cacheMode = "no-cache") {
+ *  build on the server is never cached as this one's. The first asker gets the bytes as they
+ *  arrive (the wasm module compiles while it downloads); askers meanwhile get them once whole. */
+async function fromCacheOrNetwork(path, cacheMode = "no-cache") {
   const key = keyOf(path);
-  if (!inFlight.has(key)) {
-    const answer = (async () => {
-      const cache = await caches.open(CACHE);
-      const hit = await cache.match(key);
-      if (hit) return hit;
-      const response = await fetch(new URL(path, scope), { cache: cacheMode });
-      if (!response.ok) return response;
-      const body = await response.arrayBuffer();
-      // The bytes as decoded: no content-encoding or length of the compressed transfer.
-      const headers = { "content-type": response.headers.get("content-type") || "application/octet-stream" };
-      const fresh = () => new Response(body, { status: 200, headers });
+  if (inFlight.has(key)) return (await inFlight.get(key)).clone();
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(key);
+  if (hit) return hit;
+  if (inFlight.has(key)) return (await inFlight.get(key)).clone();
+  let settle;
+  inFlight.set(key, new Promise((resolve, reject) => (settle = { resolve, reject })));
+  inFlight.get(key).catch(() => {});
+  try {
+    const response = await fetch(new URL(path, scope), { cache: cacheMode });
+    // The bytes as decoded: no content-encoding or length of the compressed transfer.
+    const headers = { "content-type": response.headers.get("content-type") || "application/octet-stream" };
+    if (!response.ok || !response.body) {
+      inFlight.delete(key);
+      settle.resolve(response.clone());
+      return response;
+    }
+    const [mine, kept] = response.body.tee();
+    // In the background: the whole file, hashed, cached, and handed to whoever asked meanwhile.
+    (async () => {
+      const body = await new Response(kept).arrayBuffer();
       if ((await hashOf(body)).startsWith(BUILD.files[path].hash)) {
-        await cache.put(key, fresh());
+        await cache.put(key, new Response(body, { status: 200, headers }));
       } else {
         notifyPages({ type: "newBuildOnServer" });
       }
-      return fresh();
-    })();
-    inFlight.set(key, answer);
-    answer.finally(() => inFlight.delete(key)).catch(() => {});
+      settle.resolve(new Response(body, { status: 200, headers }));
+    })()
+      .catch((e) => settle.reject(e))
+      .finally(() => inFlight.delete(key));
+    return new Response(mine, { status: 200, headers });
+  } catch (e) {
+    inFlight.delete(key);
+    settle.reject(e);
+    throw e;
   }
-  return inFlight.get(key).then((r) => r.clone());
 }
 
 async function notifyPages(message) {
@@ -72,7 +87,13 @@ self.addEventListener("install", (event) => {
     const used = new Set((await cache.keys()).map((r) => new URL(r.url).pathname.slice(scope.pathname.length)));
     for (const path of Object.keys(BUILD.files)) {
       const wanted = used.has(path) || (first && BUILD.shell.includes(path));
-      if (wanted) await fromCacheOrNetwork(path, first ? "force-cache" : "no-cache").catch(() => {});
+      if (!wanted) continue;
+      try {
+        await (await fromCacheOrNetwork(path, first ? "force-cache" : "no-cache")).arrayBuffer();
+        await inFlight.get(keyOf(path)); // stored
+      } catch (_) {
+        // fetched again when asked for
+      }
     }
     // The first visit: nothing to mix with, so this worker takes over at once (the files the
     // page loaded before it, above, come from the browser's HTTP cache, not a second download).
@@ -100,5 +121,10 @@ self.addEventListener("fetch", (event) => {
   const path = buildFile(new URL(request.url), request.mode === "navigate");
   if (!path) return;
   // Page loads and subresources alike: this build's bytes, from the cache when they are there.
-  event.respondWith(fromCacheOrNetwork(path));
+  event.respondWith(fromCacheOrNetwork(path).then((response) => {
+    // Alive until the file is stored, not only until it is answered.
+    const storing = inFlight.get(keyOf(path));
+    if (storing) event.waitUntil(storing.catch(() => {}));
+    return response;
+  }));
 });

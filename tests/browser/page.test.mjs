@@ -109,7 +109,8 @@ test("toy: every sequence drawn by the any-order model passes through every pin"
   }
   const pins = await page.evaluate(() => [...window.__test.pins]);
   assert(pins.length === 3, `${pins.length} pins after clicking three places and removing one: ${JSON.stringify(pins)}`);
-  await page.selectOption("#toy-model", "toy-any-order");
+  // The page opens on the lecture's model; a pin switches to the any-order one.
+  assert((await page.inputValue("#toy-model")) === "toy-any-order", "a pin did not switch to the any-order model");
   await page.evaluate(() => { delete document.getElementById("toy-canvas").dataset.count; });
   await page.click("#toy-go");
   await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 60_000 });
@@ -528,7 +529,7 @@ test("the first sample needs only the toy model's weights; the others load after
     page = await openPage("?backend=cpu", { waitFor: "ready" });
     await page.waitForFunction(() => typeof window.__test.timeToFirstSample === "number", null, { timeout: 60_000 });
     const weightsAsked = server.requests.filter((p) => p.endsWith(".bpk"));
-    assert(weightsAsked[0] === "/weights/toy-any-order.bpk", `the first weights asked for: ${weightsAsked}`);
+    assert(weightsAsked[0] === `/weights/${await page.inputValue("#toy-model")}.bpk`, `the first weights asked for: ${weightsAsked}`);
     await page.waitForFunction(() => /Loading MNIST weights/.test(document.getElementById("loading").textContent), null, { timeout: 30_000 });
     // A digits run asked for meanwhile waits for its weights, and says so.
     await fillGenerationFields(page, "digits", { model: "mnist-any-order", order: "adaptive", perStep: 64, seed: 1 });

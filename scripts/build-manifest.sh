@@ -23,9 +23,10 @@ version=$(printf '%s' "$files" | sha256sum | cut -c1-16)
 printf '{"version":"%s","files":{%s}}\n' "$version" "$files" > build.json
 
 # What the page loads before its service worker takes over: on a first visit, the worker caches
-# these from the browser's HTTP cache (no second download).
+# these from the browser's HTTP cache (no second download). The page itself it gets from the
+# page (app.js), which knows the address it was loaded from.
 shell=""
-for f in index.html style.css app.js rpc.js; do
+for f in style.css app.js rpc.js; do
   [ -f "$f" ] && shell+="${shell:+,}\"$f\""
 done
 build=$(printf '{"version":"%s","shell":[%s],"files":{%s,%s}}' "$version" "$shell" "$files" "$(entry build.json)")

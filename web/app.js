@@ -937,13 +937,19 @@ async function useServiceWorker() {
   if (!("serviceWorker" in navigator) || params.get("sw") === "off") return;
   const hadController = Boolean(navigator.serviceWorker.controller);
   try {
-    const registration = await navigator.serviceWorker.register("sw.js");
+    const registration = await (window.swRegistration || navigator.serviceWorker.register("sw.js"));
     offerUpdates(registration, hadController);
-    if (navigator.serviceWorker.controller) return;
-    await new Promise((resolve) => {
-      navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
-      setTimeout(resolve, 3000);
-    });
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) => {
+        navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
+        setTimeout(resolve, 3000);
+      });
+    }
+    if (!hadController && navigator.serviceWorker.controller) {
+      // The page itself, from the browser's HTTP cache (no second download), for offline visits.
+      const page = await fetch(location.href, { cache: "only-if-cached", mode: "same-origin" });
+      if (page.ok) navigator.serviceWorker.controller.postMessage({ type: "page", bytes: await page.arrayBuffer() });
+    }
   } catch (e) {
     // The page works without it; it is only not kept for the next visit.
     console.warn(`No service worker (${errorText(e)}): the page will not open offline.`);

@@ -57,7 +57,8 @@ async function fromCacheOrNetwork(path, cacheMode = "no-cache") {
     // In the background: the whole file, hashed, cached, and handed to whoever asked meanwhile.
     (async () => {
       const body = await new Response(kept).arrayBuffer();
-      if ((await hashOf(body)).startsWith(BUILD.files[path].hash)) {
+      // The page itself is not checked: a development server (trunk serve) adds a script to it.
+      if (path === "index.html" || (await hashOf(body)).startsWith(BUILD.files[path].hash)) {
         await cache.put(key, new Response(body, { status: 200, headers }));
       } else {
         notifyPages({ type: "newBuildOnServer" });
@@ -112,7 +113,13 @@ self.addEventListener("activate", (event) => {
 });
 
 self.addEventListener("message", (event) => {
-  if (event.data && event.data.type === "activate") self.skipWaiting();
+  if (event.data?.type === "activate") self.skipWaiting();
+  // The first visit's page, as the browser received it (the first navigation came before this
+  // worker): stored as the build's index.html, which a first install does not download again.
+  if (event.data?.type === "page" && BUILD.files["index.html"]) {
+    const headers = { "content-type": "text/html" };
+    event.waitUntil(caches.open(CACHE).then((cache) => cache.put(keyOf("index.html"), new Response(event.data.bytes, { headers }))));
+  }
 });
 
 self.addEventListener("fetch", (event) => {

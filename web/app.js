@@ -604,22 +604,25 @@ function offerModels(select) {
   if (failed[select.value] && first) select.value = first.value;
 }
 
+/** The library's defaults (from the worker) for panel `prefix`: in-painting has its own. */
+const panelDefaults = (prefix, ready) => (prefix === "inpaint" ? ready.inpaintDefaults : ready.defaults);
+
 /**
- * Panel `prefix`'s order and positions-per-step fields, set to the any-order model's defaults (the
- * library's, from the worker) and enabled only for that model; a change of model stops the panel's
+ * Panel `prefix`'s order, positions-per-step and schedule fields, set to the any-order model's
+ * defaults for the panel and enabled only for that model; a change of model stops the panel's
  * run (its picture would no longer match the controls).
  */
 function linkOrderFields(prefix, ready) {
   const model = $(`${prefix}-model`);
-  const defaults = ready.defaults["mnist-any-order"];
+  const defaults = panelDefaults(prefix, ready)["mnist-any-order"];
   if (defaults) {
     $(`${prefix}-order`).value = defaults.order;
     $(`${prefix}-per-step`).value = String(defaults.perStep);
+    $(`${prefix}-schedule`).value = defaults.schedule;
   }
   const sync = () => {
     const anyOrder = model.value.endsWith("any-order");
-    $(`${prefix}-order`).disabled = !anyOrder;
-    $(`${prefix}-per-step`).disabled = !anyOrder;
+    for (const field of ["order", "per-step", "schedule"]) $(`${prefix}-${field}`).disabled = !anyOrder;
   };
   model.addEventListener("change", () => {
     sync();
@@ -640,7 +643,8 @@ async function generationOptions(prefix, notes, ready) {
     seed: readNumber(`${prefix}-seed`, 0, 2 ** 31 - 1, notes),
     temperature: readNumber(`${prefix}-temp`, 0, 10, notes, { integer: false, fallback: 1 }),
     order: anyOrder ? $(`${prefix}-order`).value : "raster",
-    perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, len, notes, { fallback: ready.defaults[kind].perStep }) : 1,
+    perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, len, notes, { fallback: panelDefaults(prefix, ready)[kind].perStep }) : 1,
+    schedule: anyOrder ? $(`${prefix}-schedule`).value : "constant",
   };
 }
 

@@ -6,15 +6,16 @@
 //   init {backend: "auto"|"gpu"|"cpu", weights: {kind: {url, what}}, first: [kind],
 //         digits: url|null, helperTimeout?: ms, helperStartTimeout?: ms, regions?: [name]}
 //        -> {backend, gpu, gpuAvailable, note, adapterLabel, loaded: {kind: {description, shape}},
-//            defaults: {kind: {order, perStep}}, errors: [message], testDigits, side, toyGrid,
+//            defaults, inpaintDefaults: {kind: {order, perStep, schedule}}, errors: [message],
+//            testDigits, side, toyGrid,
 //            erased: {name: Uint8Array}}
 //        Only the `first` models' weights are fetched before the reply (their downloads overlap
 //        the module's); the others when asked for with `load`.
 //   load {kind} -> {description, shape} once its weights are in (fetched at most once; a
 //        helper is handed the bytes: {kind, url, what, bytes})
-//   start {panel, id, kind, count, seed, temperature, order, perStep, known: Int32Array|null,
+//   start {panel, id, kind, count, seed, temperature, order, perStep, schedule, known: Int32Array|null,
 //          image, and for images width, height, columns, scale, watch}
-//        (helpers: {panel, kind, count, seed, temperature, order, perStep, known} -> total steps)
+//        (helpers: {panel, kind, count, seed, temperature, order, perStep, schedule, known} -> total steps)
 //   advance {panel, steps} (helpers only) -> {done, step, values}
 //   stop {panel}
 //   backend {gpu} -> {backend, gpu, gpuAvailable, note}
@@ -35,7 +36,7 @@
 // "helper" copies of this worker (worker.js?role=helper, one per further core, up to
 // MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
 // init, load, start, advance and stop.
-import init, { Demo, page_side, erased_region, generate_defaults, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
+import init, { Demo, page_side, erased_region, generate_defaults, inpaint_defaults, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
 import { channel, errorText } from "./rpc.js";
 
 const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
@@ -225,6 +226,7 @@ async function initialize({ backend, weights, first = [], digits, helperTimeout,
     }
   }
   const defaults = Object.fromEntries(Object.keys(weightsTable).map((kind) => [kind, plainDefaults(generate_defaults(kind))]));
+  const inpaintDefaults = Object.fromEntries(Object.keys(weightsTable).map((kind) => [kind, plainDefaults(inpaint_defaults(kind))]));
   let testDigits = 0;
   if (digitsBytes) {
     try {
@@ -236,12 +238,12 @@ async function initialize({ backend, weights, first = [], digits, helperTimeout,
   const side = page_side();
   // The editor's erase presets, as the library erases them (one definition of the regions).
   const erased = Object.fromEntries(regions.map((name) => [name, erased_region(name, side, side, 0)]));
-  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, defaults, errors, testDigits, side, toyGrid: plainToyGrid(toy_grid()), erased };
+  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, defaults, inpaintDefaults, errors, testDigits, side, toyGrid: plainToyGrid(toy_grid()), erased };
 }
 
 // wasm-bindgen objects cannot be posted (structured clone): their fields as plain objects.
 function plainDefaults(defaults) {
-  const plain = { order: defaults.order, perStep: defaults.per_step };
+  const plain = { order: defaults.order, perStep: defaults.per_step, schedule: defaults.schedule };
   defaults.free();
   return plain;
 }
@@ -401,7 +403,7 @@ async function failed(panel, run, e) {
 }
 
 async function start(request) {
-  const { panel, id, kind, count, seed, temperature, order, perStep, known } = request;
+  const { panel, id, kind, count, seed, temperature, order, perStep, schedule = "constant", known } = request;
   dropRun(panel);
   starting.set(panel, id);
   try {
@@ -423,13 +425,13 @@ async function start(request) {
     const watch = request.watch || 0;
     const mine = blocks.find((b) => watch >= b.start && watch < b.start + b.count);
     const others = blocks.filter((b) => b !== mine);
-    const total = demo.start(panel, kind, mine.count, blockSeed(seed, mine.index), temperature, order, perStep, slice(known, mine, count) || undefined);
+    const total = demo.start(panel, kind, mine.count, blockSeed(seed, mine.index), temperature, order, perStep, schedule, slice(known, mine, count) || undefined);
     // The first chunk: WebGPU runs one step (a software adapter may take seconds a step, and
     // a GPU chunk cannot be interrupted); the CPU a few. Later chunks aim at 100 ms.
     const firstSteps = demo.uses_gpu() ? 1 : request.image ? 8 : 4;
     const run = { id, request, steps: firstSteps, mine, team: others.map((block, i) => ({ block, helper: team[i] })) };
     run.ready = Promise.all(run.team.map(({ block, helper }) =>
-      withTimeout(helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, known: slice(known, block, count) }), helperTimeoutMs, helper)));
+      withTimeout(helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, schedule, known: slice(known, block, count) }), helperTimeoutMs, helper)));
     run.ready.catch(() => {}); // chunk awaits it and handles the failure
     runs.set(panel, run);
     post({ type: "started", panel, id, total });
@@ -524,8 +526,8 @@ function shareWithHelpers(kind) {
 }
 
 /** A helper's block: started here, advanced only when the main worker asks. */
-function helperStart({ panel, kind, count, seed, temperature, order, perStep, known }) {
-  return demo.start(panel, kind, count, seed, temperature, order, perStep, known || undefined);
+function helperStart({ panel, kind, count, seed, temperature, order, perStep, schedule = "constant", known }) {
+  return demo.start(panel, kind, count, seed, temperature, order, perStep, schedule, known || undefined);
 }
 
 async function helperAdvance({ panel, steps }) {

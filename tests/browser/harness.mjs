@@ -70,19 +70,20 @@ export async function openPage(browser, base, query = "", { setup = async () => 
   return page;
 }
 
-/** Sets panel `prefix`'s model, order and positions per step (any-order models), and seed. */
-export async function fillGenerationFields(page, prefix, { model, order, perStep, seed }) {
+/** Sets panel `prefix`'s model, order, positions per step, schedule (if given) and seed. */
+export async function fillGenerationFields(page, prefix, { model, order, perStep, schedule, seed }) {
   await page.selectOption(`#${prefix}-model`, model);
   if (model.endsWith("any-order")) {
     await page.selectOption(`#${prefix}-order`, order);
     await page.fill(`#${prefix}-per-step`, String(perStep));
+    if (schedule) await page.selectOption(`#${prefix}-schedule`, schedule);
   }
   await page.fill(`#${prefix}-seed`, String(seed));
 }
 
 /** Generates `count` digits through the page's controls; resolves to window.__test.lastDigits. */
-export async function generateDigits(page, { model = "mnist-any-order", order = "adaptive", perStep = 16, count = 48, seed = 0 } = {}) {
-  await fillGenerationFields(page, "digits", { model, order, perStep, seed });
+export async function generateDigits(page, { model = "mnist-any-order", order = "adaptive", perStep = 16, schedule, count = 48, seed = 0 } = {}) {
+  await fillGenerationFields(page, "digits", { model, order, perStep, schedule, seed });
   await page.fill("#digits-count", String(count));
   await page.evaluate(() => { delete window.__test.lastDigits; window.__test.maxStall = 0; });
   await page.click("#digits-go");

@@ -86,12 +86,14 @@ test("the page opens with the toy sequences drawn and a prompt in every other pa
     assert((await inkShare(page, id)) > 0.005, `the ${id} canvas opens blank`);
   }
   assert((await page.textContent("#backend")).includes("CPU"), "the page does not say it runs on the CPU");
-  // Both image panels open on the library's defaults of the any-order model (one definition).
-  const defaults = await page.evaluate(() => window.__test.ready.defaults["mnist-any-order"]);
-  assert(["raster", "random", "adaptive"].includes(defaults.order) && defaults.perStep >= 1, JSON.stringify(defaults));
-  for (const panel of ["digits", "inpaint"]) {
+  // Both image panels open on the library's defaults of the any-order model for their task (one
+  // definition): generating, and in-painting.
+  for (const [panel, field] of [["digits", "defaults"], ["inpaint", "inpaintDefaults"]]) {
+    const defaults = await page.evaluate((field) => window.__test.ready[field]["mnist-any-order"], field);
+    assert(["raster", "random", "adaptive"].includes(defaults.order) && defaults.perStep >= 1 && ["constant", "cosine"].includes(defaults.schedule), JSON.stringify(defaults));
     assert((await page.inputValue(`#${panel}-per-step`)) === String(defaults.perStep), `${panel}: per step not the library's ${defaults.perStep}`);
     assert((await page.inputValue(`#${panel}-order`)) === defaults.order, `${panel}: order not the library's ${defaults.order}`);
+    assert((await page.inputValue(`#${panel}-schedule`)) === defaults.schedule, `${panel}: schedule not the library's ${defaults.schedule}`);
   }
   // scripts/measure-page.mjs reads it.
   await page.waitForFunction(() => typeof window.__test.timeToFirstSample === "number");

@@ -2,7 +2,7 @@
 //! the page's fields all read them here.
 
 use crate::batch::MaskMix;
-use crate::generate::{ADAPTIVE_NOISE, ADAPTIVE_WINDOW, VisitingOrder};
+use crate::generate::{ADAPTIVE_NOISE, ADAPTIVE_WINDOW, Schedule, VisitingOrder};
 use crate::models::ModelKind;
 
 /// How `train` trains a model when its options are not given.
@@ -29,6 +29,8 @@ pub struct GenerateDefaults {
     pub order: VisitingOrder,
     /// Positions drawn per step.
     pub per_step: usize,
+    /// How the positions to draw are spread over the steps.
+    pub schedule: Schedule,
 }
 
 /// The any-order image model's default mask mix: 0.4 uniform, 0.35 prefix, 0.25 region.
@@ -48,19 +50,36 @@ impl ModelKind {
         TrainDefaults { epochs, batch_size: 100, lr: 1e-3, mask_mix }
     }
 
-    /// What `sample`, `inpaint`, `pictures` and the page use when the order, positions per step
-    /// or count are not given. The lecture's models take raster order and one position a step
-    /// (all they can do); the any-order MNIST model the adaptive order and 16 positions a step
-    /// (49 steps a digit); the any-order toy model raster and 1, since the toy's sequences are
-    /// built left to right (its samples are valid about 4x as often as in the adaptive or a
-    /// random order: docs/experiments.md).
+    /// What `sample`, `pictures` and the page's digits panel use when the order, positions per
+    /// step, schedule or count are not given. The lecture's models take raster order and one
+    /// position a step (all they can do); the any-order MNIST model a random order with 16
+    /// positions a step on average in MaskGIT's cosine schedule (49 steps a digit: the closest to
+    /// real digits of the settings measured within 50 steps, docs/judge.md); the any-order toy
+    /// model raster and 1, since the toy's sequences are built left to right (its samples are
+    /// valid about 4x as often as in the adaptive or a random order: docs/experiments.md).
     pub fn generate_defaults(self) -> GenerateDefaults {
         let count = if self.is_image() { 48 } else { 25 };
-        let (order, per_step) = match self {
-            ModelKind::MnistAnyOrder => (VisitingOrder::Adaptive { noise: ADAPTIVE_NOISE, window: ADAPTIVE_WINDOW }, 16),
-            _ => (VisitingOrder::Raster, 1),
+        let (order, per_step, schedule) = match self {
+            ModelKind::MnistAnyOrder => (VisitingOrder::Random, 16, Schedule::Cosine),
+            _ => (VisitingOrder::Raster, 1, Schedule::Constant),
         };
-        GenerateDefaults { count, order, per_step }
+        GenerateDefaults { count, order, per_step, schedule }
+    }
+
+    /// What `inpaint`, the in-painting pictures and the page's in-painting panel use: as
+    /// [`ModelKind::generate_defaults`], except that the any-order MNIST model completes in the
+    /// adaptive order, 16 positions a step (it kept the original digit more often than the
+    /// random order with the cosine schedule: docs/judge.md).
+    pub fn inpaint_defaults(self) -> GenerateDefaults {
+        match self {
+            ModelKind::MnistAnyOrder => GenerateDefaults {
+                order: VisitingOrder::Adaptive { noise: ADAPTIVE_NOISE, window: ADAPTIVE_WINDOW },
+                per_step: 16,
+                schedule: Schedule::Constant,
+                ..self.generate_defaults()
+            },
+            _ => self.generate_defaults(),
+        }
     }
 }
 
@@ -93,8 +112,9 @@ mod tests {
     #[test]
     fn lecture_models_default_to_what_they_can_do() {
         for kind in ModelKind::ALL.into_iter().filter(|k| !k.is_any_order()) {
-            let d = kind.generate_defaults();
-            assert_eq!((d.order, d.per_step), (VisitingOrder::Raster, 1), "{}", kind.name());
+            for d in [kind.generate_defaults(), kind.inpaint_defaults()] {
+                assert_eq!((d.order, d.per_step, d.schedule), (VisitingOrder::Raster, 1, Schedule::Constant), "{}", kind.name());
+            }
             assert!(kind.train_defaults().mask_mix.is_none());
         }
         assert!(ModelKind::ALL.into_iter().filter(|k| k.is_any_order()).all(|k| k.train_defaults().mask_mix.is_some()));

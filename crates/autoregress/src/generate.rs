@@ -79,6 +79,75 @@ impl VisitingOrder {
     }
 }
 
+/// How many positions each step of an any-order generation draws, for `U` positions to
+/// generate at `K` a step ([`GenerateOptions::per_step`]); the lecture's models draw one a step
+/// whatever the schedule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Schedule {
+    /// `K` every step, the last one what is left: `ceil(U / K)` steps.
+    #[default]
+    Constant,
+    /// MaskGIT's cosine schedule (Chang et al. 2022) over the same `S = ceil(U / K)` steps: after
+    /// step `s` (from 0), `floor(U cos(pi/2 (s + 1) / S))` positions are left, so that the first
+    /// steps, while the picture is most uncertain, draw few positions (one each, for 784 pixels
+    /// in 49 steps) and the last ones many; at least one a step.
+    Cosine,
+}
+
+impl Schedule {
+    /// The schedules that have a name to be chosen by (the command line, the page).
+    pub const NAMED: [&'static str; 2] = ["constant", "cosine"];
+
+    /// The schedule named `constant` or `cosine`.
+    pub fn from_name(name: &str) -> Option<Schedule> {
+        match name {
+            "constant" => Some(Schedule::Constant),
+            "cosine" => Some(Schedule::Cosine),
+            _ => None,
+        }
+    }
+
+    /// The schedule's name on the command line and in records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Schedule::Constant => "constant",
+            Schedule::Cosine => "cosine",
+        }
+    }
+
+    /// The positions each step draws, for `todo` positions at `per_step` a step: `ceil(todo /
+    /// per_step)` counts of at least 1 that sum to `todo` (none for `todo` 0).
+    ///
+    /// # Panics
+    /// If `per_step` is 0.
+    pub fn counts(self, todo: usize, per_step: usize) -> Vec<usize> {
+        assert!(per_step > 0, "positions per step must be at least 1");
+        let steps = todo.div_ceil(per_step);
+        match self {
+            Schedule::Constant => (0..steps).map(|s| per_step.min(todo - s * per_step)).collect(),
+            Schedule::Cosine => {
+                let mut left = todo;
+                (0..steps)
+                    .map(|s| {
+                        let r = (s + 1) as f64 / steps as f64;
+                        let after = (todo as f64 * (std::f64::consts::FRAC_PI_2 * r).cos()).floor() as usize;
+                        // At least one, and at least one left for each later step.
+                        let count = left.saturating_sub(after).max(1).min(left - (steps - s - 1));
+                        left -= count;
+                        count
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What to generate and how: the input of [`Generation::new`] and [`generate`]; start from
 /// [`GenerateOptions::new`].
 #[derive(Clone, Debug)]
@@ -87,8 +156,11 @@ pub struct GenerateOptions {
     pub count: usize,
     /// The order in which unknown positions are filled (lecture models: raster only).
     pub order: VisitingOrder,
-    /// Positions drawn per step, `K >= 1` (any-order models only; the lecture's take 1).
+    /// Positions drawn per step, `K >= 1` (any-order models only; the lecture's take 1): the
+    /// number of steps is `ceil(U / K)` for `U` positions to generate.
     pub per_step: usize,
+    /// How those positions are spread over the steps (any-order models).
+    pub schedule: Schedule,
     /// Known values (in-painting), `count x L` row-major, in `0..C` where known (gray levels
     /// 0..=255 for images), negative where unknown; `None`: nothing known.
     pub known: Option<Vec<i32>>,
@@ -103,7 +175,7 @@ pub struct GenerateOptions {
 impl GenerateOptions {
     /// `count` sequences in raster order, one position a step, temperature 1, seed 0.
     pub fn new(count: usize) -> Self {
-        GenerateOptions { count, order: VisitingOrder::Raster, per_step: 1, known: None, temperature: 1.0, seed: 0 }
+        GenerateOptions { count, order: VisitingOrder::Raster, per_step: 1, schedule: Schedule::Constant, known: None, temperature: 1.0, seed: 0 }
     }
 }
 
@@ -173,8 +245,8 @@ pub enum GenerateError {
 enum Plan {
     /// The same positions for every sample, step by step.
     Fixed(Vec<Vec<usize>>),
-    /// Chosen on the device at each step; this many steps.
-    Adaptive { noise: f64, window: usize, steps: usize },
+    /// Chosen on the device at each step, this many at each step.
+    Adaptive { noise: f64, window: usize, counts: Vec<usize> },
 }
 
 /// What the model predicts next for one sample: [`Generation::next_distribution`].
@@ -193,7 +265,6 @@ pub struct Generation {
     plan: Plan,
     /// The lecture's next-value models: the mask grows as a raster prefix.
     next_value_only: bool,
-    per_step: usize,
     next: usize,
     count: usize,
     temperature: f64,
@@ -298,7 +369,13 @@ impl Generation {
             }
             // An any-order model spends no step on positions every sample knows.
             let todo: Vec<usize> = order.into_iter().filter(|&p| !known_everywhere[p]).collect();
-            Plan::Fixed(todo.chunks(k).map(<[usize]>::to_vec).collect())
+            let mut rest = todo.as_slice();
+            let steps = options.schedule.counts(todo.len(), k).into_iter().map(|count| {
+                let (step, after) = rest.split_at(count);
+                rest = after;
+                step.to_vec()
+            });
+            Plan::Fixed(steps.collect())
         };
         let plan = match &options.order {
             VisitingOrder::Raster => fixed((0..len).collect()),
@@ -315,9 +392,11 @@ impl Generation {
                 if !(noise.is_finite() && *noise >= 0.0) {
                     return Err(GenerateError::AdaptiveNoise(*noise));
                 }
-                // A window narrower than K would leave a step short of positions.
-                let window = if *window == 0 { len } else { (*window).max(k).min(len) };
-                Plan::Adaptive { noise: *noise, window, steps: unknown_most.div_ceil(k) }
+                let counts = options.schedule.counts(unknown_most, k);
+                // A window narrower than a step would leave it short of positions.
+                let widest = counts.iter().copied().max().unwrap_or(k);
+                let window = if *window == 0 { len } else { (*window).max(widest).min(len) };
+                Plan::Adaptive { noise: *noise, window, counts }
             }
         };
         let visited = match (&known_mask, next_value_only) {
@@ -327,7 +406,6 @@ impl Generation {
         Ok(Generation {
             plan,
             next_value_only,
-            per_step: k,
             next: 0,
             count: n,
             temperature: options.temperature,
@@ -366,12 +444,12 @@ impl Generation {
 
     /// Steps the whole generation takes: one per position to draw for a lecture model (positions
     /// every sample knows join the next step); for an any-order model, the positions some sample
-    /// does not know divided into steps of `K` (adaptive: the most unknown positions of any
-    /// sample, divided by `K`, rounded up).
+    /// does not know divided by `K`, rounded up (adaptive: the most unknown positions of any
+    /// sample), whatever the schedule.
     pub fn steps_total(&self) -> usize {
         match &self.plan {
             Plan::Fixed(steps) => steps.len(),
-            Plan::Adaptive { steps, .. } => *steps,
+            Plan::Adaptive { counts, .. } => counts.len(),
         }
     }
 
@@ -446,8 +524,8 @@ impl Generation {
                 let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [k]), &device).reshape([1, k]).expand([n, k]);
                 (idx.clone(), logits_at(idx))
             }
-            Plan::Adaptive { noise, window, .. } => {
-                let (k, w) = (self.per_step.min(len), *window);
+            Plan::Adaptive { noise, window, counts } => {
+                let (k, w) = (counts[self.next].min(len), *window);
                 let unfilled = self.visited.clone().lower_elem(0.5);
                 // The candidates: the first `w` unfilled positions in raster order, `[N, w]`
                 // (fewer unfilled than w: filled ones make up the count, and are never chosen).

@@ -46,5 +46,5 @@ pub mod sampling;
 pub mod weights;
 
 pub use burn;
-pub use generate::{GenerateOptions, Generation, NextDistribution, VisitingOrder, generate};
+pub use generate::{GenerateOptions, Generation, NextDistribution, Schedule, VisitingOrder, generate};
 pub use models::{ArModel, ModelKind, ModelSpec};

@@ -10,7 +10,7 @@ use autoregress::metrics::{mean_and_standard_error, nll_sum, order_agnostic_scor
 use autoregress::rng::Rng;
 use autoregress::weights::{self, WeightsError};
 use autoregress::generate::GenerateError;
-use autoregress::{ArModel, GenerateOptions, Generation, ModelKind, ModelSpec, VisitingOrder};
+use autoregress::{ArModel, GenerateOptions, Generation, ModelKind, ModelSpec, Schedule, VisitingOrder};
 use common::*;
 
 fn small_image_model() -> ArModel {
@@ -139,6 +139,38 @@ fn every_order_and_step_size_keeps_known_values_and_fills_each_unknown_once() {
             let unknown: Vec<i64> = (0..n * len).filter(|&i| known[i] < 0).map(|i| values[i]).collect();
             assert!(unknown.iter().any(|&v| v != 0));
             assert!(values.iter().all(|&v| (0..64).contains(&v)));
+        }
+    }
+}
+
+#[test]
+fn the_cosine_schedule_draws_few_positions_first_and_many_last_in_as_many_steps() {
+    assert_eq!(Schedule::Constant.counts(784, 16), vec![16; 49]);
+    assert_eq!(Schedule::Constant.counts(10, 4), vec![4, 4, 2]);
+    let cosine = Schedule::Cosine.counts(784, 16);
+    assert_eq!(cosine.len(), 49);
+    assert_eq!(cosine.iter().sum::<usize>(), 784);
+    assert_eq!(cosine[0], 1, "{cosine:?}");
+    assert!(cosine.windows(2).all(|w| w[0] <= w[1] + 1), "not growing: {cosine:?}");
+    assert!(cosine[48] > 16 && cosine[..10].iter().sum::<usize>() < 80, "{cosine:?}");
+    // Fewer positions than the cosine would round away: still one a step, all drawn.
+    assert_eq!(Schedule::Cosine.counts(3, 1), vec![1, 1, 1]);
+    assert_eq!(Schedule::Cosine.counts(5, 2).iter().sum::<usize>(), 5);
+    assert!(Schedule::Cosine.counts(0, 4).is_empty());
+    assert_eq!(Schedule::from_name("cosine"), Some(Schedule::Cosine));
+
+    // A generation follows the counts, per sample, in a fixed and in the adaptive order.
+    let model = toy_any_order_model(32);
+    let counts = Schedule::Cosine.counts(32, 4);
+    for order in [VisitingOrder::Random, VisitingOrder::ADAPTIVE] {
+        let options = GenerateOptions { order: order.clone(), per_step: 4, schedule: Schedule::Cosine, seed: 3, ..GenerateOptions::new(3) };
+        let mut g = Generation::new(&model, &options, &device()).unwrap();
+        assert_eq!(g.steps_total(), 8);
+        while g.step(&model) {}
+        let steps = floats(g.visit_steps());
+        for s in 0..3 {
+            let per_step: Vec<usize> = (0..8).map(|t| steps[s * 32..(s + 1) * 32].iter().filter(|&&v| v == t as f32).count()).collect();
+            assert_eq!(per_step, counts, "{} order, sample {s}", order.name());
         }
     }
 }

@@ -95,6 +95,11 @@ mod parse {
         }
     }
 
+    /// A schedule by its name (`Schedule::NAMED`).
+    pub fn schedule() -> impl TypedValueParser<Value = autoregress::Schedule> {
+        PossibleValuesParser::new(autoregress::Schedule::NAMED).map(|name| autoregress::Schedule::from_name(&name).expect("one of the listed names"))
+    }
+
     /// A region to erase (see [`Region::from_name`]).
     pub fn region(text: &str) -> Result<Region, String> {
         Region::from_name(text).map_err(|e| e.to_string())
@@ -331,11 +336,18 @@ pub(crate) struct OrderArgs {
     #[arg(long, value_parser = parse::order(), help = format!(
         "Visiting order (any-order models; the lecture's take raster only): raster (left to right, top to bottom), \
          random (one permutation from the seed), adaptive (per sample, the most certain positions first, with Gumbel \
-         noise on the certainty) {}", defaults::help_per_model(|k| Some(k.generate_defaults().order.name()))))]
+         noise on the certainty) {}; inpaint {}", defaults::help_per_model(|k| Some(k.generate_defaults().order.name())),
+         defaults::help_per_model(|k| Some(k.inpaint_defaults().order.name()))))]
     pub(crate) order: Option<VisitingOrder>,
     #[arg(long, value_parser = parse::at_least_one, help = format!(
         "Positions drawn per step (any-order models; the lecture's take 1) {}", defaults::help_per_model(|k| Some(k.generate_defaults().per_step))))]
     pub(crate) per_step: Option<usize>,
+    #[arg(long, value_parser = parse::schedule(), help = format!(
+        "How the positions are spread over the steps (any-order models; the number of steps stays that of --per-step): \
+         constant (the same number each step), cosine (MaskGIT's: few while the picture is uncertain, many at the end) {}; inpaint {}",
+        defaults::help_per_model(|k| k.is_any_order().then(|| k.generate_defaults().schedule.name())),
+        defaults::help_per_model(|k| k.is_any_order().then(|| k.inpaint_defaults().schedule.name()))))]
+    pub(crate) schedule: Option<autoregress::Schedule>,
     /// Adaptive order: scale of the Gumbel noise added to each position's max log-probability [default: 1]
     #[arg(long, value_parser = parse::non_negative)]
     pub(crate) adaptive_noise: Option<f64>,
@@ -345,10 +357,9 @@ pub(crate) struct OrderArgs {
 }
 
 impl OrderArgs {
-    /// The order and positions per step for `kind`: its defaults
-    /// ([`ModelKind::generate_defaults`]), then what the options say.
-    pub(crate) fn resolve(&self, kind: ModelKind) -> (VisitingOrder, usize) {
-        let defaults = kind.generate_defaults();
+    /// The order, positions per step and schedule: `defaults` (a model's
+    /// [`ModelKind::generate_defaults`] or [`ModelKind::inpaint_defaults`]), then what the options say.
+    pub(crate) fn resolve(&self, defaults: autoregress::defaults::GenerateDefaults) -> (VisitingOrder, usize, autoregress::Schedule) {
         let (default_order, default_per_step) = (defaults.order, defaults.per_step);
         let order = match self.order.clone().unwrap_or(default_order) {
             VisitingOrder::Adaptive { noise, window } => VisitingOrder::Adaptive {
@@ -357,7 +368,7 @@ impl OrderArgs {
             },
             other => other,
         };
-        (order, self.per_step.unwrap_or(default_per_step))
+        (order, self.per_step.unwrap_or(default_per_step), self.schedule.unwrap_or(defaults.schedule))
     }
 }
 

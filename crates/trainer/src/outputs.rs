@@ -79,6 +79,7 @@ pub fn generate_blocks(model: &ArModel, options: &GenerateOptions, device: &Devi
             known: options.known.as_ref().map(|k| k[start * len..end * len].to_vec()),
             order: options.order.clone(),
             per_step: options.per_step,
+            schedule: options.schedule,
             temperature: options.temperature,
         };
         values.extend(ints(run(model, &block, device, quiet || blocks > 1)?.values()));
@@ -180,6 +181,7 @@ pub struct InpaintSettings {
     pub completions: usize,
     pub order: VisitingOrder,
     pub per_step: usize,
+    pub schedule: autoregress::Schedule,
     pub temperature: f64,
     pub seed: u64,
 }
@@ -200,6 +202,7 @@ pub fn inpaint(model: &ArModel, images: &Images, erased: &[Vec<bool>], settings:
         seed: settings.seed,
         order: settings.order.clone(),
         per_step: settings.per_step,
+        schedule: settings.schedule,
         temperature: settings.temperature,
         ..GenerateOptions::new(images.count * per)
     };
@@ -234,15 +237,14 @@ pub fn posterior_panels(model: &ArModel, positions: &[usize], seed: u64, device:
     Ok(panels)
 }
 
-/// 48 digits (any-order: in adaptive order, with the map of the visiting order), in-painting of
+/// 48 digits (any-order: at its defaults, with the map of the visiting order), in-painting of
 /// 16 test digits (the bottom half erased; any-order models also the top half, the right half and
 /// the centre), the posterior picture.
 pub fn mnist_pictures(model: &ArModel, m: &Mnist, device: &Device, seed: u64, dir: &Path) -> Result<()> {
     let any_order = model.spec.kind.is_any_order();
     let (h, w) = (model.spec.height(), model.spec.width);
     let defaults = model.spec.kind.generate_defaults();
-    let (order, per_step) = (defaults.order, defaults.per_step);
-    let options = GenerateOptions { seed, order: order.clone(), per_step, ..GenerateOptions::new(defaults.count) };
+    let options = GenerateOptions { seed, order: defaults.order, per_step: defaults.per_step, schedule: defaults.schedule, ..GenerateOptions::new(defaults.count) };
     let generation = run(model, &options, device, true)?;
     digit_files(model, &ints(generation.values()), &dir.join("samples"))?;
     if any_order {
@@ -255,7 +257,8 @@ pub fn mnist_pictures(model: &ArModel, m: &Mnist, device: &Device, seed: u64, di
     // Both families, the same regions: the pictures compare them side by side.
     for region in [Region::BottomHalf, Region::TopHalf, Region::RightHalf, Region::Centre] {
         let erased: Vec<Vec<bool>> = vec![region.erased(test.rows, test.cols, &mut Rng::new(0)); test.count];
-        let settings = InpaintSettings { completions: 2, order: order.clone(), per_step, temperature: 1.0, seed };
+        let d = model.spec.kind.inpaint_defaults();
+        let settings = InpaintSettings { completions: 2, order: d.order, per_step: d.per_step, schedule: d.schedule, temperature: 1.0, seed };
         let completions = inpaint(model, &test, &erased, &settings, device, false)?;
         let name = if region == Region::BottomHalf { "inpainting.png".to_string() } else { format!("inpainting-{}.png", region.name()) };
         files::write(&dir.join(name), &inpainting_png(&test, &erased, &completions))?;

@@ -32,13 +32,26 @@ pub struct Defaults {
     /// "raster", "random" or "adaptive".
     pub order: String,
     pub per_step: u32,
+    /// "constant" or "cosine".
+    pub schedule: String,
 }
 
-/// The defaults of the model named `kind`.
+impl From<autoregress::defaults::GenerateDefaults> for Defaults {
+    fn from(d: autoregress::defaults::GenerateDefaults) -> Self {
+        Defaults { order: d.order.name().into(), per_step: d.per_step as u32, schedule: d.schedule.name().into() }
+    }
+}
+
+/// The defaults of the model named `kind` for generating (the digits panel).
 #[wasm_bindgen]
 pub fn generate_defaults(kind: &str) -> Result<Defaults, JsError> {
-    let defaults = kind_of(kind)?.generate_defaults();
-    Ok(Defaults { order: defaults.order.name().into(), per_step: defaults.per_step as u32 })
+    Ok(kind_of(kind)?.generate_defaults().into())
+}
+
+/// The defaults of the model named `kind` for in-painting (the in-painting panel).
+#[wasm_bindgen]
+pub fn inpaint_defaults(kind: &str) -> Result<Defaults, JsError> {
+    Ok(kind_of(kind)?.inpaint_defaults().into())
 }
 
 /// The in-painting editor's erase presets: `height * width` flags in raster order, 1 where
@@ -202,8 +215,8 @@ impl Demo {
     }
 
     /// Starts generating `count` sequences with model `kind` in `panel`, replacing that panel's
-    /// run: visiting `order` ("raster", "random", "adaptive"), `per_step` positions a step;
-    /// `known` (`count x L`, -1 where unknown) in-paints. Returns the number of steps.
+    /// run: visiting `order` ("raster", "random", "adaptive"), `per_step` positions a step on
+    /// average, spread by `schedule` ("constant", "cosine"); `known` (`count x L`, -1 where unknown) in-paints. Returns the number of steps.
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         &self,
@@ -214,14 +227,17 @@ impl Demo {
         temperature: f64,
         order: &str,
         per_step: usize,
+        schedule: &str,
         known: Option<Vec<i32>>,
     ) -> Result<u32, JsError> {
         let kind = kind_of(kind)?;
         let order = order_of(order)?;
+        let schedule = autoregress::Schedule::from_name(schedule)
+            .ok_or_else(|| JsError::new(&format!("unknown schedule {schedule:?}: use one of {}", autoregress::Schedule::NAMED.join(", "))))?;
         let mut s = self.state.borrow_mut();
         s.runs.remove(panel);
         let model = s.model(kind).map_err(|e| JsError::new(&e))?;
-        let options = GenerateOptions { count, order, per_step, known, temperature, seed: seed as u64 };
+        let options = GenerateOptions { count, order, per_step, schedule, known, temperature, seed: seed as u64 };
         let generation = Generation::new(&model, &options, &s.device()).map_err(|e| JsError::new(&e.to_string()))?;
         let total = generation.steps_total() as u32;
         s.next_run += 1;

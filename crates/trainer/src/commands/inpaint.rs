@@ -7,7 +7,7 @@ use autoregress::rng::Rng;
 use super::runs_dir;
 
 pub fn run(a: InpaintArgs) -> Result<()> {
-    let (order, per_step) = a.order.resolve(a.model);
+    let (order, per_step, schedule) = a.order.resolve(a.model.inpaint_defaults());
     let (chosen, path, model) = super::load(a.model, &a.weights)?;
     let input = match &a.input {
         Some(input) => input.clone(),
@@ -79,7 +79,7 @@ pub fn run(a: InpaintArgs) -> Result<()> {
              what to keep (0 = erase) must be inverted"
         );
     }
-    let settings = outputs::InpaintSettings { completions: a.completions, order, per_step, temperature: a.temperature, seed: a.seed };
+    let settings = outputs::InpaintSettings { completions: a.completions, order, per_step, schedule, temperature: a.temperature, seed: a.seed };
     let completions = outputs::inpaint(&model, &images, &erased, &settings, &chosen.device, false)?;
     let flat: Vec<i64> = completions.iter().flatten().flatten().map(|&v| v as i64).collect();
     let idx = outputs::as_images(&model, &flat).to_idx();

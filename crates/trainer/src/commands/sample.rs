@@ -20,8 +20,8 @@ pub fn run(a: SampleArgs) -> Result<()> {
     for suffix in suffixes {
         files::check_writable(&files::with_suffix(&out, suffix))?;
     }
-    let (order, per_step) = a.order.resolve(a.model);
-    let options = GenerateOptions { seed: a.seed, temperature: a.temperature, order, per_step, ..GenerateOptions::new(count) };
+    let (order, per_step, schedule) = a.order.resolve(a.model.generate_defaults());
+    let options = GenerateOptions { seed: a.seed, temperature: a.temperature, order, per_step, schedule, ..GenerateOptions::new(count) };
     let values = outputs::generate_blocks(&model, &options, &chosen.device, false)?;
     match a.model {
         ModelKind::Toy | ModelKind::ToyAnyOrder => {

@@ -6,7 +6,8 @@ const { server, base } = await serve();
 const browser = await launch();
 const page = await openPage(browser, base, "?backend=cpu", { viewport: { width: 1100, height: 900 } });
 await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 120_000 });
-await generateDigits(page, { count: 16, perStep: 16 });
+// The digits panel at its defaults (random order, cosine schedule: docs/judge.md#the-schedule).
+await generateDigits(page, { count: 16, perStep: 16, order: await page.inputValue("#digits-order"), schedule: await page.inputValue("#digits-schedule") });
 await page.click("#complete");
 await page.waitForSelector('#completions[data-done="true"]', { timeout: 300_000 });
 // The digits panel and the in-painting panel's completions: what a visitor watches.

@@ -52,6 +52,7 @@ function readNumber(id, lo, hi, notes, { integer = true, fallback = lo } = {}) {
 // The worker and its messages.
 
 let models = null; // { worker, call }
+let connected = Promise.resolve(); // settles once the worker (after a restart, the new one) is ready
 const runners = {}; // panel name -> Runner
 // The models' weights, loaded when first needed (the toy panel's first); kept across a restart.
 const loaded = {}; // kind -> {description, shape}
@@ -104,31 +105,39 @@ async function restartOnCpu(reason) {
 
 /** Starts the worker with the weights of the models in `first` and the test digits; the other
  *  models' weights load when `need`ed. */
-async function connect(backend, first) {
+function connect(backend, first) {
   models = startWorker(backend);
   const weights = {};
   for (const [kind, what] of Object.entries(MODELS)) weights[kind] = { url: params.get(kind) || `weights/${kind}.bpk`, what };
   const helperTimeout = Number(params.get("helperTimeout")) || 0;
   const helperStartTimeout = Number(params.get("helperStartTimeout")) || 0;
-  const ready = await models.call("init", { backend, weights, first, digits: "assets/test-digits.idx", helperTimeout, helperStartTimeout, regions: REGIONS });
-  Object.assign(loaded, ready.loaded);
-  for (const kind of first) if (!loaded[kind]) loadFailed(kind, `${MODELS[kind]} could not load`);
-  for (const message of ready.errors) showError(message);
-  loadsEnded(first);
-  showBackend(ready);
-  return ready;
+  const starting = (async () => {
+    const ready = await models.call("init", { backend, weights, first, digits: "assets/test-digits.idx", helperTimeout, helperStartTimeout, regions: REGIONS });
+    Object.assign(loaded, ready.loaded);
+    for (const [kind, why] of Object.entries(ready.failed)) loadFailed(kind, why);
+    for (const message of ready.errors) showError(message);
+    loadsEnded(first);
+    showBackend(ready);
+    return ready;
+  })();
+  connected = starting.catch(() => {});
+  return starting;
 }
 
 /** Model `kind`'s {description, shape}, once its weights are in (loading them now if need be).
  *  Rejects with the reason if they cannot load. */
 async function need(kind) {
+  await connected;
   if (loaded[kind]) return loaded[kind];
   if (failed[kind]) throw new Error(failed[kind]);
+  const asked = models;
   try {
-    loaded[kind] = await models.call("load", { kind });
+    loaded[kind] = await asked.call("load", { kind });
     window.__test[`loaded:${kind}`] = performance.now(); // scripts/measure-load.mjs reports it
     return loaded[kind];
   } catch (e) {
+    // The worker restarted meanwhile (see restartOnCpu): ask the new one.
+    if (models !== asked) return need(kind);
     loadFailed(kind, errorText(e));
     throw e;
   } finally {

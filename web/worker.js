@@ -6,6 +6,7 @@
 //   init {backend: "auto"|"gpu"|"cpu", weights: {kind: {url, what}}, first: [kind],
 //         digits: url|null, helperTimeout?: ms, helperStartTimeout?: ms, regions?: [name]}
 //        -> {backend, gpu, gpuAvailable, note, adapterLabel, loaded: {kind: {description, shape}},
+//            failed: {kind: why its weights did not load} (of the first models),
 //            defaults, inpaintDefaults: {kind: {order, perStep, schedule}}, errors: [message],
 //            testDigits, side, toyGrid,
 //            erased: {name: Uint8Array}}
@@ -188,7 +189,9 @@ function loadKind(kind) {
       return info;
     })().catch((e) => {
       loads.delete(kind);
-      throw new Error(`${what} (${url}): ${errorText(e)}`);
+      // Download errors name the weights already; the model's own errors get the name here.
+      const message = errorText(e);
+      throw new Error(message.startsWith(`${what} (${url})`) ? message : `${what} (${url}): ${message}`);
     });
     loads.set(kind, load);
   }
@@ -217,12 +220,13 @@ async function initialize({ backend, weights, first = [], digits, helperTimeout,
   }
   if (!HELPER) spawnHelpers();
   const loaded = {};
+  const failed = {};
   const errors = [];
   for (const kind of first) {
     try {
       loaded[kind] = await loadKind(kind);
     } catch (e) {
-      errors.push(errorText(e));
+      failed[kind] = errorText(e);
     }
   }
   const defaults = Object.fromEntries(Object.keys(weightsTable).map((kind) => [kind, plainDefaults(generate_defaults(kind))]));
@@ -238,7 +242,7 @@ async function initialize({ backend, weights, first = [], digits, helperTimeout,
   const side = page_side();
   // The editor's erase presets, as the library erases them (one definition of the regions).
   const erased = Object.fromEntries(regions.map((name) => [name, erased_region(name, side, side, 0)]));
-  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, defaults, inpaintDefaults, errors, testDigits, side, toyGrid: plainToyGrid(toy_grid()), erased };
+  return { ...backendState(), note, adapterLabel: adapter ? adapter.label : "", loaded, failed, defaults, inpaintDefaults, errors, testDigits, side, toyGrid: plainToyGrid(toy_grid()), erased };
 }
 
 // wasm-bindgen objects cannot be posted (structured clone): their fields as plain objects.

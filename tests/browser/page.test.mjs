@@ -522,6 +522,16 @@ test("bad weights give a clear message naming the URL; the rest of the page work
   }
 });
 
+test("the toy panel's first model's weights missing: said once, and the other toy model draws", async () => {
+  const page = await openPage("?backend=cpu&toy=weights/nothing.bpk");
+  await page.waitForSelector('#toy-canvas[data-count="25"]', { timeout: 60_000 });
+  const text = await page.textContent("#error");
+  assert(text.split("\n").length === 1 && text.includes("weights/nothing.bpk") && text.includes("404"), `the message: ${text}`);
+  assert((await page.inputValue("#toy-model")) === "toy-any-order", "the panel did not turn to the model that loads");
+  assert(await page.evaluate(() => document.querySelector('#toy-model option[value="toy"]').disabled), "the missing model can still be chosen");
+  await page.close();
+});
+
 test("the first sample needs only the toy model's weights; the others load after it, said on the page, or when a panel needs them", async () => {
   // The image models' weights never arrive until released: the toy panel must not wait for them.
   for (const kind of ["mnist", "mnist-any-order"]) server.stalled.add(`/weights/${kind}.bpk`);

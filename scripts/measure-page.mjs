@@ -7,10 +7,11 @@ import { serve, launch, openPage, generateDigits } from "../tests/browser/harnes
 const { server, base } = await serve();
 const browser = await launch();
 const runs = [
-  { model: "mnist-any-order", order: "adaptive", perStep: 16 },
-  { model: "mnist-any-order", order: "raster", perStep: 16 },
-  { model: "mnist-any-order", order: "adaptive", perStep: 4 },
-  { model: "mnist-any-order", order: "random", perStep: 16 },
+  { model: "mnist-any-order", order: "random", perStep: 16, schedule: "cosine" }, // the digits panel's default
+  { model: "mnist-any-order", order: "adaptive", perStep: 16, schedule: "constant" }, // the in-painting panel's
+  { model: "mnist-any-order", order: "raster", perStep: 16, schedule: "constant" },
+  { model: "mnist-any-order", order: "adaptive", perStep: 4, schedule: "constant" },
+  { model: "mnist-any-order", order: "random", perStep: 16, schedule: "constant" },
   { model: "mnist", order: "raster", perStep: 1 },
 ];
 const out = { digits: 48, runs: [] };

@@ -124,9 +124,10 @@ function connect(backend, first) {
   return starting;
 }
 
-/** Model `kind`'s {description, shape}, once its weights are in (loading them now if need be).
- *  Rejects with the reason if they cannot load. */
-async function need(kind) {
+/** Model `kind`'s {description, shape}, once its weights are in (loading them now if need be,
+ *  and saying so in `status` when given). Rejects with the reason if they cannot load. */
+async function need(kind, status = null) {
+  if (status && !loaded[kind] && !failed[kind]) status.textContent = `waiting for the ${MODELS[kind]}…`;
   await connected;
   if (loaded[kind]) return loaded[kind];
   if (failed[kind]) throw new Error(failed[kind]);
@@ -137,7 +138,7 @@ async function need(kind) {
     return loaded[kind];
   } catch (e) {
     // The worker restarted meanwhile (see restartOnCpu): ask the new one.
-    if (models !== asked) return need(kind);
+    if (models !== asked) return need(kind, status);
     loadFailed(kind, errorText(e));
     throw e;
   } finally {
@@ -591,9 +592,7 @@ async function setupToy(ready) {
   });
 
   const generate = () => runGeneration(runner, async (notes) => {
-    const kind = $("toy-model").value;
-    if (!loaded[kind]) $("toy-status").textContent = `waiting for the ${MODELS[kind]}…`;
-    await need(kind);
+    await need($("toy-model").value, $("toy-status"));
     const request = toyRequest(notes, pins, count, len);
     delete canvas.dataset.count;
     return request;
@@ -644,8 +643,7 @@ function linkOrderFields(prefix, ready) {
 async function generationOptions(prefix, notes, ready) {
   const kind = $(`${prefix}-model`).value;
   const anyOrder = kind.endsWith("any-order");
-  if (!loaded[kind]) $(`${prefix}-status`).textContent = `waiting for the ${MODELS[kind]}…`;
-  const { shape } = await need(kind);
+  const { shape } = await need(kind, $(`${prefix}-status`));
   const { len } = shape;
   return {
     kind,

@@ -157,7 +157,6 @@ async function softwareAdapter() {
 let weightsTable = {}; // kind -> {url, what, bytes?}: where each model's weights come from
 const downloads = new Map(); // kind -> promise of its weights' bytes (each fetched once)
 const loads = new Map(); // kind -> promise of {description, shape}, once loading began
-const sharedBytes = {}; // kind -> its weights' bytes, handed to the helpers
 
 /** `kind`'s weights' bytes: handed over, or fetched once with the page told how far along. */
 function weightsBytes(kind) {
@@ -182,10 +181,7 @@ function loadKind(kind) {
       const bytes = await weightsBytes(kind);
       const description = demo.load_weights(kind, bytes);
       const info = { description, shape: plainShape(demo.shape(kind)) };
-      if (!HELPER) {
-        sharedBytes[kind] = bytes;
-        shareWithHelpers(kind);
-      }
+      if (!HELPER) shareWithHelpers(kind, bytes);
       return info;
     })().catch((e) => {
       loads.delete(kind);
@@ -512,17 +508,16 @@ function spawnHelpers() {
     helper.started = withTimeout(helper.call("init", { backend: "cpu", weights: {}, digits: null, wasmModule: compiledModule }), helperStartTimeoutMs, helper, "start");
     helper.started.catch((e) => leaveOut(helper, errorText(e)));
   }
-  for (const kind of Object.keys(sharedBytes)) shareWithHelpers(kind);
 }
 
 /** Hands model `kind`'s weights (bytes this worker has: never a second download) to every
  *  helper; `helper.loads` holds the bounded wait for each. */
-function shareWithHelpers(kind) {
+function shareWithHelpers(kind, bytes) {
   for (const helper of helpers) {
     if (helper.dead || helper.loads.has(kind)) continue;
     const { url, what } = weightsTable[kind];
     const load = helper.started
-      .then(() => withTimeout(helper.call("load", { kind, url, what, bytes: sharedBytes[kind] }), helperStartTimeoutMs, helper, "load its weights"))
+      .then(() => withTimeout(helper.call("load", { kind, url, what, bytes }), helperStartTimeoutMs, helper, "load its weights"))
       .then(() => helper.kinds.add(kind))
       .catch((e) => leaveOut(helper, errorText(e)));
     helper.loads.set(kind, load);

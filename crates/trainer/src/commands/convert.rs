@@ -1,16 +1,13 @@
 //! `trainer convert`: the same weights in another storage (`autoregress::weights::Storage`).
 
-use super::default_weights;
+use super::weights_path;
 use crate::cli::ConvertArgs;
 use crate::files;
 use anyhow::{bail, Result};
 use autoregress::burn::tensor::Device;
 
 pub fn run(a: ConvertArgs) -> Result<()> {
-    let input = match &a.weights {
-        Some(path) => path.clone(),
-        None => default_weights(a.model, "--weights")?,
-    };
+    let input = weights_path(a.model, &a.weights)?;
     // Rounding to f16 in place would lose the exact weights for good.
     if same_file(&input, &a.out) {
         bail!("--out {} is the input weights: write the converted weights to another file", a.out.display());

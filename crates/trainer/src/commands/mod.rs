@@ -38,14 +38,19 @@ pub(crate) fn load_mnist(dir: &Option<PathBuf>) -> Result<data::Mnist> {
     data::load(&dir)
 }
 
+/// `--weights`, or the committed weights of `kind` when it is not given.
+pub(crate) fn weights_path(kind: ModelKind, given: &Option<PathBuf>) -> Result<PathBuf> {
+    match given {
+        Some(path) => Ok(path.clone()),
+        None => default_weights(kind, "--weights"),
+    }
+}
+
 /// The device chosen, the weights' path and the model loaded from it, for a command that reads
 /// `kind`'s weights.
 pub(crate) fn load(kind: ModelKind, args: &WeightsArgs) -> Result<(Chosen, PathBuf, ArModel)> {
     let chosen = device::choose(args.device.device)?;
-    let path = match &args.weights {
-        Some(path) => path.clone(),
-        None => default_weights(kind, "--weights")?,
-    };
+    let path = weights_path(kind, &args.weights)?;
     let model = files::load_weights(&path, kind, &chosen.device)?;
     Ok((chosen, path, model))
 }

@@ -75,6 +75,8 @@ function startWorker(backend) {
     } else if (m.type === "loading") {
       downloading.set(m.kind, m);
       showLoading();
+    } else if (m.type.startsWith("train")) {
+      trainPanel?.receive(m);
     } else if (runners[m.panel]) {
       runners[m.panel].receive(m);
     }
@@ -96,6 +98,7 @@ async function restartOnCpu(reason) {
   try {
     await connect("cpu", Object.keys(loaded));
     for (const runner of Object.values(runners)) runner.resume();
+    trainPanel?.lost("the models' worker restarted, and the training with it: press Start to train again");
   } catch (e) {
     showError(`The models could not restart: ${errorText(e)}`);
   } finally {
@@ -991,6 +994,219 @@ function offerUpdates(registration, hadController) {
   });
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// 4. Training in the tab: the worker trains (worker.js, `trainLoop`); this thread draws the loss
+// curve, the held-out figures and the samples it sends.
+
+let trainPanel = null;
+
+/** The loss curve: each chunk's mean training loss (gray), the held-out cross-entropy (blue
+ *  dots) and the generator's entropy, the floor (red, dashed), against sequences seen. */
+function drawTrainCurve(canvas, t) {
+  redrawnOnDensityChange(canvas, () => drawTrainCurve(canvas, t));
+  const W = 640, H = 260, L = 46, R = 12, T = 10, B = 34;
+  const ctx = hiDpiContext(canvas, W, H);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, W, H);
+  const xMax = Math.max(1, t.sequences);
+  const firsts = t.losses.slice(0, 5).map((p) => p.y);
+  const yMax = Math.min(4.5, Math.max(1.5, ...firsts, ...t.evals.map((p) => p.y)));
+  const x = (v) => L + ((W - L - R) * v) / xMax;
+  const y = (v) => T + (H - T - B) * (1 - Math.min(v, yMax) / yMax);
+  ctx.strokeStyle = "#999";
+  ctx.strokeRect(L + 0.5, T + 0.5, W - L - R - 1, H - T - B - 1);
+  ctx.fillStyle = "#444";
+  ctx.font = "11px system-ui, sans-serif";
+  ctx.textAlign = "right";
+  for (let v = 0; v <= yMax + 1e-9; v += yMax > 3 ? 1 : 0.5) ctx.fillText(v.toFixed(1), L - 4, y(v) + 4);
+  ctx.textAlign = "center";
+  ctx.fillText("0", x(0), H - B + 14);
+  ctx.fillText(xMax.toLocaleString("en"), x(xMax) - 10, H - B + 14);
+  ctx.fillText("sequences seen →", L + (W - L - R) / 2, H - 4);
+  ctx.save();
+  ctx.translate(11, T + (H - T - B) / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText("nats/position", 0, 0);
+  ctx.restore();
+  if (t.floor !== null) {
+    ctx.strokeStyle = "#d01e1e";
+    ctx.setLineDash([5, 4]);
+    ctx.beginPath();
+    ctx.moveTo(x(0), y(t.floor));
+    ctx.lineTo(x(xMax), y(t.floor));
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  ctx.strokeStyle = "#aaa";
+  ctx.beginPath();
+  t.losses.forEach((p, i) => (i ? ctx.lineTo(x(p.x), y(p.y)) : ctx.moveTo(x(p.x), y(p.y))));
+  ctx.stroke();
+  ctx.strokeStyle = ctx.fillStyle = "#2850c8";
+  ctx.beginPath();
+  t.evals.forEach((p, i) => (i ? ctx.lineTo(x(p.x), y(p.y)) : ctx.moveTo(x(p.x), y(p.y))));
+  ctx.stroke();
+  for (const p of t.evals) ctx.fillRect(x(p.x) - 2.5, y(p.y) - 2.5, 5, 5);
+  // The key.
+  ctx.textAlign = "left";
+  const key = [["#aaa", "training loss (each chunk's mean)"], ["#2850c8", "held-out cross-entropy"]];
+  if (t.floor !== null) key.push(["#d01e1e", `floor ${t.floor.toFixed(3)}: the generator's entropy`]);
+  key.forEach(([color, text], i) => {
+    ctx.fillStyle = color;
+    ctx.fillRect(W - R - 250, T + 8 + 15 * i, 14, 3);
+    ctx.fillStyle = "#444";
+    ctx.fillText(text, W - R - 230, T + 12 + 15 * i);
+  });
+}
+
+function setupTraining(ready) {
+  const start = $("train-start"), reset = $("train-reset"), download = $("train-download"), use = $("train-use");
+  const status = $("train-status"), errors = $("train-error"), curve = $("train-curve"), samples = $("train-samples");
+  let nextId = 1;
+  // The training on the worker's side: id 0 is none.
+  const t = { id: 0, running: false, kind: null, losses: [], evals: [], floor: null, sequences: 0, step: 0, seconds: 0, batch: 0, lastEval: null, drawQueued: false };
+  window.__test.training = t;
+  const fresh = () => prompt(curve, "Press Start: the loss curve appears here.", 640, 260);
+  fresh();
+  prompt(samples, "Every few seconds, 25 sequences sampled from the weights being trained.", ...toyCanvasSize(ready.toyGrid, TOY_COUNT));
+
+  const redraw = () => {
+    if (t.drawQueued) return;
+    t.drawQueued = true;
+    requestAnimationFrame(() => {
+      t.drawQueued = false;
+      if (t.id) drawTrainCurve(curve, t);
+    });
+  };
+  const say = () => {
+    const parts = [`step ${t.step.toLocaleString("en")}`, `${t.sequences.toLocaleString("en")} sequences`];
+    if (t.seconds > 0) parts.push(`${Math.round(t.sequences / t.seconds).toLocaleString("en")} sequences/s`, `${t.seconds.toFixed(1)} s training`);
+    if (t.lastEval) parts.push(`held-out ${t.lastEval.nats.toFixed(3)} nats/position at step ${t.lastEval.step.toLocaleString("en")}`);
+    if (!t.running && t.id) parts.push("paused");
+    status.textContent = parts.join(" · ");
+  };
+  const settings = (notes) => ({
+    lr: readNumber("train-lr", 1e-5, 0.1, notes, { integer: false, fallback: 0.003 }),
+    batch: readNumber("train-batch", 1, 1000, notes, { fallback: 50 }),
+  });
+  const buttons = () => {
+    start.textContent = t.running ? "Pause" : t.id ? "Resume" : "Start";
+    reset.disabled = !t.id;
+    download.disabled = use.disabled = !t.lastEval;
+  };
+
+  start.addEventListener("click", async () => {
+    clearError(errors);
+    if (t.running) {
+      t.running = false;
+      buttons();
+      try {
+        await models.call("trainPause");
+      } catch (e) {
+        showError(errorText(e), errors);
+      }
+      say();
+      return;
+    }
+    const notes = [];
+    const { lr, batch } = settings(notes);
+    const seed = readNumber("train-seed", 0, 2 ** 31 - 1, notes);
+    if (!t.id) {
+      Object.assign(t, { id: nextId++, kind: $("train-model").value, losses: [], evals: [], sequences: 0, step: 0, seconds: 0, lastEval: null });
+    }
+    t.running = true;
+    buttons();
+    try {
+      const started = await models.call("trainStart", { id: t.id, kind: t.kind, seed, batch, lr });
+      t.floor = started.floor;
+      if (notes.length) showError(notes.join("\n"), errors);
+      redraw();
+    } catch (e) {
+      t.running = false;
+      buttons();
+      showError(errorText(e), errors);
+    }
+  });
+
+  const resetTraining = (why = "") => {
+    if (!t.id) return;
+    models.worker.postMessage({ type: "trainReset" });
+    Object.assign(t, { id: 0, running: false, losses: [], evals: [], sequences: 0, step: 0, seconds: 0, lastEval: null });
+    buttons();
+    fresh();
+    prompt(samples, "Every few seconds, 25 sequences sampled from the weights being trained.", ...toyCanvasSize(ready.toyGrid, TOY_COUNT));
+    status.textContent = why;
+  };
+  reset.addEventListener("click", () => resetTraining());
+  $("train-model").addEventListener("change", () => resetTraining(t.id ? "model changed: the training was reset" : ""));
+  for (const id of ["train-lr", "train-batch"]) {
+    $(id).addEventListener("change", () => {
+      const notes = [];
+      const s = settings(notes);
+      if (notes.length) showError(notes.join("\n"), errors);
+      if (t.running) models.worker.postMessage({ type: "trainSettings", ...s });
+    });
+  }
+
+  download.addEventListener("click", async () => {
+    try {
+      const bytes = await models.call("trainWeights");
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+      link.download = `${t.kind}-trained-in-tab-step${t.step}.bpk`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    } catch (e) {
+      showError(errorText(e), errors);
+    }
+  });
+  use.addEventListener("click", async () => {
+    try {
+      const { kind, description, shape, what } = await models.call("trainUse");
+      loaded[kind] = { description, shape };
+      $("toy-model").value = kind;
+      $("toy-go").click();
+      status.textContent += ` · the toy panel now uses these weights`;
+    } catch (e) {
+      showError(errorText(e), errors);
+    }
+  });
+
+  trainPanel = {
+    receive(m) {
+      if (m.id !== t.id) return; // a reset training's late messages
+      if (m.type === "trainProgress") {
+        const n = m.losses.length;
+        const mean = m.losses.reduce((a, b) => a + b, 0) / Math.max(1, n);
+        t.sequences += n * m.batch;
+        Object.assign(t, { step: m.step, seconds: m.seconds });
+        t.losses.push({ x: t.sequences, y: mean, step: m.step });
+        redraw();
+      } else if (m.type === "trainEval") {
+        if (t.lastEval && m.step <= t.lastEval.step) return; // an older evaluation, late
+        t.lastEval = m;
+        t.evals.push({ x: t.sequences, y: m.nats, step: m.step });
+        const seqs = [];
+        for (let i = 0; i < m.count; i++) seqs.push(Array.from(m.samples.subarray(i * m.len, (i + 1) * m.len)));
+        drawSequences(samples, ready.toyGrid, seqs, m.numValues, new Map());
+        buttons();
+        redraw();
+      } else if (m.type === "trainStopped") {
+        t.running = false;
+        buttons();
+        showError(m.message, errors);
+      }
+      say();
+    },
+    lost(why) {
+      if (!t.id) return;
+      resetTraining(why);
+    },
+  };
+  start.disabled = false;
+  buttons();
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Measures the longest gap between timer ticks on this thread: the page's worst stall. */
@@ -1016,6 +1232,7 @@ async function main() {
   const generateToy = await setupToy(ready);
   setupDigits(ready);
   const editorApi = setupInpainting(ready);
+  setupTraining(ready);
   if (editorApi && ready.testDigits > 0) {
     // First view: a test digit with its bottom half to complete.
     await editorApi.loadTestDigit();

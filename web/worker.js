@@ -23,6 +23,10 @@
 //   testDigit {index} -> the digit's pixels
 //   probe {kind, gpu} -> the logits (tests)
 //   simulateDeviceLoss (tests: the next WebGPU chunk fails)
+//   trainStart {id, kind, seed, batch, lr, init?: Uint8Array} -> {parameters, step, floor, testSequences}
+//        (a new training when `id` differs from the current one's, else the same one resumed)
+//   trainSettings {batch, lr} (applied from the next chunk)   trainPause   trainReset
+//   trainWeights -> the weights now, as a .bpk file's bytes   trainUse -> the toy panel's model is now these weights
 // Messages out:
 //   reply {replyTo, value} or {replyTo, error}
 //   loading {kind, what, received, total} (bytes of a download so far; total 0 if unknown)
@@ -32,12 +36,15 @@
 //   backendChanged {backend, gpu, gpuAvailable, note} (WebGPU failed: the runs restarted on the CPU)
 //   notice {message} (a helper left out)
 //   fatal {message} (the wasm module trapped: every later message is answered with fatal)
+//   trainProgress {id, step, losses: Float32Array, seconds, batch}
+//   trainEval {id, step, seconds, nats, samples: Int32Array, count, len, numValues, evalSeconds}
+//   trainStopped {id, message} (an error: training paused)
 //
 // On the CPU, wasm runs on one core: a run is split into blocks of samples, one per worker, and
 // "helper" copies of this worker (worker.js?role=helper, one per further core, up to
 // MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
-// init, load, start, advance and stop.
-import init, { Demo, page_side, erased_region, generate_defaults, inpaint_defaults, toy_grid, render_digits, render_posterior, render_order_map } from "./web.js";
+// init, load, start, advance and stop, and score the weights trained in the tab (heldOut).
+import init, { Demo, page_side, erased_region, generate_defaults, inpaint_defaults, toy_grid, render_digits, render_posterior, render_order_map, test_sequences_count, toy_floor, toy_len } from "./web.js";
 import { channel, errorText } from "./rpc.js";
 
 const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
@@ -536,12 +543,180 @@ async function helperAdvance({ panel, steps }) {
   return out;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Training in the tab (the main worker only): chunks of training steps between the panels'
+// chunks, and every few seconds the held-out cross-entropy and 25 samples of the weights then.
+
+const TRAIN_PANEL = "train";
+const TRAIN_SAMPLES = 25;
+// Held-out evaluations take at most about a sixth of the time, and come at least this often.
+const EVAL_EVERY_MS = 3000;
+// Held-out sequences scored per call: each call about 100 ms or less, so messages get in.
+const EVAL_PART = 125;
+let training = null; // {id, kind, batch, lr, running, steps, seconds, lastEval, evalMs, looping}
+let toyFloorNats = null;
+
+async function trainStart({ id, kind, seed, batch, lr, init }) {
+  if (!training || training.id !== id) {
+    trainReset();
+    const parameters = demo.train_new(kind, seed, init || undefined);
+    training = { id, kind, seed, parameters, running: false, steps: 4, seconds: 0, lastEval: 0, evalMs: 0, looping: false, evaluating: false };
+  }
+  Object.assign(training, { batch, lr, running: true });
+  if (toyFloorNats === null) toyFloorNats = toy_floor();
+  trainLoop(training);
+  return { parameters: training.parameters, step: demo.train_step_count(), floor: toyFloorNats, testSequences: test_sequences_count() };
+}
+
+function trainReset() {
+  if (training) training.running = false;
+  training = null;
+  if (demo) {
+    demo.train_drop();
+    demo.stop(TRAIN_PANEL);
+  }
+}
+
+/** Pauses, then scores and samples the weights as they are (the figures show the paused model). */
+async function trainPause() {
+  const t = training;
+  if (!t || !t.running) return null;
+  t.running = false;
+  // Each wait is bounded: a chunk (about 100 ms), an evaluation (a helper's is timed out).
+  while (t.looping || t.evaluating) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (training === t) await trainEvaluate(t);
+  return null;
+}
+
+/** Trains `t` until it is paused, reset or fails: a chunk of steps (about 100 ms) at a time. The
+ *  held-out figures are computed by a helper worker while training goes on (here, between
+ *  chunks, when there is no helper). */
+async function trainLoop(t) {
+  if (t.looping) return;
+  t.looping = true;
+  try {
+    while (t.running && training === t) {
+      const started = performance.now();
+      const losses = await demo.train_steps(t.steps, t.batch, t.lr);
+      const dt = performance.now() - started;
+      if (training !== t) break;
+      t.seconds += dt / 1000;
+      t.steps = Math.max(1, Math.min(200, Math.round(t.steps * (100 / Math.max(dt, 1)))));
+      post({ type: "trainProgress", id: t.id, step: demo.train_step_count(), losses, seconds: t.seconds, batch: t.batch }, [losses.buffer]);
+      if (!t.evaluating && performance.now() - t.lastEval > Math.max(EVAL_EVERY_MS, 6 * t.evalMs)) {
+        const evaluation = trainEvaluate(t);
+        if (!evaluation.byHelper) await evaluation;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 0)); // let other messages in
+    }
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) {
+      wasmTrapped = true;
+      post({ type: "fatal", message: errorText(e) });
+      return;
+    }
+    if (training === t) {
+      t.running = false;
+      post({ type: "trainStopped", id: t.id, message: errorText(e) });
+    }
+  } finally {
+    t.looping = false;
+  }
+}
+
+/** The held-out cross-entropy of the weights now (nats/position, on `trainer eval`'s test
+ *  sequences) and 25 sequences sampled from them, posted as trainEval: by a helper when there is
+ *  one (the promise returned then has `byHelper`), else here. */
+function trainEvaluate(t) {
+  t.evaluating = true;
+  const started = performance.now();
+  t.lastEval = started; // the interval counts from the start: a helper's evaluation runs beside training
+  const step = demo.train_snapshot();
+  const helper = helpers.find((h) => !h.dead);
+  let scored;
+  if (helper) {
+    const bytes = demo.train_weights();
+    scored = helper.started
+      .then(() => withTimeout(helper.call("heldOut", { kind: t.kind, bytes, step }), helperTimeoutMs, helper))
+      .catch((e) => {
+        leaveOut(helper, errorText(e));
+        return training === t ? scoreSnapshot(step) : null;
+      });
+  } else {
+    scored = scoreSnapshot(step);
+  }
+  const done = scored
+    .then((r) => {
+      if (!r || training !== t) return;
+      t.evalMs = helper ? 0 : performance.now() - started;
+      post({ type: "trainEval", id: t.id, step, seconds: t.seconds, ...r, evalSeconds: (performance.now() - started) / 1000 }, [r.samples.buffer]);
+    })
+    .finally(() => {
+      t.evaluating = false;
+    });
+  done.byHelper = Boolean(helper);
+  return done;
+}
+
+/** The snapshot of the training in this worker's module, scored on the held-out sequences (a
+ *  call of about 100 ms at a time) and sampled: {nats, samples, count, len, numValues}. */
+async function scoreSnapshot(step) {
+  const count = test_sequences_count();
+  let sum = 0;
+  for (let start = 0; start < count; start += EVAL_PART) {
+    sum += await demo.train_eval(start, EVAL_PART);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  const len = toy_len();
+  demo.train_sample(TRAIN_PANEL, TRAIN_SAMPLES, step);
+  const p = await demo.advance(TRAIN_PANEL, len, 0);
+  const samples = p.values;
+  p.free();
+  return { nats: sum / (count * len), samples, count: TRAIN_SAMPLES, len, numValues: 2 * len };
+}
+
+/** A helper's part: weights trained in the tab, scored and sampled as `scoreSnapshot` does. */
+async function helperHeldOut({ kind, bytes, step }) {
+  demo.train_new(kind, 0, bytes);
+  try {
+    demo.train_snapshot();
+    return await scoreSnapshot(step);
+  } finally {
+    demo.train_drop();
+  }
+}
+
+/** The toy panel's model becomes the weights trained here (kept until the page reloads). */
+async function trainUse() {
+  if (!training) throw new Error("nothing trained yet: press Start");
+  demo.train_snapshot();
+  const bytes = demo.train_weights();
+  const kind = training.kind;
+  const what = `${MODELS_TRAINED_HERE} (${kind}, step ${demo.train_step_count()})`;
+  weightsTable[kind] = { url: "this tab", what, bytes };
+  downloads.delete(kind);
+  loads.delete(kind);
+  for (const helper of helpers) {
+    helper.loads.delete(kind);
+    helper.kinds.delete(kind);
+  }
+  dropRun("toy");
+  return { kind, ...(await loadKind(kind)), what };
+}
+const MODELS_TRAINED_HERE = "weights trained in this tab";
+
 async function handle(message) {
   switch (message.type) {
     case "init":
       return initialize(message);
     case "load":
-      if (HELPER) weightsTable[message.kind] = { url: message.url, what: message.what, bytes: message.bytes };
+      if (HELPER) {
+        // New bytes for a model (weights trained in the tab) replace the ones loaded before.
+        weightsTable[message.kind] = { url: message.url, what: message.what, bytes: message.bytes };
+        loads.delete(message.kind);
+        downloads.delete(message.kind);
+      }
       return loadKind(message.kind);
     case "start":
       return HELPER ? helperStart(message) : start(message);
@@ -558,6 +733,24 @@ async function handle(message) {
       return demo.test_digit(message.index);
     case "probe":
       return demo.probe_logits(message.kind, message.gpu);
+    case "trainStart":
+      return trainStart(message);
+    case "trainSettings":
+      if (training) Object.assign(training, { batch: message.batch, lr: message.lr });
+      return null;
+    case "trainPause":
+      return trainPause();
+    case "trainReset":
+      trainReset();
+      return null;
+    case "trainWeights":
+      if (!training) throw new Error("nothing trained yet: press Start");
+      demo.train_snapshot();
+      return demo.train_weights();
+    case "trainUse":
+      return trainUse();
+    case "heldOut":
+      return helperHeldOut(message);
     case "simulateDeviceLoss":
       failNextGpuChunk = true;
       return null;

@@ -15,6 +15,7 @@
 //! | [`host`] | tensors read back to the host (native) |
 //! | [`models`] | the lecture's 1-D convnet (toy) and LeNet-like convnet (MNIST); our any-order networks |
 //! | [`region`] | named image regions to erase for in-painting |
+//! | `train` | the training step (feature `train`): the batch's loss, its gradients, Adam; shared by the trainer and the page |
 //! | [`weights`] | weights to and from bytes, with what inference needs |
 //! | [`metrics`] | exact negative log-likelihood over all positions, perplexity, bits/dim |
 //! | [`data`] | the toy generator and its validity check, MNIST IDX files |
@@ -43,6 +44,8 @@ pub mod region;
 pub mod render;
 pub mod rng;
 pub mod sampling;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod weights;
 
 pub use burn;

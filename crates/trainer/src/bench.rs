@@ -6,7 +6,7 @@
 
 use crate::device::Chosen;
 use autoregress::batch::{MaskMix, sequences_tensor};
-use crate::{optim, train};
+use autoregress::train::{self, adam as optim};
 use autoregress::burn::optim::ModuleOptimizer;
 use autoregress::burn::tensor::{Device, Int, Tensor};
 use autoregress::data::{MNIST_PIXELS, MNIST_SIDE};

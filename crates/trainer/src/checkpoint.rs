@@ -4,7 +4,8 @@
 
 use crate::report::MaskMixRecord;
 use crate::train::{History, TrainOptions, ensure_same_shape};
-use crate::{files, optim};
+use crate::files;
+use autoregress::train::adam as optim;
 use anyhow::{Context, Result, bail};
 use autoregress::batch::MaskMix;
 use autoregress::burn::module::Module;

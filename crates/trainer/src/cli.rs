@@ -224,7 +224,7 @@ pub(crate) struct DataArgs {
     #[arg(long)]
     pub(crate) data_dir: Option<PathBuf>,
     /// Toy only: sequence length T (values are 0..2T)
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = autoregress::data::toy::LEN)]
     pub(crate) len: usize,
 }
 
@@ -302,7 +302,7 @@ pub(crate) struct EvalArgs {
     #[arg(long, default_value_t = 100)]
     pub(crate) inpaint_images: usize,
     /// Toy only: test sequences, and generated sequences checked for validity
-    #[arg(long, value_parser = parse::at_least_one, default_value_t = 1000)]
+    #[arg(long, value_parser = parse::at_least_one, default_value_t = autoregress::data::toy::TEST_SEQUENCES)]
     pub(crate) sequences: usize,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,

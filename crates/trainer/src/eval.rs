@@ -13,9 +13,8 @@ use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, generate};
 use crate::report::{InpaintingBits, MnistEval, OrderAgnosticBits, OrderAgnosticNats, ToyEval};
 
-/// Seeds of the toy data: the test set never overlaps the training set's seed.
-pub const TOY_TRAIN_SEED: u64 = 1;
-pub const TOY_TEST_SEED: u64 = 2;
+/// Seeds of the toy data (the library's): the test set never overlaps the training set's seed.
+pub use autoregress::data::toy::{TEST_SEED as TOY_TEST_SEED, TRAIN_SEED as TOY_TRAIN_SEED};
 
 fn nll_with_bar<V: Copy + Into<i64>>(model: &ArModel, seqs: &[V], count: usize, rows: usize, device: &Device, quiet: bool) -> f64 {
     let bar = progress::bar(count as u64, "evaluating", quiet);

@@ -19,7 +19,8 @@
 //! threshold (0.9 by default); an in-painted completion *keeps the digit* when its most likely
 //! class is the original's label.
 
-use crate::{optim, progress};
+use crate::progress;
+use autoregress::train::adam as optim;
 use anyhow::{Result, bail};
 use autoregress::burn::module::Module;
 use autoregress::burn::nn::conv::{Conv2d, Conv2dConfig};

@@ -14,7 +14,6 @@ mod files;
 mod interrupt;
 mod judge;
 mod outputs;
-mod optim;
 mod progress;
 mod report;
 mod train;

@@ -6,13 +6,11 @@
 use crate::checkpoint::{Checkpoint, Resumed};
 use crate::{interrupt, progress};
 use anyhow::{Result, bail};
-use autoregress::batch::{MaskMix, any_order_batch, random_positions, sequences_tensor, training_batch, training_mask};
-use autoregress::data::toy::toy_dataset;
+use autoregress::batch::{MaskMix, sequences_tensor};
 use autoregress::burn::module::Module;
-use crate::optim;
-use autoregress::burn::optim::{GradientsParams, ModuleOptimizer};
 use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
 use autoregress::rng::Rng;
+use autoregress::train::{Stream, Training, adam, cosine_learning_rate, step_seed};
 use autoregress::{ArModel, ModelKind, ModelSpec};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,33 +68,6 @@ pub struct Outcome {
     pub interrupted: bool,
 }
 
-/// The training loss of a batch of sequences `[N, L]` (mean cross-entropy, nats): for a lecture
-/// model at one random position per sequence (the lecture's training); for an any-order model
-/// over the unknown positions of random known sets drawn from `mix` (`autoregress::batch`).
-/// `rng` draws the positions or sets.
-pub fn batch_loss(model: &ArModel, sequences: Tensor<2, Int>, mix: &MaskMix, rng: &mut Rng) -> Tensor<1> {
-    let [n, len] = sequences.dims();
-    if model.spec.kind.is_any_order() {
-        let (h, w) = (model.spec.height(), model.spec.width);
-        let masks = (0..n).flat_map(|_| training_mask(rng, h, w, mix)).collect();
-        any_order_batch(sequences, masks).loss(model)
-    } else {
-        training_batch(sequences, &random_positions(rng, n, len)).loss(model)
-    }
-}
-
-/// One optimizer step: the gradients of `loss`, then `optim` at learning rate `lr`.
-pub fn train_step(model: ArModel, loss: &Tensor<1>, optim: &mut ModuleOptimizer, lr: f64) -> ArModel {
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    optim.step(lr, model, grads)
-}
-
-/// Learning rate: cosine decay from `lr` to `lr / 10` over the run.
-fn learning_rate(lr: f64, step: usize, total: usize) -> f64 {
-    let t = step as f64 / total.max(1) as f64;
-    lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
-}
-
 /// A rough bound on the memory one training example takes at once: an any-order model's logits
 /// at every position, and the activations of its first layers' channels along the sequence, at
 /// 8 bytes a float. Measured (max RSS between two batch sizes, 2026-12-06): 2.4 MB an example
@@ -126,16 +97,12 @@ pub fn ensure_same_shape(found: &ModelSpec, run: &ModelSpec) -> Result<()> {
     Ok(())
 }
 
-fn mix(seed: u64, a: u64) -> u64 {
-    Rng::new(seed ^ a.wrapping_mul(0xA24B_AED4_963E_E407)).next_u64()
-}
-
 /// Trains `model` (on an autodiff device) on `data`. With `opts.resume`, continues the run in
 /// `opts.checkpoint_dir`, whose settings `opts` must already hold ([`Checkpoint::resume_options`]).
 pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Device, stop: &AtomicBool) -> Result<Outcome> {
     let checkpoint = Checkpoint { dir: &opts.checkpoint_dir };
     let opts = opts.clone();
-    let (mut model, mut optim, start_step, mut elapsed_before) = if opts.resume {
+    let (model, optim, start_step, mut elapsed_before) = if opts.resume {
         let Resumed { model: m, optim: o, step, elapsed_s: elapsed } = checkpoint.load(&model, device)?;
         eprintln!(
             "resuming from {} at step {step} ({} epochs, batch {}, lr {}, seed {})",
@@ -147,7 +114,7 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
         );
         (m, o, step, elapsed)
     } else {
-        (model, optim::adam(), 0, 0.0)
+        (model, adam::adam(), 0, 0.0)
     };
     // The command line checks its options; a checkpoint's state.json is checked here.
     if opts.batch_size == 0 || opts.epochs == 0 {
@@ -166,28 +133,25 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
     let mut last_loss = f64::NAN;
     let mut order: Vec<usize> = Vec::new();
     let mut order_epoch = usize::MAX;
+    let mut run = Training::resume(model, optim, start_step, device, opts.seed, opts.mask_mix);
     let mut step = start_step;
     let mut interrupted = false;
     while step < total {
         let epoch = step / steps_per_epoch;
         if epoch != order_epoch {
             order = (0..data.count).collect();
-            Rng::new(mix(opts.seed, epoch as u64)).shuffle(&mut order);
+            Rng::new(step_seed(opts.seed, Stream::Shuffle, epoch)).shuffle(&mut order);
             order_epoch = epoch;
         }
         let i = step % steps_per_epoch;
         let sequences = if data.fresh_toy {
-            let fresh = toy_dataset(mix(opts.seed, 2 << 40 | step as u64), batch, data.len);
-            sequences_tensor(&fresh, batch, data.len, device)
+            run.fresh_toy_batch(batch)
         } else {
             let rows: Vec<i64> = order[i * batch..(i + 1) * batch].iter().map(|&r| r as i64).collect();
             all.clone().select(0, Tensor::<1, Int>::from_data(TensorData::new(rows, [batch]), device))
         };
-        let mut rng = Rng::new(mix(opts.seed, 1 << 40 | step as u64));
-        let loss = batch_loss(&model, sequences, &opts.mask_mix, &mut rng);
-        model = train_step(model, &loss, &mut optim, learning_rate(opts.lr, step, total));
-        pending.push(loss.detach());
-        step += 1;
+        pending.push(run.step(sequences, cosine_learning_rate(opts.lr, step, total)));
+        step = run.step;
 
         let stopping = stop.load(Ordering::SeqCst);
         if pending.len() >= opts.log_every.max(1) || step == total || stopping {
@@ -214,7 +178,7 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
             let due = last_checkpoint.elapsed() >= opts.checkpoint_every;
             if due || stopping || step == total {
                 let elapsed = elapsed_before + started.elapsed().as_secs_f64();
-                let saved = interrupt::saving(|| checkpoint.save(&model, &optim, step, &opts, elapsed));
+                let saved = interrupt::saving(|| checkpoint.save(run.model(), &run.optim, step, &opts, elapsed));
                 saved?;
                 if interrupt::quit_after_save() {
                     eprintln!("checkpoint saved in {}; quitting", opts.checkpoint_dir.display());
@@ -232,7 +196,7 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
     let seconds = started.elapsed().as_secs_f64();
     elapsed_before += seconds;
     Ok(Outcome {
-        model: model.valid(),
+        model: run.into_model().valid(),
         opts,
         steps: step,
         seconds: elapsed_before,
@@ -240,23 +204,4 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
         samples_per_second: ((step - start_step) * batch) as f64 / seconds.max(1e-9),
         interrupted,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::learning_rate;
-
-    #[test]
-    fn the_learning_rate_decays_along_a_cosine_from_lr_to_a_tenth() {
-        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-        assert!(close(learning_rate(1e-3, 0, 100), 1e-3));
-        assert!(close(learning_rate(1e-3, 50, 100), 0.55e-3));
-        assert!(close(learning_rate(1e-3, 100, 100), 1e-4));
-        // Monotone decreasing, and symmetric about the middle around the mean 0.55 lr.
-        let rates: Vec<f64> = (0..=100).map(|s| learning_rate(1.0, s, 100)).collect();
-        assert!(rates.windows(2).all(|w| w[1] < w[0]));
-        assert!(close(rates[25] + rates[75], 1.1));
-        // A run of no steps does not divide by zero.
-        assert!(learning_rate(1.0, 0, 0).is_finite());
-    }
 }

@@ -9,6 +9,7 @@
 //! | [`demo`] | the `Demo` object the worker drives: weights, runs per panel (sampling, in-painting), posterior; the editor's erase presets |
 //! | `state` | what `Demo` keeps: the weights, a model per device, the run of each panel |
 //! | `readback` | tensors read back asynchronously (as WebGPU requires) into vectors for JS |
+//! | `training` | training in the tab: the library's training step on fresh toy sequences, a snapshot scored on `eval`'s held-out set and sampled |
 //! | `probe` | `Demo::probe_logits`, the browser tests' CPU-against-WebGPU check |
 //! | [`picture`] | the figures of `autoregress::render` as RGBA pictures for the page's canvases |
 
@@ -18,6 +19,7 @@ pub mod picture;
 mod probe;
 mod readback;
 mod state;
+mod training;
 
 use wasm_bindgen::prelude::*;
 

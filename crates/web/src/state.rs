@@ -30,6 +30,8 @@ pub(crate) struct State {
     pub test_digits: Option<Images>,
     pub runs: HashMap<String, Run>,
     pub next_run: u32,
+    /// The model being trained in the tab, if any.
+    pub training: Option<crate::training::LiveTraining>,
 }
 
 /// A model by its name (the names the library, the trainer and the weights files use).
@@ -45,7 +47,7 @@ pub(crate) fn order_of(name: &str) -> Result<VisitingOrder, JsError> {
 
 impl State {
     pub fn new(backends: Backends, use_gpu: bool) -> Self {
-        State { backends, use_gpu, loaded: Vec::new(), test_digits: None, runs: HashMap::new(), next_run: 0 }
+        State { backends, use_gpu, loaded: Vec::new(), test_digits: None, runs: HashMap::new(), next_run: 0, training: None }
     }
 
     /// Whether the models run on WebGPU now: asked for, and a device started.

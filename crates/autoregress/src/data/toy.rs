@@ -4,6 +4,15 @@
 
 use crate::rng::Rng;
 
+/// The sequences' length `T` everywhere a length is not given (`train --len`, the page).
+pub const LEN: usize = 32;
+/// The seed of the training sequences (the trainer mixes its `--seed` into the upper bytes).
+pub const TRAIN_SEED: u64 = 1;
+/// The seed of the test sequences: the same held-out set for `eval` and the page's training.
+pub const TEST_SEED: u64 = 2;
+/// How many test sequences `eval` and the page's training score.
+pub const TEST_SEQUENCES: usize = 1000;
+
 /// Value at step `k` of a run that starts at `len` with slope `slope`, rounded and clamped.
 fn run_value(len: usize, slope: f64, k: usize) -> u16 {
     let v = (len as f64 + slope * k as f64).round();

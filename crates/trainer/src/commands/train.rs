@@ -166,7 +166,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let used = &outcome.opts;
     let device = &chosen.device;
     let eval = match &mnist {
-        None => Eval::Toy(eval::toy(&model, device, 1000, 1000, used.seed, a.quiet)),
+        None => Eval::Toy(eval::toy(&model, device, autoregress::data::toy::TEST_SEQUENCES, autoregress::data::toy::TEST_SEQUENCES, used.seed, a.quiet)),
         Some(m) => Eval::Mnist(eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.eval_images.min(100), a.quiet)),
     };
     // What the run used: after --resume, the checkpoint's settings, not the command line's.

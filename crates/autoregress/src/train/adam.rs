@@ -1,4 +1,4 @@
-//! Adam (Kingma & Ba 2015) for the trainer: on the CPU backend (flex) one pass over each
+//! Adam (Kingma & Ba 2015) for training: on the CPU backend (flex) one pass over each
 //! parameter updates both moments and the weight; elsewhere (wgpu) Burn's own Adam, whose
 //! element-wise kernels the GPU fuses. Burn's Adam on flex runs a dozen element-wise passes over
 //! every parameter, each allocating its result.
@@ -7,8 +7,8 @@
 //! decay) and the same state type, [`AdamState`], so checkpoints written by either load in the
 //! other.
 
-use autoregress::burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer};
-use autoregress::burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 
 const BETA_1: f32 = 0.9;
 const BETA_2: f32 = 0.999;
@@ -31,6 +31,7 @@ pub struct FusedAdam {
 }
 
 impl FusedAdam {
+    /// Adam with the defaults above.
     pub fn new() -> Self {
         FusedAdam { fallback: burn_adam() }
     }
@@ -106,7 +107,7 @@ mod tests {
     use super::*;
     use autoregress::batch::{random_positions, sequences_tensor, training_batch};
     use autoregress::burn::module::{Module, ModuleVisitor, Param};
-    use autoregress::burn::optim::GradientsParams;
+    use burn::optim::GradientsParams;
     use autoregress::rng::Rng;
     use autoregress::{ArModel, ModelSpec};
 
@@ -115,7 +116,7 @@ mod tests {
         struct Collect(Vec<f32>);
         impl ModuleVisitor for Collect {
             fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-                self.0.extend(autoregress::host::floats(param.val()));
+                self.0.extend(crate::host::floats(param.val()));
             }
         }
         let mut c = Collect(Vec::new());

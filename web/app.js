@@ -1174,6 +1174,7 @@ function setupTraining(ready) {
 
   trainPanel = {
     receive(m) {
+      window.__test.trainLog?.push({ ...m, losses: m.losses && Array.from(m.losses) }); // the tests' record
       if (m.id !== t.id) return; // a reset training's late messages
       if (m.type === "trainProgress") {
         const n = m.losses.length;

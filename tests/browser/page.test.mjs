@@ -458,6 +458,116 @@ test("an error while showing a run ends it: Stop disabled, the status cleared, t
   await page.close();
 });
 
+const trainer = path.join(root, "target/release/trainer");
+/** `trainer ARGS` (the native binary `cargo test --release` builds); its stdout. */
+function runTrainer(args) {
+  assert(fs.existsSync(trainer), `${trainer} is missing: build it (cargo build --release -p trainer) before the browser tests`);
+  return execFileSync(trainer, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+test("train in the tab: the page's training step is the trainer's (same weights and batch: the same losses)", async () => {
+  const page = await openPage("?backend=cpu", { waitFor: "ready" });
+  const bytes = Array.from(fs.readFileSync(path.join(root, "web/weights/toy.bpk")));
+  const { seed, batch, lr } = { seed: 5, batch: 16, lr: 1e-4 };
+  const losses = await page.evaluate(async ({ bytes, seed, batch, lr }) => {
+    window.__test.trainLog = [];
+    await window.__test.call("trainStart", { id: 1e6, kind: "toy", seed, batch, lr, init: Uint8Array.from(bytes) });
+    while (!window.__test.trainLog.some((m) => m.type === "trainProgress")) await new Promise((r) => setTimeout(r, 20));
+    await window.__test.call("trainReset");
+    return window.__test.trainLog.find((m) => m.type === "trainProgress").losses;
+  }, { bytes, seed, batch, lr });
+  assert(losses.length >= 2, `the first chunk trained ${losses.length} steps`);
+  // The trainer on fresh batches from the same weights and seed: its loss is the mean of the
+  // steps' losses (the first step's at --train-size = batch; the second after one Adam step).
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "train-step-"));
+  try {
+    const native = (steps) => {
+      const out = runTrainer(["train", "toy", "--init", path.join(root, "web/weights/toy.bpk"), "--fresh-data", "--train-size", String(steps * batch),
+        "--batch-size", String(batch), "--epochs", "1", "--seed", String(seed), "--lr", String(lr), "--device", "flex",
+        "--out", path.join(tmp, `w${steps}.bpk`), "--report-dir", path.join(tmp, `r${steps}`), "--quiet"]);
+      return JSON.parse(out).training.final_train_loss;
+    };
+    const first = native(1), two = native(2);
+    const close = (a, b) => Math.abs(a - b) < 1e-4;
+    assert(close(losses[0], first), `first step: the page's loss ${losses[0]}, the trainer's ${first}`);
+    assert(close((losses[0] + losses[1]) / 2, two), `two steps: the page's mean loss ${(losses[0] + losses[1]) / 2}, the trainer's ${two}`);
+    assert(Math.abs(losses[1] - losses[0]) > 1e-3, "the second step's loss equals the first's: the test would not see a different update");
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  await noErrorBox(page);
+  await page.close();
+});
+
+test("train in the tab: the loss falls and the held-out figure improves; Pause, Resume, Reset, the toy panel meanwhile; the downloaded weights give the same figure in `trainer eval`", async () => {
+  const page = await openPage("?backend=cpu");
+  const state = () => page.evaluate(() => {
+    const t = window.__test.training;
+    return { id: t.id, step: t.step, running: t.running, losses: t.losses.map((p) => p.y), evals: t.evals.map((p) => ({ step: p.step, nats: p.y })), button: document.getElementById("train-start").textContent, status: document.getElementById("train-status").textContent };
+  });
+  await page.evaluate(() => { window.__test.maxStall = 0; });
+  await page.fill("#train-lr", "0.003");
+  await page.fill("#train-batch", "50");
+  await page.click("#train-start");
+  // The toy panel draws while the tab trains.
+  await page.click("#toy-go");
+  await page.waitForFunction(() => {
+    const t = window.__test.training;
+    return t.step >= 300 && t.evals.length >= 2;
+  }, null, { timeout: 180_000 });
+  await page.waitForFunction(() => /done in/.test(document.getElementById("toy-status").textContent), null, { timeout: 60_000 });
+  await page.click("#train-start"); // Pause
+  await page.waitForFunction(() => {
+    const t = window.__test.training;
+    return !t.running && t.lastEval && t.lastEval.step === t.step;
+  }, null, { timeout: 60_000 });
+  let s = await state();
+  assert(s.button === "Resume" && /paused/.test(s.status), `after Pause: button ${s.button}, status ${s.status}`);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const [early, late] = [mean(s.losses.slice(0, 3)), mean(s.losses.slice(-3))];
+  assert(early > 3 && late < early - 1, `the training loss went from ${early} to ${late} in ${s.step} steps`);
+  const [firstEval, lastEval] = [s.evals[0], s.evals[s.evals.length - 1]];
+  assert(lastEval.nats < firstEval.nats - 0.3, `held-out: ${firstEval.nats} at step ${firstEval.step}, ${lastEval.nats} at step ${lastEval.step}`);
+  const stall = await page.evaluate(() => window.__test.maxStall);
+  assert(stall < 100, `the main thread stalled ${stall} ms while training`);
+  const inked = await inkShare(page, "train-samples");
+  assert(inked > 0.01, `the samples canvas is empty (${inked})`);
+
+  // Paused: nothing trains. The weights, downloaded, score the same in the trainer.
+  await page.waitForTimeout(500);
+  assert((await state()).step === s.step, "training went on while paused");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#train-download")]);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "train-tab-"));
+  try {
+    const file = path.join(tmp, download.suggestedFilename());
+    await download.saveAs(file);
+    assert(/^toy-trained-in-tab-step\d+\.bpk$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
+    const evaluated = JSON.parse(runTrainer(["eval", "toy", "--weights", file, "--json", "--device", "flex"]));
+    assert(Math.abs(evaluated.nats_per_position - lastEval.nats) < 1e-4, `trainer eval: ${evaluated.nats_per_position}, the page: ${lastEval.nats}`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  // Resume goes on from there; Reset leaves nothing running.
+  await page.click("#train-start");
+  await page.waitForFunction((step) => window.__test.training.step > step + 20, s.step, { timeout: 60_000 });
+  await page.click("#train-reset");
+  await page.waitForTimeout(800);
+  s = await state();
+  assert(s.id === 0 && s.step === 0 && !s.running && s.button === "Start", `after Reset: ${JSON.stringify({ id: s.id, step: s.step, running: s.running, button: s.button })}`);
+
+  // A short training again, then its weights in the toy panel.
+  await page.click("#train-start");
+  await page.waitForFunction(() => window.__test.training.evals.length >= 1, null, { timeout: 60_000 });
+  await page.click("#train-start");
+  await page.waitForFunction(() => !window.__test.training.running && document.getElementById("train-use").disabled === false, null, { timeout: 60_000 });
+  await page.click("#train-use");
+  await page.waitForFunction(() => /done in/.test(document.getElementById("toy-status").textContent) && /toy panel now uses/.test(document.getElementById("train-status").textContent), null, { timeout: 60_000 });
+  await page.locator("#train").screenshot({ path: path.join(artifacts, "train.png") });
+  await noErrorBox(page);
+  await page.close();
+});
+
 test("WebGPU: SwiftShader is not the default; CPU and WebGPU logits agree; a lost device falls back to the CPU", async () => {
   const auto = await openPage();
   await noErrorBox(auto);

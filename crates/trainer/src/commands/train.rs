@@ -99,13 +99,16 @@ pub fn run(a: TrainArgs) -> Result<()> {
         // The low byte stays TOY_TRAIN_SEED's: no --seed gives the test set's seed.
         let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ (opts.seed << 8), size, len);
         let (mean, std) = mean_std(seqs.iter().map(|&v| v as f64));
-        let record = if kind == ModelKind::ToyAnyOrder {
+        let record = if kind == ModelKind::ToyAnyOrder || a.fresh_data {
             format!("toy generator: fresh sequences of length {len} every batch, {size} an epoch")
         } else {
             format!("toy generator: {size} sequences of length {len}")
         };
         (seqs, size, ModelSpec::for_kind(kind, 1, len, mean, std), None, record)
     } else {
+        if a.fresh_data {
+            bail!("--fresh-data is for the toy models, whose generator is known; {} trains on its images", kind.name());
+        }
         let m = load_mnist(&a.data.data_dir)?;
         if a.eval_images > m.test.images.count {
             eprintln!(
@@ -146,8 +149,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
             model
         }
     };
-    // The toy generator is known: an any-order toy model sees fresh sequences every batch.
-    let fresh_toy = a.model == ModelKind::ToyAnyOrder;
+    // The toy generator is known: an any-order toy model sees fresh sequences every batch (the
+    // lecture's with --fresh-data).
+    let fresh_toy = a.model == ModelKind::ToyAnyOrder || a.fresh_data;
     let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len, fresh_toy };
     // Every input is checked: the checkpoint folder is this run's until it ends (two runs must
     // not share one).

@@ -1081,7 +1081,7 @@ function setupTraining(ready) {
   const say = () => {
     const parts = [`step ${t.step.toLocaleString("en")}`, `${t.sequences.toLocaleString("en")} sequences`];
     if (t.seconds > 0) parts.push(`${Math.round(t.sequences / t.seconds).toLocaleString("en")} sequences/s`, `${t.seconds.toFixed(1)} s training`);
-    if (t.lastEval) parts.push(`held-out ${t.lastEval.nats.toFixed(3)} nats/position at step ${t.lastEval.step.toLocaleString("en")}`);
+    if (t.lastEval) parts.push(`held-out ${t.lastEval.nats.toFixed(3)} nats/position (${t.lastEval.heldOut.toLocaleString("en")} sequences) at step ${t.lastEval.step.toLocaleString("en")}`);
     if (!t.running && t.id) parts.push("paused");
     status.textContent = parts.join(" · ");
   };
@@ -1112,7 +1112,7 @@ function setupTraining(ready) {
     const { lr, batch } = settings(notes);
     const seed = readNumber("train-seed", 0, 2 ** 31 - 1, notes);
     if (!t.id) {
-      Object.assign(t, { id: nextId++, kind: $("train-model").value, losses: [], evals: [], sequences: 0, step: 0, seconds: 0, lastEval: null });
+      Object.assign(t, { id: nextId++, kind: $("train-model").value, losses: [], evals: [], sequences: 0, step: 0, seconds: 0, lastEval: null, startedAt: performance.now() });
     }
     t.running = true;
     buttons();
@@ -1186,7 +1186,8 @@ function setupTraining(ready) {
       } else if (m.type === "trainEval") {
         if (t.lastEval && m.step <= t.lastEval.step) return; // an older evaluation, late
         t.lastEval = m;
-        t.evals.push({ x: t.sequences, y: m.nats, step: m.step });
+        // `at`: ms since Start was first pressed (scripts/measure-training.mjs reads it).
+        t.evals.push({ x: t.sequences, y: m.nats, step: m.step, at: performance.now() - t.startedAt });
         const seqs = [];
         for (let i = 0; i < m.count; i++) seqs.push(Array.from(m.samples.subarray(i * m.len, (i + 1) * m.len)));
         drawSequences(samples, ready.toyGrid, seqs, m.numValues, new Map());

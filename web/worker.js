@@ -37,14 +37,14 @@
 //   notice {message} (a helper left out)
 //   fatal {message} (the wasm module trapped: every later message is answered with fatal)
 //   trainProgress {id, step, losses: Float32Array, seconds, batch}
-//   trainEval {id, step, seconds, nats, samples: Int32Array, count, len, numValues, evalSeconds}
+//   trainEval {id, step, seconds, nats, heldOut (sequences scored), samples: Int32Array, count, len, numValues, evalSeconds}
 //   trainStopped {id, message} (an error: training paused)
 //
 // On the CPU, wasm runs on one core: a run is split into blocks of samples, one per worker, and
 // "helper" copies of this worker (worker.js?role=helper, one per further core, up to
 // MAX_WORKERS in all) generate the other blocks in step with this one. Helpers only answer
 // init, load, start, advance and stop, and score the weights trained in the tab (heldOut).
-import init, { Demo, page_side, erased_region, generate_defaults, inpaint_defaults, toy_grid, render_digits, render_posterior, render_order_map, test_sequences_count, toy_floor, toy_len } from "./web.js";
+import init, { Demo, page_side, erased_region, generate_defaults, inpaint_defaults, toy_grid, render_digits, render_posterior, render_order_map, held_out_sequences, toy_floor, toy_len } from "./web.js";
 import { channel, errorText } from "./rpc.js";
 
 const HELPER = new URL(self.location.href).searchParams.get("role") === "helper";
@@ -552,8 +552,8 @@ const TRAIN_PANEL = "train";
 const TRAIN_SAMPLES = 25;
 // Held-out evaluations take at most about a sixth of the time, and come at least this often.
 const EVAL_EVERY_MS = 3000;
-// Held-out sequences scored per call: each call about 100 ms or less, so messages get in.
-const EVAL_PART = 125;
+// Held-out sequences scored per call: each call about 100-200 ms, so messages get in.
+const EVAL_PART = { toy: 125, "toy-any-order": 2 };
 let training = null; // {id, kind, batch, lr, running, steps, seconds, lastEval, evalMs, looping}
 let toyFloorNats = null;
 
@@ -566,7 +566,7 @@ async function trainStart({ id, kind, seed, batch, lr, init }) {
   Object.assign(training, { batch, lr, running: true });
   if (toyFloorNats === null) toyFloorNats = toy_floor();
   trainLoop(training);
-  return { parameters: training.parameters, step: demo.train_step_count(), floor: toyFloorNats, testSequences: test_sequences_count() };
+  return { parameters: training.parameters, step: demo.train_step_count(), floor: toyFloorNats, heldOut: held_out_sequences(training.kind) };
 }
 
 function trainReset() {
@@ -641,10 +641,10 @@ function trainEvaluate(t) {
       .then(() => withTimeout(helper.call("heldOut", { kind: t.kind, bytes, step }), helperTimeoutMs, helper))
       .catch((e) => {
         leaveOut(helper, errorText(e));
-        return training === t ? scoreSnapshot(step) : null;
+        return training === t ? scoreSnapshot(t.kind, step) : null;
       });
   } else {
-    scored = scoreSnapshot(step);
+    scored = scoreSnapshot(t.kind, step);
   }
   const done = scored
     .then((r) => {
@@ -661,11 +661,12 @@ function trainEvaluate(t) {
 
 /** The snapshot of the training in this worker's module, scored on the held-out sequences (a
  *  call of about 100 ms at a time) and sampled: {nats, samples, count, len, numValues}. */
-async function scoreSnapshot(step) {
-  const count = test_sequences_count();
+async function scoreSnapshot(kind, step) {
+  const count = held_out_sequences(kind);
+  const part = EVAL_PART[kind];
   let sum = 0;
-  for (let start = 0; start < count; start += EVAL_PART) {
-    sum += await demo.train_eval(start, EVAL_PART);
+  for (let start = 0; start < count; start += part) {
+    sum += await demo.train_eval(start, Math.min(part, count - start));
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
   const len = toy_len();
@@ -673,7 +674,7 @@ async function scoreSnapshot(step) {
   const p = await demo.advance(TRAIN_PANEL, len, 0);
   const samples = p.values;
   p.free();
-  return { nats: sum / (count * len), samples, count: TRAIN_SAMPLES, len, numValues: 2 * len };
+  return { nats: sum / (count * len), heldOut: count, samples, count: TRAIN_SAMPLES, len, numValues: 2 * len };
 }
 
 /** A helper's part: weights trained in the tab, scored and sampled as `scoreSnapshot` does. */
@@ -681,7 +682,7 @@ async function helperHeldOut({ kind, bytes, step }) {
   demo.train_new(kind, 0, bytes);
   try {
     demo.train_snapshot();
-    return await scoreSnapshot(step);
+    return await scoreSnapshot(kind, step);
   } finally {
     demo.train_drop();
   }

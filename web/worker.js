@@ -632,29 +632,28 @@ function trainEvaluate(t) {
   t.evaluating = true;
   const started = performance.now();
   t.lastEval = started; // the interval counts from the start: a helper's evaluation runs beside training
-  const step = demo.train_snapshot();
   const helper = helpers.find((h) => !h.dead);
-  let scored;
-  if (helper) {
-    const bytes = demo.train_weights();
-    scored = helper.started
-      .then(() => withTimeout(helper.call("heldOut", { kind: t.kind, bytes, step }), helperTimeoutMs, helper))
-      .catch((e) => {
+  const done = (async () => {
+    const step = await demo.train_snapshot();
+    let r;
+    if (helper) {
+      const bytes = demo.train_weights();
+      try {
+        await helper.started;
+        r = await withTimeout(helper.call("heldOut", { kind: t.kind, bytes, step }), helperTimeoutMs, helper);
+      } catch (e) {
         leaveOut(helper, errorText(e));
-        return training === t ? scoreSnapshot(t.kind, step) : null;
-      });
-  } else {
-    scored = scoreSnapshot(t.kind, step);
-  }
-  const done = scored
-    .then((r) => {
-      if (!r || training !== t) return;
-      t.evalMs = helper ? 0 : performance.now() - started;
-      post({ type: "trainEval", id: t.id, step, seconds: t.seconds, ...r, evalSeconds: (performance.now() - started) / 1000 }, [r.samples.buffer]);
-    })
-    .finally(() => {
-      t.evaluating = false;
-    });
+        r = training === t ? await scoreSnapshot(t.kind, step) : null;
+      }
+    } else {
+      r = await scoreSnapshot(t.kind, step);
+    }
+    if (!r || training !== t) return;
+    t.evalMs = helper ? 0 : performance.now() - started;
+    post({ type: "trainEval", id: t.id, step, seconds: t.seconds, ...r, evalSeconds: (performance.now() - started) / 1000 }, [r.samples.buffer]);
+  })().finally(() => {
+    t.evaluating = false;
+  });
   done.byHelper = Boolean(helper);
   return done;
 }
@@ -681,7 +680,7 @@ async function scoreSnapshot(kind, step) {
 async function helperHeldOut({ kind, bytes, step }) {
   demo.train_new(kind, 0, bytes);
   try {
-    demo.train_snapshot();
+    await demo.train_snapshot();
     return await scoreSnapshot(kind, step);
   } finally {
     demo.train_drop();
@@ -691,7 +690,7 @@ async function helperHeldOut({ kind, bytes, step }) {
 /** The toy panel's model becomes the weights trained here (kept until the page reloads). */
 async function trainUse() {
   if (!training) throw new Error("nothing trained yet: press Start");
-  demo.train_snapshot();
+  await demo.train_snapshot();
   const bytes = demo.train_weights();
   const kind = training.kind;
   const what = `${MODELS_TRAINED_HERE} (${kind}, step ${demo.train_step_count()})`;
@@ -746,7 +745,7 @@ async function handle(message) {
       return null;
     case "trainWeights":
       if (!training) throw new Error("nothing trained yet: press Start");
-      demo.train_snapshot();
+      await demo.train_snapshot();
       return demo.train_weights();
     case "trainUse":
       return trainUse();

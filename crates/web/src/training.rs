@@ -1,14 +1,15 @@
 //! Training in the tab: the library's training step (`autoregress::train`, the trainer's own)
-//! on batches drawn fresh from the toy generator, a chunk of steps per call; a snapshot of the
-//! weights now and then, scored on the trainer's held-out test sequences and sampled.
+//! on batches drawn fresh from the toy generator, a chunk of steps per call, on the page's device
+//! (WebGPU or the CPU); a snapshot of the weights now and then, copied to the CPU, scored on the
+//! trainer's held-out test sequences and sampled.
 
 use crate::demo::Demo;
 use crate::readback::{js_err, read_floats};
 use crate::state::{Run, kind_of};
 use autoregress::batch::{MaskMix, mean_std, sequences_tensor};
 use autoregress::data::toy::{self, generator_entropy, toy_dataset};
-use autoregress::burn::module::Module;
-use autoregress::burn::tensor::{Device, Tensor};
+use autoregress::burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use autoregress::burn::tensor::{Device, Tensor, TensorData};
 use autoregress::metrics::nll_sum;
 use autoregress::train::Training;
 use autoregress::{ArModel, GenerateOptions, Generation, ModelKind, ModelSpec, weights};
@@ -23,11 +24,46 @@ const NORMALIZATION_SEQUENCES: usize = 10_000;
 
 pub(crate) struct LiveTraining {
     run: Training,
-    /// The weights as they were at the last [`Demo::train_snapshot`], for inference.
+    /// The weights as they were at the last [`Demo::train_snapshot`], on the CPU, for inference.
     snapshot: Option<ArModel>,
-    /// The device it trains on, without autodiff: the snapshot's (a later switch of the page's
-    /// device does not move a training).
-    device: Device,
+    /// Tells this training from a later one (a snapshot read back meanwhile is dropped).
+    serial: u32,
+}
+
+/// `model`'s weights copied to the CPU device `cpu`, read back asynchronously (WebGPU reads
+/// only so): every float parameter in the modules' visiting order.
+async fn to_cpu(model: &ArModel, cpu: &Device) -> Result<ArModel, JsValue> {
+    struct Collect(Vec<Tensor<1>>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let t = param.val();
+            let n = t.shape().num_elements();
+            self.0.push(t.reshape([n]));
+        }
+    }
+    struct Fill {
+        values: std::vec::IntoIter<Vec<f32>>,
+        device: Device,
+    }
+    impl ModuleMapper for Fill {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let values = self.values.next().expect("one parameter for each one read");
+            let device = self.device.clone();
+            param.map(|t| {
+                let dims = t.dims();
+                let n = values.len();
+                Tensor::<1>::from_data(TensorData::new(values, [n]), &device).reshape(dims)
+            })
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    let mut values = Vec::with_capacity(collect.0.len());
+    for t in collect.0 {
+        values.push(read_floats(t).await?);
+    }
+    let fresh = ArModel::new(model.spec.clone(), cpu).map_err(js_err)?;
+    Ok(fresh.map(&mut Fill { values: values.into_iter(), device: cpu.clone() }))
 }
 
 /// The models the panel trains: the toy ones.
@@ -53,8 +89,7 @@ impl Demo {
         let kind = trainable(kind)?;
         let mut s = self.state.borrow_mut();
         s.training = None;
-        let inference = s.device();
-        let device = inference.clone().autodiff();
+        let device = s.device().autodiff();
         let model = match init {
             Some(bytes) => {
                 let model = weights::from_bytes(&bytes, Some(kind), &device).map_err(|e| JsError::new(&e.to_string()))?;
@@ -72,7 +107,9 @@ impl Demo {
         };
         let parameters = model.num_params();
         let mix = kind.train_defaults().mask_mix.unwrap_or(MaskMix::UNIFORM);
-        s.training = Some(LiveTraining { run: Training::new(model, &device, seed as u64, mix), snapshot: None, device: inference });
+        s.next_run += 1;
+        let serial = s.next_run;
+        s.training = Some(LiveTraining { run: Training::new(model, &device, seed as u64, mix), snapshot: None, serial });
         Ok(parameters)
     }
 
@@ -118,13 +155,24 @@ impl Demo {
         })
     }
 
-    /// Takes the weights as they are now for [`Demo::train_eval`] and [`Demo::train_sample`];
-    /// returns the step they are at.
-    pub fn train_snapshot(&self) -> Result<usize, JsError> {
-        let mut s = self.state.borrow_mut();
-        let t = s.training.as_mut().ok_or_else(|| JsError::new("no training in progress"))?;
-        t.snapshot = Some(t.run.model().valid());
-        Ok(t.run.step)
+    /// Takes the weights as they are now, on the CPU, for [`Demo::train_eval`],
+    /// [`Demo::train_sample`] and [`Demo::train_weights`]; resolves to the step they are at.
+    pub fn train_snapshot(&self) -> js_sys::Promise {
+        let state = self.state.clone();
+        future_to_promise(async move {
+            let (model, step, serial, cpu) = {
+                let s = state.borrow();
+                let t = s.training.as_ref().ok_or_else(|| js_err("no training in progress"))?;
+                (t.run.model().valid(), t.run.step, t.serial, s.backends.cpu.clone())
+            };
+            let snapshot = if model.devices().iter().all(|d| *d == cpu) { model } else { to_cpu(&model, &cpu).await? };
+            let mut s = state.borrow_mut();
+            match s.training.as_mut() {
+                Some(t) if t.serial == serial => t.snapshot = Some(snapshot),
+                _ => return Err(js_err("the training was reset meanwhile")),
+            }
+            Ok(JsValue::from_f64(step as f64))
+        })
     }
 
     /// The summed negative log-likelihood (nats) of held-out sequences `start..start + count` of
@@ -144,7 +192,7 @@ impl Demo {
                     return Err(js_err(format!("held-out sequences {start}..{end}: there are {}", toy::TEST_SEQUENCES)));
                 }
                 let test = test_sequences(len);
-                let chunk = sequences_tensor(&test[start * len..end * len], end - start, len, &t.device);
+                let chunk = sequences_tensor(&test[start * len..end * len], end - start, len, &s.backends.cpu);
                 nll_sum(model, &model.row_skip(), chunk)
             };
             Ok(JsValue::from_f64(read_floats(total).await?[0] as f64))
@@ -160,7 +208,7 @@ impl Demo {
         let model = t.snapshot.clone().ok_or_else(|| JsError::new("no snapshot taken"))?;
         let d = model.spec.kind.generate_defaults();
         let options = GenerateOptions { count, order: d.order, per_step: d.per_step, schedule: d.schedule, known: None, temperature: 1.0, seed: seed as u64 };
-        let generation = Generation::new(&model, &options, &t.device).map_err(|e| JsError::new(&e.to_string()))?;
+        let generation = Generation::new(&model, &options, &s.backends.cpu).map_err(|e| JsError::new(&e.to_string()))?;
         let total = generation.steps_total() as u32;
         s.next_run += 1;
         let id = s.next_run;

@@ -1085,10 +1085,18 @@ function setupTraining(ready) {
     if (!t.running && t.id) parts.push("paused");
     status.textContent = parts.join(" · ");
   };
-  const settings = (notes) => ({
-    lr: readNumber("train-lr", 1e-5, 0.1, notes, { integer: false, fallback: 0.003 }),
-    batch: readNumber("train-batch", 1, 1000, notes, { fallback: 50 }),
-  });
+  // Values out of range are corrected in their fields and said on the note line: the last
+  // correction of each field, until Reset.
+  const corrections = new Map(); // field's label -> what was corrected
+  const settings = (notes) => {
+    const s = {
+      lr: readNumber("train-lr", 1e-5, 0.1, notes, { integer: false, fallback: 0.003 }),
+      batch: readNumber("train-batch", 1, 1000, notes, { fallback: 50 }),
+    };
+    for (const note of notes) corrections.set(note.split(":")[0], note);
+    $("train-note").textContent = [...corrections.values()].join(" · ");
+    return s;
+  };
   const buttons = () => {
     start.textContent = t.running ? "Pause" : t.id ? "Resume" : "Start";
     reset.disabled = !t.id;
@@ -1109,8 +1117,8 @@ function setupTraining(ready) {
       return;
     }
     const notes = [];
-    const { lr, batch } = settings(notes);
     const seed = readNumber("train-seed", 0, 2 ** 31 - 1, notes);
+    const { lr, batch } = settings(notes);
     if (!t.id) {
       Object.assign(t, { id: nextId++, kind: $("train-model").value, losses: [], evals: [], sequences: 0, step: 0, seconds: 0, lastEval: null, startedAt: performance.now() });
     }
@@ -1119,7 +1127,6 @@ function setupTraining(ready) {
     try {
       const started = await models.call("trainStart", { id: t.id, kind: t.kind, seed, batch, lr });
       t.floor = started.floor;
-      if (notes.length) showError(notes.join("\n"), errors);
       redraw();
     } catch (e) {
       t.running = false;
@@ -1136,14 +1143,14 @@ function setupTraining(ready) {
     fresh();
     prompt(samples, "Every few seconds, 25 sequences sampled from the weights being trained.", ...toyCanvasSize(ready.toyGrid, TOY_COUNT));
     status.textContent = why;
+    corrections.clear();
+    $("train-note").textContent = "";
   };
   reset.addEventListener("click", () => resetTraining());
   $("train-model").addEventListener("change", () => resetTraining(t.id ? "model changed: the training was reset" : ""));
   for (const id of ["train-lr", "train-batch"]) {
     $(id).addEventListener("change", () => {
-      const notes = [];
-      const s = settings(notes);
-      if (notes.length) showError(notes.join("\n"), errors);
+      const s = settings([]);
       if (t.running) models.worker.postMessage({ type: "trainSettings", ...s });
     });
   }

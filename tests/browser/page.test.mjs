@@ -428,6 +428,15 @@ test("values out of range are corrected in their fields and said; temperature 0 
   const status = await page.textContent("#digits-status");
   assert(status.includes("outside 1..96") && status.includes("most likely"), `status: ${status}`);
   await page.click("#digits-stop");
+  // The Train panel: corrected and said on its note line, which Start does not clear.
+  await page.fill("#train-batch", "5000");
+  await page.fill("#train-lr", "");
+  await page.click("#train-start");
+  await page.waitForFunction(() => window.__test.training.step > 0, null, { timeout: 60_000 });
+  assert((await page.inputValue("#train-batch")) === "1000" && (await page.inputValue("#train-lr")) === "0.003", "the Train panel's fields were not corrected");
+  const note = await page.textContent("#train-note");
+  assert(note.includes("outside 1..1000") && note.includes("empty"), `note: ${note}`);
+  await page.click("#train-reset");
   await page.close();
 });
 

@@ -105,11 +105,11 @@ impl Optimizer for FusedAdam {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use autoregress::batch::{random_positions, sequences_tensor, training_batch};
-    use autoregress::burn::module::{Module, ModuleVisitor, Param};
+    use crate::batch::{random_positions, sequences_tensor, training_batch};
+    use burn::module::{Module, ModuleVisitor, Param};
     use burn::optim::GradientsParams;
-    use autoregress::rng::Rng;
-    use autoregress::{ArModel, ModelSpec};
+    use crate::rng::Rng;
+    use crate::{ArModel, ModelSpec};
 
     /// Every float parameter of `model`, in visiting order.
     fn parameters(model: &ArModel) -> Vec<f32> {

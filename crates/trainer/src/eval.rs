@@ -39,8 +39,14 @@ pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: us
         .count();
     let floor = generator_entropy(len);
     let order_agnostic = model.spec.kind.is_any_order().then(|| {
-        let (mean, se) = order_agnostic(model, &test, test_count, TOY_DRAWS, 1000, device);
-        OrderAgnosticNats { order_agnostic_nats_per_position: mean, order_agnostic_standard_error: se }
+        let oa = order_agnostic(model, &test, test_count, TOY_DRAWS, 1000, device);
+        OrderAgnosticNats {
+            order_agnostic_nats_per_position: oa.mean,
+            order_agnostic_standard_error: oa.standard_error,
+            order_agnostic_draw_set_spread: oa.spread(),
+            order_agnostic_draw_error: oa.draw_error(),
+            order_agnostic_draw_sets: oa.sets,
+        }
     });
     ToyEval {
         model: model.spec.kind.name(),
@@ -62,19 +68,55 @@ pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: us
 const IMAGE_DRAWS: usize = 64;
 /// The same per toy sequence.
 const TOY_DRAWS: usize = 16;
+/// Independent sets of draws: the estimate is their mean, and the spread of their figures
+/// (largest minus smallest) says how much a figure depends on its draws (docs/json.md).
+pub const DRAW_SETS: usize = 4;
 
-/// The order-agnostic estimate (nats per position) over `draws` random sets per sequence, with
-/// its standard error; `chunk` sequences a pass.
-fn order_agnostic<V: Copy + Into<i64>>(model: &ArModel, seqs: &[V], count: usize, draws: usize, chunk: usize, device: &Device) -> (f64, f64) {
-    let len = model.spec.seq_len;
-    let mut rng = Rng::new(0x0A0E);
-    let mut scores = Vec::new();
-    for start in (0..count).step_by(chunk) {
-        let k = chunk.min(count - start);
-        let t = sequences_tensor(&seqs[start * len..(start + k) * len], k, len, device);
-        scores.extend(order_agnostic_scores(model, t, draws, &mut rng));
+/// The order-agnostic estimate (nats per position) over [`DRAW_SETS`] sets of `draws` random
+/// known sets per sequence; `chunk` sequences a pass.
+pub struct OrderAgnostic {
+    /// The mean over every draw of every set.
+    pub mean: f64,
+    /// Its standard error over the sequences (each sequence's mean over all its draws).
+    pub standard_error: f64,
+    /// Each set's estimate.
+    pub sets: Vec<f64>,
+}
+
+impl OrderAgnostic {
+    /// The largest set estimate minus the smallest.
+    pub fn spread(&self) -> f64 {
+        let (lo, hi) = self.sets.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        hi - lo
     }
-    mean_and_standard_error(&scores)
+
+    /// The standard error of the mean that comes from the draws: the sets' standard deviation
+    /// over the square root of their number.
+    pub fn draw_error(&self) -> f64 {
+        mean_and_standard_error(&self.sets).1
+    }
+}
+
+fn order_agnostic<V: Copy + Into<i64>>(model: &ArModel, seqs: &[V], count: usize, draws: usize, chunk: usize, device: &Device) -> OrderAgnostic {
+    let len = model.spec.seq_len;
+    let mut per_sequence = vec![0.0; count];
+    let mut sets = Vec::with_capacity(DRAW_SETS);
+    for set in 0..DRAW_SETS {
+        // Set 0 draws as every earlier `eval` did.
+        let mut rng = Rng::new(0x0A0E ^ (set as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut scores = Vec::with_capacity(count);
+        for start in (0..count).step_by(chunk) {
+            let k = chunk.min(count - start);
+            let t = sequences_tensor(&seqs[start * len..(start + k) * len], k, len, device);
+            scores.extend(order_agnostic_scores(model, t, draws, &mut rng));
+        }
+        sets.push(mean_and_standard_error(&scores).0);
+        for (total, score) in per_sequence.iter_mut().zip(&scores) {
+            *total += score / DRAW_SETS as f64;
+        }
+    }
+    let (mean, standard_error) = mean_and_standard_error(&per_sequence);
+    OrderAgnostic { mean, standard_error, sets }
 }
 
 /// The in-painting regions `eval` reports (docs/json.md), in the order of [`InpaintingBits`]'s fields.
@@ -115,8 +157,14 @@ pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images
     let nats = nll_with_bar(model, test, images, 16 * len, device, quiet) / (images * len) as f64;
     let baseline = histogram_baseline_nats(train, test, len, model.spec.num_values, 0.1);
     let order_agnostic = model.spec.kind.is_any_order().then(|| {
-        let (mean, se) = order_agnostic(model, test, images, IMAGE_DRAWS, 50, device);
-        OrderAgnosticBits { order_agnostic_bits_per_dim: bits_per_dim(mean), order_agnostic_standard_error: bits_per_dim(se) }
+        let oa = order_agnostic(model, test, images, IMAGE_DRAWS, 50, device);
+        OrderAgnosticBits {
+            order_agnostic_bits_per_dim: bits_per_dim(oa.mean),
+            order_agnostic_standard_error: bits_per_dim(oa.standard_error),
+            order_agnostic_draw_set_spread: bits_per_dim(oa.spread()),
+            order_agnostic_draw_error: bits_per_dim(oa.draw_error()),
+            order_agnostic_draw_sets: oa.sets.iter().map(|&v| bits_per_dim(v)).collect(),
+        }
     });
     let inpaint_images = inpaint_images.min(images);
     MnistEval {

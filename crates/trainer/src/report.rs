@@ -30,6 +30,13 @@ pub struct ToyEval {
 pub struct OrderAgnosticNats {
     pub order_agnostic_nats_per_position: f64,
     pub order_agnostic_standard_error: f64,
+    /// Each independent set of draws' estimate; the figure above is their mean.
+    pub order_agnostic_draw_sets: Vec<f64>,
+    /// The largest of them minus the smallest.
+    pub order_agnostic_draw_set_spread: f64,
+    /// The standard error of the estimate that comes from the draws: the sets' standard
+    /// deviation over the square root of their number.
+    pub order_agnostic_draw_error: f64,
 }
 
 /// `eval` of an image model on the first test images.
@@ -55,6 +62,13 @@ pub struct MnistEval {
 pub struct OrderAgnosticBits {
     pub order_agnostic_bits_per_dim: f64,
     pub order_agnostic_standard_error: f64,
+    /// Each independent set of draws' estimate; the figure above is their mean.
+    pub order_agnostic_draw_sets: Vec<f64>,
+    /// The largest of them minus the smallest.
+    pub order_agnostic_draw_set_spread: f64,
+    /// The standard error of the estimate that comes from the draws: the sets' standard
+    /// deviation over the square root of their number.
+    pub order_agnostic_draw_error: f64,
 }
 
 /// Exact in-painting NLL, bits per erased pixel, over the first `images` test images.

@@ -225,6 +225,9 @@ fn bad_inputs_give_one_clear_message() {
     let o = trainer(&["train", "toy", "--len", "8", "--device", "flex"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--len 8"), "{}", stderr(&o));
+    let o = trainer(&["train", "mnist", "--fresh-data", "--device", "flex"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--fresh-data is for the toy models"), "{}", stderr(&o));
 
     // Image and label counts that disagree.
     let data = dir.join("data");
@@ -325,6 +328,13 @@ fn any_order_models_train_sample_inpaint_and_evaluate() {
     let oa = m["order_agnostic_nats_per_position"].as_f64().expect("order-agnostic estimate");
     assert!(oa < 3.0, "{oa}");
     assert!(m["order_agnostic_standard_error"].as_f64().unwrap() > 0.0);
+    // The estimate is the mean of the draw sets, and their spread is said.
+    let sets: Vec<f64> = m["order_agnostic_draw_sets"].as_array().expect("draw sets").iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(sets.len() >= 2, "{sets:?}");
+    assert!((sets.iter().sum::<f64>() / sets.len() as f64 - oa).abs() < 1e-9, "{sets:?} against {oa}");
+    let spread = sets.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - sets.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!(spread > 0.0 && (m["order_agnostic_draw_set_spread"].as_f64().unwrap() - spread).abs() < 1e-12);
+    assert!(m["order_agnostic_draw_error"].as_f64().unwrap() > 0.0);
     let floor = m["generator_entropy_nats_per_position"].as_f64().unwrap();
     assert!((0.3..0.5).contains(&floor), "{floor}");
     assert!(m["nats_per_position"].as_f64().unwrap() > floor);

@@ -44,6 +44,9 @@ fn checkpoint_dir_of(a: &TrainArgs, run_dir: &Path) -> PathBuf {
 }
 
 pub fn run(a: TrainArgs) -> Result<()> {
+    if a.fresh_data && a.model.is_image() {
+        bail!("--fresh-data is for the toy models, whose generator is known; {} trains on its images", a.model.name());
+    }
     let chosen = device::choose(a.device.device)?;
     eprintln!("device: {}", chosen.name);
     let ad = chosen.device.clone().autodiff();
@@ -106,9 +109,6 @@ pub fn run(a: TrainArgs) -> Result<()> {
         };
         (seqs, size, ModelSpec::for_kind(kind, 1, len, mean, std), None, record)
     } else {
-        if a.fresh_data {
-            bail!("--fresh-data is for the toy models, whose generator is known; {} trains on its images", kind.name());
-        }
         let m = load_mnist(&a.data.data_dir)?;
         if a.eval_images > m.test.images.count {
             eprintln!(

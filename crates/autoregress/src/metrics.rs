@@ -222,3 +222,64 @@ mod tests {
         assert!(hits.iter().all(|&h| h == hits[0]), "{:?}", &hits[..16]);
     }
 }
+
+/// The range of every channel's activation, per layer of the any-order image network, over the
+/// inputs [`ChannelRanges::observe`] was shown: a channel whose activation never varies (a ReLU
+/// never positive) is dead, a unit that passes nothing on and gets no gradient.
+#[derive(Clone, Debug, Default)]
+pub struct ChannelRanges {
+    /// Per layer, in the order the network shows them: its name, each channel's min and max.
+    layers: Vec<(&'static str, Vec<f32>, Vec<f32>)>,
+}
+
+/// One layer's dead channels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadChannels {
+    /// The layer's name ([`crate::models::PROBED_LAYERS`]).
+    pub layer: &'static str,
+    /// Its channels.
+    pub channels: usize,
+    /// The indices of those whose activation never varied.
+    pub dead: Vec<usize>,
+}
+
+/// Activations that differ by no more than this count as not varying.
+const UNVARYING: f32 = 1e-6;
+
+impl ChannelRanges {
+    /// Folds in the activations of `model` for integer sequences `[N, L]` known where `mask` is
+    /// 1. Returns false, and folds nothing, for a model other than the any-order image network.
+    /// Reads back synchronously (native only).
+    pub fn observe(&mut self, model: &ArModel, sequences: Tensor<2, Int>, mask: Tensor<2>) -> bool {
+        let mut seen = Vec::new();
+        let probed = model.probe_activations(sequences, mask, &mut |name, x| {
+            let [n, c, h, w] = x.dims();
+            let per_channel = x.clone().swap_dims(0, 1).reshape([c, n * h * w]);
+            let lo = crate::host::floats(per_channel.clone().min_dim(1));
+            let hi = crate::host::floats(per_channel.max_dim(1));
+            seen.push((name, lo, hi));
+        });
+        for (i, (name, lo, hi)) in seen.into_iter().enumerate() {
+            match self.layers.get_mut(i) {
+                Some((_, min, max)) => {
+                    min.iter_mut().zip(&lo).for_each(|(m, &v)| *m = m.min(v));
+                    max.iter_mut().zip(&hi).for_each(|(m, &v)| *m = m.max(v));
+                }
+                None => self.layers.push((name, lo, hi)),
+            }
+        }
+        probed
+    }
+
+    /// Per layer, the channels whose activation never varied over the inputs observed.
+    pub fn dead(&self) -> Vec<DeadChannels> {
+        self.layers
+            .iter()
+            .map(|(layer, lo, hi)| DeadChannels {
+                layer,
+                channels: lo.len(),
+                dead: lo.iter().zip(hi).enumerate().filter(|(_, (l, h))| **h - **l <= UNVARYING).map(|(i, _)| i).collect(),
+            })
+            .collect()
+    }
+}

@@ -378,3 +378,70 @@ fn specs_the_networks_cannot_take_are_typed_errors() {
     let unet = ModelSpec::for_kind(ModelKind::MnistAnyOrder, 30, 30, 33.0, 78.0);
     assert!(matches!(unet.validate(), Err(SpecError::ImageSize { kind: ModelKind::MnistAnyOrder, height: 30, width: 30, .. })));
 }
+
+/// Every weight and bias zeroed, except the biases of one layer, `layer_bias` (its 0-based index
+/// among the 1-D parameters in visiting order), set to -1 on even channels and +1 on odd ones.
+fn silenced(model: ArModel, layer_bias: usize) -> ArModel {
+    struct Silence(usize, usize);
+    impl ModuleMapper for Silence {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| {
+                if D != 1 {
+                    return t.zeros_like();
+                }
+                self.0 += 1;
+                if self.0 - 1 != self.1 {
+                    return t.zeros_like();
+                }
+                let dims = t.dims();
+                let v: Vec<f32> = (0..dims[0]).map(|i| if i % 2 == 0 { -1.0 } else { 1.0 }).collect();
+                Tensor::<1>::from_data(TensorData::new(v, [dims[0]]), &t.device()).reshape(dims)
+            })
+        }
+    }
+    model.map(&mut Silence(0, layer_bias))
+}
+
+#[test]
+fn channels_that_never_vary_are_found_per_layer() {
+    use autoregress::metrics::ChannelRanges;
+    let len = 64;
+    let mut rng = Rng::new(4);
+    let masks: Vec<f32> = (0..12 * len).map(|_| (rng.below(2)) as f32).collect();
+    let seqs = random_ints(12 * len, 256, 5);
+    let input = |rows: std::ops::Range<usize>| {
+        let n = rows.len();
+        (
+            sequences_tensor(&seqs[rows.start * len..rows.end * len], n, len, &device()),
+            Tensor::<2>::from_data(TensorData::new(masks[rows.start * len..rows.end * len].to_vec(), [n, len]), &device()),
+        )
+    };
+    // Folded over three batches of four, as over one batch of twelve.
+    let observe = |model: &ArModel, batches: &[std::ops::Range<usize>]| {
+        let mut ranges = ChannelRanges::default();
+        for rows in batches {
+            let (s, m) = input(rows.clone());
+            assert!(ranges.observe(model, s, m));
+        }
+        ranges.dead()
+    };
+    let model = small_image_model();
+    let folded = observe(&model, &[0..4, 4..8, 8..12]);
+    assert_eq!(folded, observe(&model, &[0..12]));
+    assert_eq!(folded.iter().map(|l| l.layer).collect::<Vec<_>>(), autoregress::models::PROBED_LAYERS);
+    // A fresh network's first layer sees varied inputs through random weights: none constant.
+    assert!(folded[0].dead.is_empty() && folded[0].channels == 32, "{:?}", folded[0]);
+    let (dead, all) = folded.iter().fold((0, 0), |(d, a), l| (d + l.dead.len(), a + l.channels));
+    assert!(dead < all, "every channel of a fresh network constant");
+    // Weights zero, and one layer's biases set: every channel is constant, named per layer.
+    let zeroed = observe(&silenced(small_image_model(), 0), &[0..12]);
+    for l in &zeroed {
+        assert_eq!(l.dead, (0..l.channels).collect::<Vec<_>>(), "{}", l.layer);
+    }
+    // A model other than the any-order image network has no layers to show.
+    let mut ranges = ChannelRanges::default();
+    let toy = toy_any_order_model(32);
+    let mask = Tensor::<2>::from_data(TensorData::new(vec![0.0f32; 32], [1, 32]), &device());
+    assert!(!ranges.observe(&toy, sequences_tensor(&random_ints(32, 64, 1), 1, 32, &device()), mask));
+    assert!(ranges.dead().is_empty());
+}

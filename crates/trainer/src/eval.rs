@@ -3,15 +3,17 @@
 //! pixel against the per-position histogram baseline.
 
 use crate::progress;
-use autoregress::burn::tensor::Device;
+use autoregress::batch::random_set_mask;
+use autoregress::burn::tensor::{Device, Tensor, TensorData};
+use autoregress::event::prefix_mask;
 use autoregress::batch::sequences_tensor;
 use autoregress::data::toy::{generator_entropy, is_valid, toy_dataset};
-use autoregress::metrics::{bits_per_dim, histogram_baseline_nats, mean_and_standard_error, order_agnostic_scores, region_nll_sum, total_nll};
+use autoregress::metrics::{ChannelRanges, bits_per_dim, histogram_baseline_nats, mean_and_standard_error, order_agnostic_scores, region_nll_sum, total_nll};
 use autoregress::region::Region;
 use autoregress::host::ints;
 use autoregress::rng::Rng;
 use autoregress::{ArModel, GenerateOptions, generate};
-use crate::report::{InpaintingBits, MnistEval, OrderAgnosticBits, OrderAgnosticNats, ToyEval};
+use crate::report::{InpaintingBits, LayerChannels, MnistEval, OrderAgnosticBits, OrderAgnosticNats, ToyEval};
 
 /// Seeds of the toy data (the library's): the test set never overlaps the training set's seed.
 pub use autoregress::data::toy::{TEST_SEED as TOY_TEST_SEED, TRAIN_SEED as TOY_TRAIN_SEED};
@@ -146,6 +148,47 @@ pub fn inpainting_bits(model: &ArModel, test: &[u8], images: usize, device: &Dev
     InpaintingBits { images, bottom_given_top, top_given_bottom, centre_given_rest }
 }
 
+/// Test and training images a pass of [`dead_channels`].
+const PROBE_CHUNK: usize = 25;
+
+/// Per layer of an any-order image model, the channels whose activation never varies over
+/// varied inputs: the first `images` test images and as many training images, each with a
+/// uniformly random known set, a raster prefix (both of a uniform count), nothing known, and the
+/// top or the bottom half known. `None` for the other models.
+pub fn dead_channels(model: &ArModel, train: &[u8], test: &[u8], images: usize, device: &Device) -> Option<Vec<LayerChannels>> {
+    let len = model.spec.seq_len;
+    let (h, w) = (model.spec.height(), model.spec.width);
+    let mut ranges = ChannelRanges::default();
+    let mut rng = Rng::new(0x0DEA_D0);
+    for source in [test, train] {
+        let n = images.min(source.len() / len);
+        for start in (0..n).step_by(PROBE_CHUNK) {
+            let k = PROBE_CHUNK.min(n - start);
+            let sequences = sequences_tensor(&source[start * len..(start + k) * len], k, len, device);
+            for family in 0..4 {
+                let mut masks = Vec::with_capacity(k * len);
+                for i in 0..k {
+                    let t = rng.below(len);
+                    masks.extend(match family {
+                        0 => random_set_mask(&mut rng, len, t),
+                        1 => prefix_mask(t, len),
+                        2 => vec![0.0; len],
+                        _ => {
+                            let hidden = if i % 2 == 0 { Region::BottomHalf } else { Region::TopHalf };
+                            hidden.erased(h, w, &mut rng).into_iter().map(|e| if e { 0.0 } else { 1.0 }).collect()
+                        }
+                    });
+                }
+                let mask = Tensor::<2>::from_data(TensorData::new(masks, [k, len]), device);
+                if !ranges.observe(model, sequences.clone(), mask) {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(ranges.dead().into_iter().map(|d| LayerChannels { layer: d.layer, channels: d.channels, dead: d.dead }).collect())
+}
+
 /// Digits: exact bits per pixel in raster order on the first `images` test images, and the
 /// baseline; the in-painting NLL on the first `inpaint_images`; for an any-order model, the
 /// order-agnostic estimate.
@@ -177,5 +220,6 @@ pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images
         baseline: "per-position histogram of the training pixels, add-0.1 smoothing",
         order_agnostic,
         inpainting_bits_per_pixel: (inpaint_images > 0).then(|| inpainting_bits(model, test, inpaint_images, device, quiet)),
+        dead_channels: dead_channels(model, train, test, images, device),
     }
 }

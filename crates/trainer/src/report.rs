@@ -55,6 +55,18 @@ pub struct MnistEval {
     pub order_agnostic: Option<OrderAgnosticBits>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inpainting_bits_per_pixel: Option<InpaintingBits>,
+    /// Any-order models: per layer, the channels whose activation never varied over the
+    /// evaluation's inputs (`crate::eval::dead_channels`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_channels: Option<Vec<LayerChannels>>,
+}
+
+/// One layer's channels that never varied.
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerChannels {
+    pub layer: &'static str,
+    pub channels: usize,
+    pub dead: Vec<usize>,
 }
 
 /// The order-agnostic estimate of an any-order image model, with its standard error.

@@ -379,6 +379,10 @@ fn any_order_models_train_sample_inpaint_and_evaluate() {
     for key in ["bottom_given_top", "top_given_bottom", "centre_given_rest"] {
         assert!(m["inpainting_bits_per_pixel"][key].as_f64().unwrap() > 0.0, "{key}");
     }
+    // Each layer's channels that never varied, by name.
+    let layers = m["dead_channels"].as_array().expect("dead_channels");
+    assert_eq!(layers.len(), 11);
+    assert!(layers.iter().all(|l| l["layer"].is_string() && l["channels"].as_u64().unwrap() >= 32 && l["dead"].is_array()), "{layers:?}");
     assert!(dir.join("mnist/order-map.png").is_file() && dir.join("mnist/inpainting-centre.png").is_file());
 
     let prefix = dir.join("centre");

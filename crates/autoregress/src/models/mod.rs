@@ -24,7 +24,7 @@ pub use layers::{convolve, max_pool};
 pub use mnist::{MnistConvNet, MnistLayers, RowSkipFeatures};
 pub use toy::ToyConvNet;
 pub use spec::{MAX_LEN, MAX_VALUES, ModelKind, ModelSpec, SpecError, UnknownModel};
-pub use unet::UNet;
+pub use unet::{PROBED_LAYERS, UNet};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Int, Tensor};
@@ -152,6 +152,18 @@ impl ArModel {
                 all.gather(2, positions.reshape([n, 1, k]).expand([n, c, k]))
             }
         }
+    }
+
+    /// Shows `probe` the activations of each layer of the any-order image network (its
+    /// [`PROBED_LAYERS`]) for integer sequences `[N, L]` known where `mask` is 1; false,
+    /// and nothing shown, for the other networks.
+    pub fn probe_activations(&self, sequences: Tensor<2, Int>, mask: Tensor<2>, probe: &mut dyn FnMut(&'static str, &Tensor<4>)) -> bool {
+        let Net::MnistAnyOrder(net) = &self.net else {
+            return false;
+        };
+        let values = self.normalize(sequences, mask.clone());
+        net.features_probed(self.any_order_image(mask, values), probe);
+        true
     }
 
     /// The image network's input `[N, 4, H, W]`: mask, values, row and column coordinates.

@@ -30,6 +30,9 @@ const WIDTHS: [usize; 3] = [32, 64, 64];
 const DILATIONS: [usize; 3] = [1, 2, 3];
 /// Input channels: mask, values, row, column.
 pub const INPUT_CHANNELS: usize = 4;
+/// The layers [`UNet::features_probed`] shows, in the order it shows them: each one's output
+/// after its ReLU (for `mid.*`, the residual branch before it is added).
+pub const PROBED_LAYERS: [&str; 11] = ["enc1.0", "enc1.1", "enc2.0", "enc2.1", "enc3", "mid.0", "mid.1", "mid.2", "dec2", "narrow", "dec1"];
 
 /// Our order-agnostic network for images (not in the lecture): a small U-Net from input
 /// `[N, 4, H, W]` (mask, normalized values with 0 where unknown, row and column scaled to
@@ -125,15 +128,27 @@ impl UNet {
     /// # Panics
     /// As [`UNet::forward`].
     pub fn features(&self, input: Tensor<4>) -> Tensor<4> {
-        let e1 = relu(convolve(&self.enc1[1], relu(convolve(&self.enc1[0], input))));
+        self.features_probed(input, &mut |_, _| {})
+    }
+
+    /// [`UNet::features`], showing `probe` each layer's activations `[N, channels, h, w]` with
+    /// its name ([`PROBED_LAYERS`], in that order): what finds the channels that never vary.
+    pub fn features_probed(&self, input: Tensor<4>, probe: &mut dyn FnMut(&'static str, &Tensor<4>)) -> Tensor<4> {
+        let mut shown = |name: &'static str, x: Tensor<4>| {
+            probe(name, &x);
+            x
+        };
+        let x = shown("enc1.0", relu(convolve(&self.enc1[0], input)));
+        let e1 = shown("enc1.1", relu(convolve(&self.enc1[1], x)));
         let x = max_pool(&self.pool, e1.clone());
-        let e2 = relu(convolve(&self.enc2[1], relu(convolve(&self.enc2[0], x))));
-        let mut x = relu(convolve(&self.enc3, max_pool(&self.pool, e2.clone())));
-        for conv in &self.mid {
-            x = x.clone() + relu(convolve(conv, x));
+        let x = shown("enc2.0", relu(convolve(&self.enc2[0], x)));
+        let e2 = shown("enc2.1", relu(convolve(&self.enc2[1], x)));
+        let mut x = shown("enc3", relu(convolve(&self.enc3, max_pool(&self.pool, e2.clone()))));
+        for (conv, name) in self.mid.iter().zip(&PROBED_LAYERS[5..8]) {
+            x = x.clone() + shown(name, relu(convolve(conv, x)));
         }
-        let x = relu(convolve(&self.dec2, upsample2(x) + e2));
-        let x = relu(convolve(&self.narrow, x));
-        relu(convolve(&self.dec1, upsample2(x) + e1))
+        let x = shown("dec2", relu(convolve(&self.dec2, upsample2(x) + e2)));
+        let x = shown("narrow", relu(convolve(&self.narrow, x)));
+        shown("dec1", relu(convolve(&self.dec1, upsample2(x) + e1)))
     }
 }

@@ -35,6 +35,12 @@ pub fn run(a: EvalArgs) -> Result<()> {
             eval::DRAW_SETS
         );
     }
+    if let Eval::Mnist(e) = &eval {
+        let dead: Vec<String> = e.dead_channels.iter().flatten().filter(|l| !l.dead.is_empty()).map(|l| format!("{} of {} in {}", l.dead.len(), l.channels, l.layer)).collect();
+        if !dead.is_empty() {
+            eprintln!("dead channels (never varying over the evaluation's inputs): {}", dead.join(", "));
+        }
+    }
     let metrics = EvalReport { eval, weights: files::shown(&path), device: chosen.name.to_string() };
     report::check_figures(&metrics, &format!("the evaluation of {}", path.display()))?;
     if a.json {

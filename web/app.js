@@ -83,7 +83,9 @@ function startWorker(backend) {
   };
   worker.onerror = (event) => {
     event.preventDefault();
-    restartOnCpu(`The models' worker failed (${event.message || "unknown error"})`);
+    const why = `The models' worker failed (${event.message || "unknown error"})`;
+    rpc.failAll(why); // no call waits on a dead worker
+    restartOnCpu(why);
   };
   return { worker, call: rpc.call, backend };
 }
@@ -1106,12 +1108,13 @@ function setupTraining(ready) {
   start.addEventListener("click", async () => {
     clearError(errors);
     if (t.running) {
+      const id = t.id;
       t.running = false;
       buttons();
       try {
         await models.call("trainPause");
       } catch (e) {
-        showError(errorText(e), errors);
+        if (t.id === id) showError(errorText(e), errors); // not a training reset meanwhile
       }
       say();
       return;
@@ -1156,26 +1159,31 @@ function setupTraining(ready) {
   }
 
   download.addEventListener("click", async () => {
+    const id = t.id;
     try {
       const bytes = await models.call("trainWeights");
+      if (t.id !== id) return; // reset meanwhile
       const link = document.createElement("a");
       link.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
       link.download = `${t.kind}-trained-in-tab-step${t.step}.bpk`;
       link.click();
       setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
     } catch (e) {
-      showError(errorText(e), errors);
+      if (t.id === id) showError(errorText(e), errors);
     }
   });
+  let usedInToyPanel = false;
   use.addEventListener("click", async () => {
+    const id = t.id;
     try {
       const { kind, description, shape, what } = await models.call("trainUse");
       loaded[kind] = { description, shape };
+      usedInToyPanel = true;
       $("toy-model").value = kind;
       $("toy-go").click();
       status.textContent += ` · the toy panel now uses these weights`;
     } catch (e) {
-      showError(errorText(e), errors);
+      if (t.id === id) showError(errorText(e), errors);
     }
   });
 
@@ -1208,8 +1216,11 @@ function setupTraining(ready) {
       say();
     },
     lost(why) {
-      if (!t.id) return;
-      resetTraining(why);
+      // The new worker loaded the committed weights: a toy panel that used the tab's is back on them.
+      const back = usedInToyPanel ? "; the toy panel is back on the committed weights" : "";
+      usedInToyPanel = false;
+      if (t.id) resetTraining(why + back);
+      else if (back) status.textContent = `the models' worker restarted${back}`;
     },
   };
   start.disabled = false;

@@ -554,8 +554,19 @@ const TRAIN_SAMPLES = 25;
 const EVAL_EVERY_MS = 3000;
 // Held-out sequences scored per call: each call about 100-200 ms, so messages get in.
 const EVAL_PART = { toy: 125, "toy-any-order": 2 };
-let training = null; // {id, kind, batch, lr, running, steps, seconds, lastEval, evalMs, looping}
+// A helper's scoring is bounded by this (the any-order model's 100 sequences are 3,200 passes of
+// the whole network: seconds here, more on a slow machine), not by the shorter wait of a chunk.
+const HELD_OUT_TIMEOUT_MS = 120_000;
+let training = null; // {id, kind, batch, lr, running, steps, seconds, lastEval, evalMs, looping, evaluating}
 let toyFloorNats = null;
+// Everything that takes a snapshot of the training and reads it (scoring here, Download, Use)
+// runs one at a time, so that none reads a snapshot another replaced.
+let snapshotQueue = Promise.resolve();
+function withSnapshot(task) {
+  const run = snapshotQueue.then(task);
+  snapshotQueue = run.catch(() => {});
+  return run;
+}
 
 async function trainStart({ id, kind, seed, batch, lr, init }) {
   if (!training || training.id !== id) {
@@ -578,14 +589,16 @@ function trainReset() {
   }
 }
 
-/** Pauses, then scores and samples the weights as they are (the figures show the paused model). */
+/** Pauses, then scores and samples the weights as they are (the figures show the paused model).
+ *  If Start comes again meanwhile, training goes on and nothing more is done here. */
 async function trainPause() {
   const t = training;
   if (!t || !t.running) return null;
   t.running = false;
+  const paused = () => training === t && !t.running;
   // Each wait is bounded: a chunk (about 100 ms), an evaluation (a helper's is timed out).
-  while (t.looping || t.evaluating) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (training === t) await trainEvaluate(t);
+  while ((t.looping || t.evaluating) && paused()) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (paused()) await trainEvaluate(t);
   return null;
 }
 
@@ -611,89 +624,116 @@ async function trainLoop(t) {
       await new Promise((resolve) => setTimeout(resolve, 0)); // let other messages in
     }
   } catch (e) {
-    if (e instanceof WebAssembly.RuntimeError) {
-      wasmTrapped = true;
-      post({ type: "fatal", message: errorText(e) });
-      return;
-    }
-    if (training === t) {
-      t.running = false;
-      post({ type: "trainStopped", id: t.id, message: errorText(e) });
-    }
+    trainFailed(t, e);
   } finally {
     t.looping = false;
   }
 }
 
+/** A step or an evaluation of `t` failed: a trapped module restarts the worker; any other error
+ *  pauses the training and is shown (unless `t` was reset meanwhile: then it concerns nobody). */
+function trainFailed(t, e) {
+  if (e instanceof WebAssembly.RuntimeError) {
+    wasmTrapped = true;
+    post({ type: "fatal", message: errorText(e) });
+  } else if (training === t) {
+    t.running = false;
+    post({ type: "trainStopped", id: t.id, message: errorText(e) });
+  }
+}
+
 /** The held-out cross-entropy of the weights now (nats/position, on `trainer eval`'s test
  *  sequences) and 25 sequences sampled from them, posted as trainEval: by a helper when there is
- *  one (the promise returned then has `byHelper`), else here. */
+ *  one (the promise returned then has `byHelper`), else here. Never rejects: a failure goes to
+ *  `trainFailed`. */
 function trainEvaluate(t) {
   t.evaluating = true;
   const started = performance.now();
   t.lastEval = started; // the interval counts from the start: a helper's evaluation runs beside training
+  const current = () => training === t;
   const helper = helpers.find((h) => !h.dead);
   const done = (async () => {
-    const step = await demo.train_snapshot();
-    let r;
+    let step, r;
     if (helper) {
-      const bytes = demo.train_weights();
+      // The snapshot's bytes go to the helper, which scores them while this worker trains on.
+      let bytes;
+      [step, bytes] = await withSnapshot(async () => (current() ? [await demo.train_snapshot(), demo.train_weights()] : [null, null]));
+      if (!bytes) return;
       try {
         await helper.started;
-        r = await withTimeout(helper.call("heldOut", { kind: t.kind, bytes, step }), helperTimeoutMs, helper);
+        r = await withTimeout(helper.call("heldOut", { kind: t.kind, bytes, step }), HELD_OUT_TIMEOUT_MS, helper);
       } catch (e) {
+        if (!e.helper) throw e;
         leaveOut(helper, errorText(e));
-        r = training === t ? await scoreSnapshot(t.kind, step) : null;
+        r = await withSnapshot(async () => (current() ? scoreSnapshot(t.kind, await demo.train_snapshot(), current) : null));
       }
     } else {
-      r = await scoreSnapshot(t.kind, step);
+      r = await withSnapshot(async () => {
+        if (!current()) return null;
+        step = await demo.train_snapshot();
+        return scoreSnapshot(t.kind, step, current);
+      });
     }
-    if (!r || training !== t) return;
+    if (!r || !current()) return;
     t.evalMs = helper ? 0 : performance.now() - started;
-    post({ type: "trainEval", id: t.id, step, seconds: t.seconds, ...r, evalSeconds: (performance.now() - started) / 1000 }, [r.samples.buffer]);
-  })().finally(() => {
-    t.evaluating = false;
-  });
+    post({ type: "trainEval", id: t.id, step: r.step, seconds: t.seconds, ...r, evalSeconds: (performance.now() - started) / 1000 }, [r.samples.buffer]);
+  })()
+    .catch((e) => trainFailed(t, e))
+    .finally(() => {
+      t.evaluating = false;
+    });
   done.byHelper = Boolean(helper);
   return done;
 }
 
-/** The snapshot of the training in this worker's module, scored on the held-out sequences (a
- *  call of about 100 ms at a time) and sampled: {nats, samples, count, len, numValues}. */
-async function scoreSnapshot(kind, step) {
+/** The snapshot of the training in this worker's module (taken at `step`), scored on the
+ *  held-out sequences (a call of about 100 ms at a time) and sampled: {step, nats, heldOut,
+ *  samples, count, len, numValues}; null as soon as `current()` is false (the training was
+ *  reset: the snapshot is no longer its). */
+async function scoreSnapshot(kind, step, current = () => true) {
   const count = held_out_sequences(kind);
   const part = EVAL_PART[kind];
   let sum = 0;
   for (let start = 0; start < count; start += part) {
+    if (!current()) return null;
     sum += await demo.train_eval(start, Math.min(part, count - start));
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
+  if (!current()) return null;
   const len = toy_len();
   demo.train_sample(TRAIN_PANEL, TRAIN_SAMPLES, step);
   const p = await demo.advance(TRAIN_PANEL, len, 0);
   const samples = p.values;
   p.free();
-  return { nats: sum / (count * len), heldOut: count, samples, count: TRAIN_SAMPLES, len, numValues: 2 * len };
+  return { step, nats: sum / (count * len), heldOut: count, samples, count: TRAIN_SAMPLES, len, numValues: 2 * len };
 }
 
-/** A helper's part: weights trained in the tab, scored and sampled as `scoreSnapshot` does. */
-async function helperHeldOut({ kind, bytes, step }) {
-  demo.train_new(kind, 0, bytes);
-  try {
-    await demo.train_snapshot();
-    return await scoreSnapshot(kind, step);
-  } finally {
-    demo.train_drop();
-  }
+// A helper scores one snapshot at a time: each replaces the helper's model in training.
+let heldOutQueue = Promise.resolve();
+
+/** A helper's part: weights trained in the tab, scored and sampled as `scoreSnapshot` does, one
+ *  call after the other. */
+function helperHeldOut({ kind, bytes, step }) {
+  const run = heldOutQueue.then(async () => {
+    demo.train_new(kind, 0, bytes);
+    try {
+      await demo.train_snapshot();
+      return await scoreSnapshot(kind, step);
+    } finally {
+      demo.train_drop();
+    }
+  });
+  heldOutQueue = run.catch(() => {});
+  return run;
 }
 
 /** The toy panel's model becomes the weights trained here (kept until the page reloads). */
 async function trainUse() {
-  if (!training) throw new Error("nothing trained yet: press Start");
-  await demo.train_snapshot();
-  const bytes = demo.train_weights();
-  const kind = training.kind;
-  const what = `${MODELS_TRAINED_HERE} (${kind}, step ${demo.train_step_count()})`;
+  const t = training;
+  if (!t) throw new Error("nothing trained yet: press Start");
+  const [step, bytes] = await withSnapshot(async () => [await demo.train_snapshot(), demo.train_weights()]);
+  const kind = t.kind;
+  const what = `${MODELS_TRAINED_HERE} (${kind}, step ${step})`;
   weightsTable[kind] = { url: "this tab", what, bytes };
   downloads.delete(kind);
   loads.delete(kind);
@@ -745,8 +785,10 @@ async function handle(message) {
       return null;
     case "trainWeights":
       if (!training) throw new Error("nothing trained yet: press Start");
-      await demo.train_snapshot();
-      return demo.train_weights();
+      return withSnapshot(async () => {
+        await demo.train_snapshot();
+        return demo.train_weights();
+      });
     case "trainUse":
       return trainUse();
     case "heldOut":

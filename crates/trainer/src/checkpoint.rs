@@ -52,6 +52,9 @@ struct CheckpointState {
     /// The recipe named with `train --recipe`.
     #[serde(default)]
     recipe: Option<String>,
+    /// `train --fresh-data` (absent in older checkpoints: not given).
+    #[serde(default)]
+    fresh_data: bool,
     /// The `--init` weights and their runs (absent: a run from scratch, or an older checkpoint).
     #[serde(default)]
     history: History,
@@ -85,6 +88,7 @@ impl Checkpoint<'_> {
             mask_mix: Some(opts.mask_mix.into()),
             train_size: opts.train_size,
             recipe: opts.recipe.clone(),
+            fresh_data: opts.fresh_data,
             history: opts.history.clone(),
         };
         files::write_json(&dir.join("state.json"), &state)
@@ -123,6 +127,7 @@ impl Checkpoint<'_> {
             mask_mix: state.mask_mix.map_or(given.mask_mix, MaskMix::from),
             train_size: state.train_size.or(given.train_size),
             recipe: state.recipe,
+            fresh_data: state.fresh_data,
             history: state.history,
             resume: true,
             ..given.clone()

@@ -242,8 +242,7 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_parser = parse::at_least_one, default_value_t = 50_000)]
     pub(crate) train_size: usize,
     /// Toy only: a fresh batch from the generator at every step (--train-size sequences an
-    /// epoch), as the page's Train panel trains; toy-any-order always trains so. Give it again
-    /// with --resume
+    /// epoch), as the page's Train panel trains; toy-any-order always trains so
     #[arg(long)]
     pub(crate) fresh_data: bool,
     #[arg(long, value_parser = parse::at_least_one, help = format!("Sequences per optimizer step {}", defaults::help_per_model(|k| Some(k.train_defaults().batch_size))))]

@@ -24,6 +24,8 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Toy models: how many training sequences were drawn (recorded so `--resume` draws the same).
     pub train_size: Option<usize>,
+    /// The lecture's toy model: a fresh batch from the generator every step (`--fresh-data`).
+    pub fresh_data: bool,
     /// The recipe named with `train --recipe`, carried into the checkpoint and the metrics.
     pub recipe: Option<String>,
     /// Where the run started from (`--init`), carried into the checkpoint and the metrics.

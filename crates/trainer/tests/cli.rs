@@ -244,6 +244,27 @@ fn bad_inputs_give_one_clear_message() {
 }
 
 #[test]
+fn fresh_data_is_kept_by_the_checkpoint() {
+    let dir = temp_dir("fresh");
+    let ckpt = dir.join("ckpt");
+    let weights = dir.join("toy.bpk");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["train", "toy", "--device", "flex", "--epochs", "1", "--train-size", "200", "--batch-size", "100",
+            "--out", s(&weights), "--report-dir", s(&dir), "--checkpoint-dir", s(&ckpt), "--quiet"];
+        args.extend_from_slice(extra);
+        let o = trainer(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("toy.metrics.json")).unwrap()).unwrap();
+        m["training"]["data"].as_str().unwrap().to_string()
+    };
+    assert!(run(&["--fresh-data"]).contains("fresh sequences"));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(ckpt.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["fresh_data"], true);
+    // Resumed without the flag: the checkpoint's data, as for every other setting of the run.
+    assert!(run(&["--resume"]).contains("fresh sequences"));
+}
+
+#[test]
 fn mnist_training_checkpoints_and_resumes() {
     let dir = temp_dir("mnist");
     // A tiny data set in the standard format: 40 training and 10 test images.

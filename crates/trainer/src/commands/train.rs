@@ -80,6 +80,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         lr: a.lr.unwrap_or(defaults.lr),
         seed: a.seed,
         train_size: (!kind.is_image()).then_some(a.train_size),
+        fresh_data: a.fresh_data,
         recipe: a.recipe.clone(),
         history: train::History::default(),
         checkpoint_dir: checkpoint_dir_of(&a, &run_dir),
@@ -102,7 +103,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         // The low byte stays TOY_TRAIN_SEED's: no --seed gives the test set's seed.
         let seqs = toy_dataset(eval::TOY_TRAIN_SEED ^ (opts.seed << 8), size, len);
         let (mean, std) = mean_std(seqs.iter().map(|&v| v as f64));
-        let record = if kind == ModelKind::ToyAnyOrder || a.fresh_data {
+        let record = if kind == ModelKind::ToyAnyOrder || opts.fresh_data {
             format!("toy generator: fresh sequences of length {len} every batch, {size} an epoch")
         } else {
             format!("toy generator: {size} sequences of length {len}")
@@ -151,7 +152,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     };
     // The toy generator is known: an any-order toy model sees fresh sequences every batch (the
     // lecture's with --fresh-data).
-    let fresh_toy = a.model == ModelKind::ToyAnyOrder || a.fresh_data;
+    let fresh_toy = a.model == ModelKind::ToyAnyOrder || opts.fresh_data;
     let set = train::TrainSet { sequences: &train_seqs, count, len: model.spec.seq_len, fresh_toy };
     // Every input is checked: the checkpoint folder is this run's until it ends (two runs must
     // not share one).

@@ -32,6 +32,11 @@ pub enum VisitingOrder {
     Raster,
     /// One uniformly random permutation (from the seed), the same for every sample.
     Random,
+    /// The order in which a 2-D Halton sequence (bases 2 and 3; base 2 along a 1-D sequence),
+    /// shifted at random from the seed, first reaches each position ([`halton_order`]): a
+    /// low-discrepancy order, so that the positions of every step, consecutive in it, spread
+    /// evenly over the image instead of clustering. The same for every sample.
+    Halton,
     /// Per sample, at each step, the `K` positions with the largest `max_v log p(v) + noise * g`
     /// (`g` standard Gumbel noise) among the first `window` unfilled positions in raster order
     /// (`window` 0: among all of them): *windowed noisy most-certain-first*. Pure
@@ -55,28 +60,69 @@ impl VisitingOrder {
     pub const ADAPTIVE: VisitingOrder = VisitingOrder::Adaptive { noise: ADAPTIVE_NOISE, window: ADAPTIVE_WINDOW };
 
     /// The orders that have a name to be chosen by (the command line, the page).
-    pub const NAMED: [&'static str; 3] = ["raster", "random", "adaptive"];
+    pub const NAMED: [&'static str; 4] = ["raster", "random", "halton", "adaptive"];
 
-    /// The order named `raster`, `random` or `adaptive` (with the default noise and window).
+    /// The order named `raster`, `random`, `halton` or `adaptive` (with the default noise and
+    /// window).
     pub fn from_name(name: &str) -> Option<VisitingOrder> {
         match name {
             "raster" => Some(VisitingOrder::Raster),
             "random" => Some(VisitingOrder::Random),
+            "halton" => Some(VisitingOrder::Halton),
             "adaptive" => Some(VisitingOrder::ADAPTIVE),
             _ => None,
         }
     }
 
-    /// The order's name in messages and on the command line: `raster`, `random`, `adaptive` or
-    /// `given`.
+    /// The order's name in messages and on the command line: `raster`, `random`, `halton`,
+    /// `adaptive` or `given`.
     pub fn name(&self) -> &'static str {
         match self {
             VisitingOrder::Raster => "raster",
             VisitingOrder::Random => "random",
+            VisitingOrder::Halton => "halton",
             VisitingOrder::Adaptive { .. } => "adaptive",
             VisitingOrder::Given(_) => "given",
         }
     }
+}
+
+/// The radical inverse of `i` in `base` (van der Corput): its digits mirrored about the point,
+/// in `[0, 1)`.
+fn radical_inverse(mut i: usize, base: usize) -> f64 {
+    let (mut inverse, mut digit) = (0.0, 1.0 / base as f64);
+    while i > 0 {
+        inverse += (i % base) as f64 * digit;
+        i /= base;
+        digit /= base as f64;
+    }
+    inverse
+}
+
+/// Every cell of a `height x width` grid once (raster indices), in the order the Halton sequence
+/// `(radical_inverse(i, 2), radical_inverse(i, 3))`, shifted by `shift` modulo 1, first lands in
+/// it (only its first coordinate when `height` is 1). Consecutive cells of the order are spread
+/// over the grid (a low-discrepancy order); cells it has not reached after `64 * len` points
+/// (none, for the grids here) follow in raster order.
+pub fn halton_order(height: usize, width: usize, shift: (f64, f64)) -> Vec<usize> {
+    let len = height * width;
+    let mut seen = vec![false; len];
+    let mut order = Vec::with_capacity(len);
+    let cell = |u: f64, size: usize| ((u * size as f64) as usize).min(size.saturating_sub(1));
+    for i in 0..64 * len {
+        if order.len() == len {
+            break;
+        }
+        let x = (radical_inverse(i, 2) + shift.0).fract();
+        let y = (radical_inverse(i, 3) + shift.1).fract();
+        let p = cell(y, height) * width + cell(x, width);
+        if !seen[p] {
+            seen[p] = true;
+            order.push(p);
+        }
+    }
+    order.extend((0..len).filter(|&p| !seen[p]));
+    order
 }
 
 /// How many positions each step of an any-order generation draws, for `U` positions to
@@ -383,6 +429,11 @@ impl Generation {
                 let mut order: Vec<usize> = (0..len).collect();
                 Rng::new(options.seed ^ 0x6F_7264_6572).shuffle(&mut order);
                 fixed(order)
+            }
+            VisitingOrder::Halton => {
+                let mut rng = Rng::new(options.seed ^ 0x68_616C_746F_6E);
+                let shift = (rng.uniform(), rng.uniform());
+                fixed(halton_order(model.spec.height(), model.spec.width, shift))
             }
             VisitingOrder::Given(order) => {
                 check_permutation(order, len)?;

@@ -29,7 +29,7 @@ pub fn page_side() -> u32 {
 /// (`ModelKind::generate_defaults`), for the page's fields.
 #[wasm_bindgen(getter_with_clone)]
 pub struct Defaults {
-    /// "raster", "random" or "adaptive".
+    /// "raster", "random", "halton" or "adaptive".
     pub order: String,
     pub per_step: u32,
     /// "constant" or "cosine".
@@ -215,7 +215,7 @@ impl Demo {
     }
 
     /// Starts generating `count` sequences with model `kind` in `panel`, replacing that panel's
-    /// run: visiting `order` ("raster", "random", "adaptive"), `per_step` positions a step on
+    /// run: visiting `order` ("raster", "random", "halton", "adaptive"), `per_step` positions a step on
     /// average, spread by `schedule` ("constant", "cosine"); `known` (`count x L`, -1 where unknown) in-paints. Returns the number of steps.
     #[allow(clippy::too_many_arguments)]
     pub fn start(

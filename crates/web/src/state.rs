@@ -39,7 +39,7 @@ pub(crate) fn kind_of(name: &str) -> Result<ModelKind, JsError> {
     name.parse::<ModelKind>().map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// A visiting order by its name (the library's names: raster, random, adaptive).
+/// A visiting order by its name (the library's names: raster, random, halton, adaptive).
 pub(crate) fn order_of(name: &str) -> Result<VisitingOrder, JsError> {
     VisitingOrder::from_name(name)
         .ok_or_else(|| JsError::new(&format!("unknown visiting order {name:?}: use one of {}", VisitingOrder::NAMED.join(", "))))

@@ -955,16 +955,22 @@ async function useServiceWorker() {
   try {
     const registration = await (window.swRegistration || navigator.serviceWorker.register("sw.js"));
     offerUpdates(registration, hadController);
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((resolve) => {
-        navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
-        setTimeout(resolve, 3000);
-      });
-    }
-    if (!hadController && navigator.serviceWorker.controller) {
-      // The page itself, from the browser's HTTP cache (no second download), for offline visits.
+    // The page itself, from the browser's HTTP cache (no second download), for offline visits.
+    const handOverPage = async () => {
       const page = await fetch(location.href, { cache: "only-if-cached", mode: "same-origin" });
       if (page.ok) navigator.serviceWorker.controller.postMessage({ type: "page", bytes: await page.arrayBuffer() });
+      window.__test.pageHandedOver = page.ok;
+    };
+    if (!hadController) {
+      // A first visit: the page waits for the service worker at most 3 s; one that takes control
+      // later (an install slowed by a busy machine) still gets the page then.
+      const control = navigator.serviceWorker.controller
+        ? Promise.resolve()
+        : new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+      const soon = await Promise.race([control.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 3000))]);
+      const handed = control.then(handOverPage);
+      if (soon) await handed;
+      else handed.catch((e) => console.warn(`The page was not kept for offline visits: ${errorText(e)}`));
     }
   } catch (e) {
     // The page works without it; it is only not kept for the next visit.
@@ -1066,7 +1072,7 @@ function setupTraining(ready) {
   const status = $("train-status"), errors = $("train-error"), curve = $("train-curve"), samples = $("train-samples");
   let nextId = 1;
   // The training on the worker's side: id 0 is none.
-  const t = { id: 0, running: false, kind: null, losses: [], evals: [], floor: null, sequences: 0, step: 0, seconds: 0, batch: 0, lastEval: null, drawQueued: false };
+  const t = { id: 0, running: false, kind: null, losses: [], evals: [], floor: null, sequences: 0, step: 0, seconds: 0, batch: 0, lastEval: null, usedStep: null, drawQueued: false };
   window.__test.training = t;
   const fresh = () => prompt(curve, "Press Start: the loss curve appears here.", 640, 260);
   fresh();
@@ -1085,6 +1091,7 @@ function setupTraining(ready) {
     if (t.seconds > 0) parts.push(`${Math.round(t.sequences / t.seconds).toLocaleString("en")} sequences/s`, `${t.seconds.toFixed(1)} s training`);
     if (t.lastEval) parts.push(`held-out ${t.lastEval.nats.toFixed(3)} nats/position (${t.lastEval.heldOut.toLocaleString("en")} sequences) at step ${t.lastEval.step.toLocaleString("en")}`);
     if (!t.running && t.id) parts.push("paused");
+    if (t.usedStep !== null) parts.push(`the toy panel uses the weights of step ${t.usedStep.toLocaleString("en")}`);
     status.textContent = parts.join(" · ");
   };
   // Values out of range are corrected in their fields and said on the note line: the last
@@ -1141,7 +1148,7 @@ function setupTraining(ready) {
   const resetTraining = (why = "") => {
     if (!t.id) return;
     models.worker.postMessage({ type: "trainReset" });
-    Object.assign(t, { id: 0, running: false, losses: [], evals: [], sequences: 0, step: 0, seconds: 0, lastEval: null });
+    Object.assign(t, { id: 0, running: false, losses: [], evals: [], sequences: 0, step: 0, seconds: 0, lastEval: null, usedStep: null });
     buttons();
     fresh();
     prompt(samples, "Every few seconds, 25 sequences sampled from the weights being trained.", ...toyCanvasSize(ready.toyGrid, TOY_COUNT));
@@ -1176,12 +1183,13 @@ function setupTraining(ready) {
   use.addEventListener("click", async () => {
     const id = t.id;
     try {
-      const { kind, description, shape, what } = await models.call("trainUse");
+      const { kind, description, shape, step } = await models.call("trainUse");
       loaded[kind] = { description, shape };
       usedInToyPanel = true;
       $("toy-model").value = kind;
       $("toy-go").click();
-      status.textContent += ` · the toy panel now uses these weights`;
+      if (t.id === id) t.usedStep = step;
+      say();
     } catch (e) {
       if (t.id === id) showError(errorText(e), errors);
     }

@@ -742,7 +742,7 @@ async function trainUse() {
     helper.kinds.delete(kind);
   }
   dropRun("toy");
-  return { kind, ...(await loadKind(kind)), what };
+  return { kind, ...(await loadKind(kind)), what, step };
 }
 const MODELS_TRAINED_HERE = "weights trained in this tab";
 

@@ -571,7 +571,7 @@ test("train in the tab: the loss falls and the held-out figure improves; Pause, 
   await page.click("#train-start");
   await page.waitForFunction(() => !window.__test.training.running && document.getElementById("train-use").disabled === false, null, { timeout: 60_000 });
   await page.click("#train-use");
-  await page.waitForFunction(() => /done in/.test(document.getElementById("toy-status").textContent) && /toy panel now uses/.test(document.getElementById("train-status").textContent), null, { timeout: 60_000 });
+  await page.waitForFunction(() => /done in/.test(document.getElementById("toy-status").textContent) && /toy panel uses the weights of step/.test(document.getElementById("train-status").textContent), null, { timeout: 60_000 });
   await page.locator("#train").screenshot({ path: path.join(artifacts, "train.png") });
   await noErrorBox(page);
   await page.close();
@@ -686,6 +686,9 @@ test("a second visit opens from the service worker's cache, downloading nothing;
     server.requests.length = 0;
     const first = await openPage("?backend=cpu", { context });
     await first.evaluate(() => navigator.serviceWorker.ready);
+    // The page hands the service worker its own HTML once it is in control (at most a wait for
+    // the install, which a busy machine slows).
+    await first.waitForFunction(() => window.__test.pageHandedOver === true, null, { timeout: 60_000 });
     const firstVisit = [...server.requests];
     for (const p of new Set(firstVisit)) assert(firstVisit.filter((q) => q === p).length === 1, `${p} downloaded twice in the first visit: ${firstVisit}`);
     await first.close();

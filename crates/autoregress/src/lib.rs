@@ -17,7 +17,7 @@
 //! | [`region`] | named image regions to erase for in-painting |
 //! | `train` | the training step (feature `train`): the batch's loss, its gradients, Adam; shared by the trainer and the page |
 //! | [`weights`] | weights to and from bytes, with what inference needs |
-//! | [`metrics`] | exact negative log-likelihood over all positions, perplexity, bits/dim |
+//! | [`metrics`] | exact negative log-likelihood over all positions, perplexity, bits/dim; the channels that never vary |
 //! | [`data`] | the toy generator and its validity check, MNIST IDX files |
 //! | [`defaults`] | per-model defaults: training options, visiting order, positions per step |
 //! | [`render`] | the lecture's figures as RGB rasters (PNG in the trainer, canvas in the page) |

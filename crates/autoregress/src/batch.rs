@@ -166,6 +166,10 @@ pub struct AnyOrderBatch {
     pub mask: Tensor<2>,
     /// `[N, L]` sequences as integers.
     pub sequences: Tensor<2, Int>,
+    /// The unknown positions, flat indices `n L + l`, and each one's weight in the loss,
+    /// `1 / (N * unknown positions of its sequence)`.
+    unknown: Vec<i64>,
+    weights: Vec<f32>,
 }
 
 /// The batch for `sequences` (`[N, L]`) with `masks` (`N * L`, row-major, from [`training_mask`]).
@@ -175,8 +179,15 @@ pub struct AnyOrderBatch {
 pub fn any_order_batch(sequences: Tensor<2, Int>, masks: Vec<f32>) -> AnyOrderBatch {
     let [n, len] = sequences.dims();
     assert_eq!(masks.len(), n * len, "one mask per sequence");
+    let (mut unknown, mut weights) = (Vec::new(), Vec::new());
+    for (row, known) in masks.chunks(len.max(1)).enumerate() {
+        let first = unknown.len();
+        unknown.extend(known.iter().enumerate().filter(|(_, k)| **k == 0.0).map(|(l, _)| (row * len + l) as i64));
+        let count = unknown.len() - first;
+        weights.extend(std::iter::repeat_n(1.0 / (n * count) as f32, count));
+    }
     let mask = Tensor::from_data(TensorData::new(masks, [n, len]), &sequences.device());
-    AnyOrderBatch { mask, sequences }
+    AnyOrderBatch { mask, sequences, unknown, weights }
 }
 
 impl AnyOrderBatch {
@@ -187,7 +198,21 @@ impl AnyOrderBatch {
     ///
     /// # Panics
     /// For a lecture model (see [`ArModel::forward_all`]).
+    ///
+    /// The image network computes its logits at the unknown positions only
+    /// ([`ArModel::logits_rows`]): the same loss, with about half the head's and the softmax's work.
     pub fn loss(&self, model: &ArModel) -> Tensor<1> {
+        let device = self.mask.device();
+        let m = self.unknown.len();
+        let rows = Tensor::<1, Int>::from_data(TensorData::new(self.unknown.clone(), [m]), &device);
+        if m > 0
+            && let Some(logits) = model.logits_rows(self.sequences.clone(), self.mask.clone(), rows.clone())
+        {
+            let [n, len] = self.sequences.dims();
+            let targets = self.sequences.clone().reshape([n * len]).select(0, rows);
+            let weights = Tensor::<1>::from_data(TensorData::new(self.weights.clone(), [m]), &device);
+            return (crate::models::row_cross_entropy(logits, targets) * weights).sum();
+        }
         let logits = model.all_logits(self.sequences.clone(), self.mask.clone());
         unknown_cross_entropy(logits, self.sequences.clone(), self.mask.clone()).mean()
     }
@@ -195,10 +220,9 @@ impl AnyOrderBatch {
 
 /// Per position cross-entropy `-log softmax(logits)[x]` (nats), `[N, L]`, from logits
 /// `[N, C, L]` and the integer sequences `x` (`[N, L]`, values in `0..C`).
+/// On flex, one fused kernel (`models::cpu_fused`).
 pub fn position_cross_entropy(logits: Tensor<3>, sequences: Tensor<2, Int>) -> Tensor<2> {
-    let [n, _, len] = logits.dims();
-    let log_p = burn::tensor::activation::log_softmax(logits, 1);
-    log_p.gather(1, sequences.reshape([n, 1, len])).reshape([n, len]).neg()
+    crate::models::position_cross_entropy(logits, sequences)
 }
 
 /// Per sequence mean cross-entropy (nats) over the positions where `mask` (`[N, L]`) is 0, `[N]`,

@@ -7,6 +7,7 @@ use autoregress::batch::{MaskMix, any_order_batch, sequences_tensor, training_ma
 use autoregress::burn::tensor::{Int, Tensor, TensorData};
 use autoregress::region::Region;
 use autoregress::rng::Rng;
+use autoregress::ArModel;
 use common::*;
 
 /// Logits `[1, 2, 3]` that put `margin` nats on value `favoured[p]` at each position `p`.
@@ -45,9 +46,14 @@ fn the_loss_scores_the_unknown_positions_and_only_them() {
 #[test]
 fn the_batch_loss_is_the_mean_of_each_sequences_unknown_mean() {
     // Through the training batch, with a model: the batch's loss equals the per-sequence means
-    // of the unknown positions' cross-entropy, averaged, computed here from all the logits.
-    let model = toy_any_order_model(32);
-    let (n, len) = (3, 32);
+    // of the unknown positions' cross-entropy, averaged, computed here from all the logits. The
+    // image network computes its logits at the unknown positions only: the same loss.
+    the_batch_loss_is_the_unknown_mean(&toy_any_order_model(32));
+    the_batch_loss_is_the_unknown_mean(&mnist_any_order_model());
+}
+
+fn the_batch_loss_is_the_unknown_mean(model: &ArModel) {
+    let (n, len) = (3, model.spec.seq_len);
     let mut rng = Rng::new(5);
     let seqs: Vec<u16> = (0..n * len).map(|_| rng.below(model.spec.num_values) as u16).collect();
     // Rows with 2, 31 and 16 unknown positions: the mean of the rows' means is far from one mean
@@ -60,7 +66,7 @@ fn the_batch_loss_is_the_mean_of_each_sequences_unknown_mean() {
         })
         .collect();
     let batch = any_order_batch(sequences_tensor(&seqs, n, len, &device()), masks.clone());
-    let loss: f32 = batch.loss(&model).into_scalar();
+    let loss: f32 = batch.loss(model).into_scalar();
     let mask = Tensor::<2>::from_data(TensorData::new(masks.clone(), [n, len]), &device());
     let logits = floats(model.all_logits(sequences_tensor(&seqs, n, len, &device()), mask));
     let c = model.spec.num_values;

@@ -154,12 +154,12 @@ pub fn run(backend: &Chosen, opts: &BenchOptions) -> LectureRow {
     }
 }
 
-/// The any-order U-Net: training at batch 100, then `opts.digits` digits at each positions per
+/// The any-order U-Net: training at its recipe's batch size (64), then `opts.digits` digits at each positions per
 /// step of `opts.any_order_per_step`, in raster and in adaptive order.
 pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> AnyOrderRow {
     let device = &backend.device;
     let spec = ModelSpec::mnist_sized(ModelKind::MnistAnyOrder);
-    let batch = 100;
+    let batch = ModelKind::MnistAnyOrder.train_defaults().batch_size;
     let mut rng = Rng::new(2);
     let mix = ModelKind::MnistAnyOrder.train_defaults().mask_mix.expect("an any-order model has a mask mix");
     let steps = opts.train_steps.div_ceil(4).max(1);

@@ -6,6 +6,7 @@ use crate::report::MaskMixRecord;
 use crate::train::{History, TrainOptions, ensure_same_shape};
 use crate::files;
 use autoregress::train::adam as optim;
+use autoregress::train::LrSchedule;
 use anyhow::{Context, Result, bail};
 use autoregress::batch::MaskMix;
 use autoregress::burn::module::Module;
@@ -52,12 +53,23 @@ struct CheckpointState {
     /// The recipe named with `train --recipe`.
     #[serde(default)]
     recipe: Option<String>,
+    /// Warm-up steps (absent in older checkpoints: none).
+    #[serde(default)]
+    warmup_steps: usize,
+    /// The cosine's final learning rate as a fraction of the peak (absent in older checkpoints:
+    /// a tenth).
+    #[serde(default = "a_tenth")]
+    final_lr_fraction: f64,
     /// `train --fresh-data` (absent in older checkpoints: not given).
     #[serde(default)]
     fresh_data: bool,
     /// The `--init` weights and their runs (absent: a run from scratch, or an older checkpoint).
     #[serde(default)]
     history: History,
+}
+
+fn a_tenth() -> f64 {
+    LrSchedule::COSINE_TO_A_TENTH.final_fraction
 }
 
 /// What a checkpoint resumes (its options: [`Checkpoint::resume_options`]).
@@ -88,6 +100,8 @@ impl Checkpoint<'_> {
             mask_mix: Some(opts.mask_mix.into()),
             train_size: opts.train_size,
             recipe: opts.recipe.clone(),
+            warmup_steps: opts.schedule.warmup_steps,
+            final_lr_fraction: opts.schedule.final_fraction,
             fresh_data: opts.fresh_data,
             history: opts.history.clone(),
         };
@@ -114,7 +128,7 @@ impl Checkpoint<'_> {
     }
 
     /// The options of the run being resumed: `given`, with the settings the run started with
-    /// (epochs, batch size, learning rate, seed, mask mix, toy training size, recipe, the
+    /// (epochs, batch size, learning rate and its schedule, seed, mask mix, toy training size, recipe, the
     /// `--init` weights and their history) in place
     /// of the command line's, so that it continues as it began and its record says so.
     pub fn resume_options(&self, kind: ModelKind, given: &TrainOptions) -> Result<TrainOptions> {
@@ -127,6 +141,7 @@ impl Checkpoint<'_> {
             mask_mix: state.mask_mix.map_or(given.mask_mix, MaskMix::from),
             train_size: state.train_size.or(given.train_size),
             recipe: state.recipe,
+            schedule: LrSchedule { warmup_steps: state.warmup_steps, final_fraction: state.final_lr_fraction },
             fresh_data: state.fresh_data,
             history: state.history,
             resume: true,

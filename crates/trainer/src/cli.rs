@@ -82,6 +82,14 @@ mod parse {
         }
     }
 
+    /// A number in [0, 1].
+    pub fn fraction(text: &str) -> Result<f64, String> {
+        match text.parse::<f64>() {
+            Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+            _ => Err("must be a number from 0 to 1".into()),
+        }
+    }
+
     /// `UNIFORM,PREFIX,REGION`: three weights of 0 or more, not all 0.
     pub fn mask_mix(text: &str) -> Result<MaskMix, String> {
         let parts: Result<Vec<f64>, _> = text.split(',').map(|p| p.trim().parse::<f64>()).collect();
@@ -247,8 +255,12 @@ pub(crate) struct TrainArgs {
     pub(crate) fresh_data: bool,
     #[arg(long, value_parser = parse::at_least_one, help = format!("Sequences per optimizer step {}", defaults::help_per_model(|k| Some(k.train_defaults().batch_size))))]
     pub(crate) batch_size: Option<usize>,
-    #[arg(long, value_parser = parse::positive, help = format!("Adam's learning rate (cosine-decayed to a tenth over the run) {}", defaults::help_per_model(|k| Some(k.train_defaults().lr))))]
+    #[arg(long, value_parser = parse::positive, help = format!("Adam's peak learning rate (after the warm-up; cosine-decayed to --final-lr over the run) {}", defaults::help_per_model(|k| Some(k.train_defaults().lr))))]
     pub(crate) lr: Option<f64>,
+    #[arg(long, help = format!("Steps of the linear warm-up to --lr {}", defaults::help_per_model(|k| Some(k.train_defaults().warmup_steps))))]
+    pub(crate) warmup: Option<usize>,
+    #[arg(long, value_parser = parse::fraction, help = format!("The learning rate at the end of the cosine, as a fraction of --lr {}", defaults::help_per_model(|k| Some(k.train_defaults().final_lr_fraction))))]
+    pub(crate) final_lr: Option<f64>,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
     /// Where to write the weights [default: web/weights/<model>.bpk, where the page loads them]
@@ -268,7 +280,7 @@ pub(crate) struct TrainArgs {
     #[arg(long, default_value_t = 60)]
     pub(crate) checkpoint_every: u64,
     /// Continue the run in the checkpoint folder with its own settings (epochs, batch size, lr,
-    /// seed, mask mix, recipe): options given for them now are ignored, and the metrics record
+    /// schedule, seed, mask mix, recipe): options given for them now are ignored, and the metrics record
     /// what the run used
     #[arg(long)]
     pub(crate) resume: bool,

@@ -129,6 +129,13 @@ pub struct TrainingRecord {
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f64,
+    /// Steps of the learning rate's warm-up (absent in records older than 2026-12-07: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_steps: Option<usize>,
+    /// The cosine's final learning rate as a fraction of `lr` (absent in records older than
+    /// 2026-12-07: a tenth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_lr_fraction: Option<f64>,
     /// The run's `--seed` (absent in records older than 2026-12-06: see each recipe).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,

@@ -10,7 +10,7 @@ use autoregress::batch::{MaskMix, sequences_tensor};
 use autoregress::burn::module::Module;
 use autoregress::burn::tensor::{Device, Int, Tensor, TensorData};
 use autoregress::rng::Rng;
-use autoregress::train::{Stream, Training, adam, cosine_learning_rate, step_seed};
+use autoregress::train::{LrSchedule, Stream, Training, adam, step_seed};
 use autoregress::{ArModel, ModelKind, ModelSpec};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +21,8 @@ pub struct TrainOptions {
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f64,
+    /// The warm-up and the cosine's floor.
+    pub schedule: LrSchedule,
     pub seed: u64,
     /// Toy models: how many training sequences were drawn (recorded so `--resume` draws the same).
     pub train_size: Option<usize>,
@@ -152,7 +154,7 @@ pub fn train(model: ArModel, data: &TrainSet, opts: &TrainOptions, device: &Devi
             let rows: Vec<i64> = order[i * batch..(i + 1) * batch].iter().map(|&r| r as i64).collect();
             all.clone().select(0, Tensor::<1, Int>::from_data(TensorData::new(rows, [batch]), device))
         };
-        pending.push(run.step(sequences, cosine_learning_rate(opts.lr, step, total)));
+        pending.push(run.step(sequences, opts.schedule.rate(opts.lr, step, total)));
         step = run.step;
 
         let stopping = stop.load(Ordering::SeqCst);

@@ -218,6 +218,11 @@ impl Sizes {
     fn image(&self) -> usize {
         self.c * self.h * self.w
     }
+
+    /// A 1x1 convolution without padding, whose patch matrix is the image itself.
+    fn pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.pad == [0, 0]
+    }
 }
 
 /// The values of a flex f32 tensor, contiguous (copied only when they are not).
@@ -318,9 +323,15 @@ fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, g: Geometry) 
     let (patch, p) = (s.patch(), s.positions());
     let mut out = vec![0f32; s.n * s.o * p];
     out.par_chunks_mut(s.o * p).enumerate().for_each_init(
-        || vec![0f32; patch * p],
+        || vec![0f32; if s.pointwise() { 0 } else { patch * p }],
         |patches, (i, y)| {
-            im2col(&s, &xv[i * s.image()..][..s.image()], patches);
+            let image = &xv[i * s.image()..][..s.image()];
+            let patches: &[f32] = if s.pointwise() {
+                image
+            } else {
+                im2col(&s, image, patches);
+                patches
+            };
             for (row, b) in y.chunks_mut(p).zip(bv) {
                 row.fill(*b);
             }
@@ -408,19 +419,30 @@ fn backward(x: &FlexTensor, weight: &FlexTensor, grad: &FlexTensor, g: Geometry,
     // One block of images per thread; each returns its weight and bias gradients.
     let block = |b: usize, mut gx: Option<&mut [f32]>| -> (Vec<f32>, Vec<f32>) {
         let (mut gw, mut gb) = (vec![0f32; s.o * patch], vec![0f32; s.o]);
-        let mut patches = vec![0f32; patch * p];
+        let mut patches = vec![0f32; if s.pointwise() { 0 } else { patch * p }];
         for (k, i) in (b * per_block..((b + 1) * per_block).min(s.n)).enumerate() {
             let gy = &gv[i * s.o * p..][..s.o * p];
-            im2col(&s, &xv[i * s.image()..][..s.image()], &mut patches);
+            let image = &xv[i * s.image()..][..s.image()];
+            let columns: &[f32] = if s.pointwise() {
+                image
+            } else {
+                im2col(&s, image, &mut patches);
+                &patches
+            };
             // gW [O, patch] += gy [O, P] x patches^T [P, patch]
-            matmul(s.o, patch, p, &mut gw, true, (gy.as_ptr(), p as isize, 1), (patches.as_ptr(), 1, p as isize));
+            matmul(s.o, patch, p, &mut gw, true, (gy.as_ptr(), p as isize, 1), (columns.as_ptr(), 1, p as isize));
             for (g, row) in gb.iter_mut().zip(gy.chunks(p)) {
                 *g += row.iter().sum::<f32>();
             }
             if let Some(gx) = gx.as_deref_mut() {
-                // patches' gradient [patch, P] = W^T [patch, O] x gy [O, P], then back to the image.
-                matmul(patch, p, s.o, &mut patches, false, (wv.as_ptr(), 1, patch as isize), (gy.as_ptr(), p as isize, 1));
-                col2im(&s, &patches, &mut gx[k * s.image()..][..s.image()]);
+                // patches' gradient [patch, P] = W^T [patch, O] x gy [O, P], then back to the
+                // image (for a 1x1 convolution, the image's gradient itself).
+                let gx = &mut gx[k * s.image()..][..s.image()];
+                let to: &mut [f32] = if s.pointwise() { gx } else { &mut patches };
+                matmul(patch, p, s.o, to, false, (wv.as_ptr(), 1, patch as isize), (gy.as_ptr(), p as isize, 1));
+                if !s.pointwise() {
+                    col2im(&s, &patches, gx);
+                }
             }
         }
         (gw, gb)
@@ -452,21 +474,24 @@ mod tests {
     use burn::tensor::{Device, Distribution, Gradients as TensorGradients};
 
     /// Our kernels against Burn's Conv2d, forward and every gradient, on odd sizes: without
-    /// padding (the lecture's), with padding and dilation (the U-Net's), and with padding
-    /// that differs between rows and columns.
+    /// padding (the lecture's), with padding and dilation (the U-Net's), with padding that
+    /// differs between rows and columns, and 1x1.
     #[test]
     fn conv2d_and_its_gradients_equal_burns_conv2d() {
-        conv2d_equals_burns([0, 0], 1);
-        conv2d_equals_burns([2, 2], 2);
-        conv2d_equals_burns([1, 1], 3);
-        conv2d_equals_burns([0, 3], 2);
-        conv2d_equals_burns([2, 1], 1);
+        conv2d_equals_burns([3, 2], [0, 0], 1);
+        conv2d_equals_burns([3, 2], [2, 2], 2);
+        conv2d_equals_burns([3, 2], [1, 1], 3);
+        conv2d_equals_burns([3, 2], [0, 3], 2);
+        conv2d_equals_burns([3, 2], [2, 1], 1);
+        // 1x1 (the U-Net's up- and down-sampling and head): the image is its own patch matrix.
+        conv2d_equals_burns([1, 1], [0, 0], 1);
+        conv2d_equals_burns([1, 1], [1, 0], 1);
     }
 
-    fn conv2d_equals_burns(padding: [usize; 2], dilation: usize) {
+    fn conv2d_equals_burns(kernel: [usize; 2], padding: [usize; 2], dilation: usize) {
         let device = Device::flex().autodiff();
         let [rows, columns] = padding;
-        let conv = Conv2dConfig::new([3, 5], [3, 2])
+        let conv = Conv2dConfig::new([3, 5], kernel)
             .with_padding(PaddingConfig2d::Explicit(rows, columns, rows, columns))
             .with_dilation([dilation, dilation])
             .init(&device);

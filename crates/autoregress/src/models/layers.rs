@@ -1,11 +1,14 @@
 //! Convolutions and max-pools as the models (and the trainer's judge) call them: on the CPU
 //! backend (flex, with feature `cpu-kernels`, which the trainer turns on) our own kernels
 //! (`cpu_kernels.rs`), faster there than Burn's, for training and inference (docs/speed.md);
-//! elsewhere (wgpu, the page) Burn's `Conv2d`, `Conv1d` and `MaxPool2d`.
+//! elsewhere (wgpu, the page) Burn's `Conv2d`, `Conv1d` and `MaxPool2d`. The same for group
+//! normalization followed by GELU (`cpu_fused.rs`).
 
+use burn::nn::GroupNorm;
 use burn::nn::conv::{Conv1d, Conv2d};
 use burn::nn::pool::MaxPool2d;
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
+use burn::tensor::activation::gelu;
 #[cfg(feature = "cpu-kernels")]
 use burn::{
     nn::{PaddingConfig1d, PaddingConfig2d},
@@ -59,6 +62,39 @@ pub(super) fn convolve1d(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
         }
     }
     conv.forward(x)
+}
+
+/// `gelu(norm.forward(x))`; on flex our fused kernel when the normalization is affine.
+pub fn normalize_gelu<const D: usize>(norm: &GroupNorm, x: Tensor<D>) -> Tensor<D> {
+    #[cfg(feature = "cpu-kernels")]
+    if let (true, Some(gamma), Some(beta)) = (on_flex(&x.device()), &norm.gamma, &norm.beta) {
+        return super::cpu_fused::group_norm_gelu(x, gamma.val(), beta.val(), norm.num_groups, norm.epsilon as f32);
+    }
+    gelu(norm.forward(x))
+}
+
+/// Per position cross-entropy `-log softmax(logits)[x]` (nats), `[N, L]`, from logits
+/// `[N, C, L]` and integer sequences `[N, L]` (values in `0..C`); on flex our fused kernel.
+pub fn position_cross_entropy(logits: Tensor<3>, sequences: Tensor<2, Int>) -> Tensor<2> {
+    #[cfg(feature = "cpu-kernels")]
+    if on_flex(&logits.device()) {
+        return super::cpu_fused::cross_entropy(logits, sequences.float());
+    }
+    let [n, _, len] = logits.dims();
+    let log_p = burn::tensor::activation::log_softmax(logits, 1);
+    log_p.gather(1, sequences.reshape([n, 1, len])).reshape([n, len]).neg()
+}
+
+/// Per row cross-entropy `-log softmax(logits)[x]` (nats), `[M]`, from logits `[M, C]` (one
+/// row per position) and integer targets `[M]` (values in `0..C`); on flex our fused kernel.
+pub fn row_cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    #[cfg(feature = "cpu-kernels")]
+    if on_flex(&logits.device()) {
+        return super::cpu_fused::cross_entropy_rows(logits, targets.float());
+    }
+    let [m, _] = logits.dims();
+    let log_p = burn::tensor::activation::log_softmax(logits, 1);
+    log_p.gather(1, targets.reshape([m, 1])).reshape([m]).neg()
 }
 
 /// `pool.forward(x)`; our kernel on flex when the pool's stride is its square window (no

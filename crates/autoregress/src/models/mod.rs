@@ -11,6 +11,8 @@
 //! (a 1-D sequence, or an image whose raster order is its memory order).
 
 #[cfg(feature = "cpu-kernels")]
+pub mod cpu_fused;
+#[cfg(feature = "cpu-kernels")]
 pub mod cpu_kernels;
 mod dilated;
 mod layers;
@@ -20,7 +22,7 @@ mod toy;
 mod unet;
 
 pub use dilated::DilatedConvNet;
-pub use layers::{convolve, max_pool};
+pub use layers::{convolve, max_pool, normalize_gelu, position_cross_entropy, row_cross_entropy};
 pub use mnist::{MnistConvNet, MnistLayers, RowSkipFeatures};
 pub use toy::ToyConvNet;
 pub use spec::{MAX_LEN, MAX_VALUES, ModelKind, ModelSpec, SpecError, UnknownModel};
@@ -152,6 +154,18 @@ impl ArModel {
                 all.gather(2, positions.reshape([n, 1, k]).expand([n, c, k]))
             }
         }
+    }
+
+    /// Logits `[M, C]` at `rows` `[M]` (flat indices `n L + l` of positions of the sequences
+    /// `[N, L]`) for integer sequences known where `mask` is 1: [`ArModel::all_logits`] read
+    /// there. The image network computes its head at those rows only (the any-order training
+    /// loss needs the unknown positions' logits alone); `None` for the other networks.
+    pub fn logits_rows(&self, sequences: Tensor<2, Int>, mask: Tensor<2>, rows: Tensor<1, Int>) -> Option<Tensor<2>> {
+        let Net::MnistAnyOrder(net) = &self.net else {
+            return None;
+        };
+        let values = self.normalize(sequences, mask.clone());
+        Some(net.head_rows(net.features(self.any_order_image(mask, values)), rows))
     }
 
     /// Shows `probe` the activations of each layer of the any-order image network (its

@@ -112,27 +112,68 @@ impl Training {
     }
 }
 
-/// The trainer's learning rate: a cosine decay from `lr` to `lr / 10` over `total` steps.
-pub fn cosine_learning_rate(lr: f64, step: usize, total: usize) -> f64 {
-    let t = step as f64 / total.max(1) as f64;
-    lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
+/// The trainer's learning-rate schedule: a linear warm-up from `lr / warmup_steps` to `lr` over
+/// the first `warmup_steps` steps, then a cosine decay to `final_fraction * lr` at the last step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LrSchedule {
+    /// Steps of the linear warm-up (0: none).
+    pub warmup_steps: usize,
+    /// The learning rate at the end of the run, as a fraction of the peak.
+    pub final_fraction: f64,
+}
+
+impl LrSchedule {
+    /// What every run used before 2026-12-07, and the lecture models still use: no warm-up, a
+    /// cosine to a tenth.
+    pub const COSINE_TO_A_TENTH: LrSchedule = LrSchedule { warmup_steps: 0, final_fraction: 0.1 };
+
+    /// The learning rate at `step` (0-based) of a run of `total` steps with peak `lr`.
+    pub fn rate(&self, lr: f64, step: usize, total: usize) -> f64 {
+        if step < self.warmup_steps {
+            return lr * (step + 1) as f64 / self.warmup_steps as f64;
+        }
+        let span = total.saturating_sub(self.warmup_steps).max(1);
+        let t = ((step - self.warmup_steps) as f64 / span as f64).min(1.0);
+        let f = self.final_fraction;
+        lr * (f + (1.0 - f) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::cosine_learning_rate as learning_rate;
+    use super::LrSchedule;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
 
     #[test]
     fn the_learning_rate_decays_along_a_cosine_from_lr_to_a_tenth() {
-        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-        assert!(close(learning_rate(1e-3, 0, 100), 1e-3));
-        assert!(close(learning_rate(1e-3, 50, 100), 0.55e-3));
-        assert!(close(learning_rate(1e-3, 100, 100), 1e-4));
+        let rate = |lr, step, total| LrSchedule::COSINE_TO_A_TENTH.rate(lr, step, total);
+        assert!(close(rate(1e-3, 0, 100), 1e-3));
+        assert!(close(rate(1e-3, 50, 100), 0.55e-3));
+        assert!(close(rate(1e-3, 100, 100), 1e-4));
         // Monotone decreasing, and symmetric about the middle around the mean 0.55 lr.
-        let rates: Vec<f64> = (0..=100).map(|s| learning_rate(1.0, s, 100)).collect();
+        let rates: Vec<f64> = (0..=100).map(|s| rate(1.0, s, 100)).collect();
         assert!(rates.windows(2).all(|w| w[1] < w[0]));
         assert!(close(rates[25] + rates[75], 1.1));
         // A run of no steps does not divide by zero.
-        assert!(learning_rate(1.0, 0, 0).is_finite());
+        assert!(rate(1.0, 0, 0).is_finite());
+    }
+
+    #[test]
+    fn a_warm_up_rises_linearly_then_the_cosine_reaches_its_floor() {
+        let schedule = LrSchedule { warmup_steps: 10, final_fraction: 0.0 };
+        assert!(close(schedule.rate(2.0, 0, 110), 0.2));
+        assert!(close(schedule.rate(2.0, 4, 110), 1.0));
+        assert!(close(schedule.rate(2.0, 10, 110), 2.0));
+        assert!(close(schedule.rate(2.0, 60, 110), 1.0));
+        assert!(close(schedule.rate(2.0, 110, 110), 0.0));
+        let rates: Vec<f64> = (0..=110).map(|s| schedule.rate(1.0, s, 110)).collect();
+        assert!(rates[..10].windows(2).all(|w| w[1] > w[0]));
+        assert!(close(rates[9], rates[10]));
+        assert!(rates[10..].windows(2).all(|w| w[1] < w[0]));
+        // A warm-up longer than the run stays finite and below the peak.
+        assert!((0..5).all(|s| LrSchedule { warmup_steps: 10, final_fraction: 0.0 }.rate(1.0, s, 5) <= 1.0));
     }
 }

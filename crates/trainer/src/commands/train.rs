@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use autoregress::batch::{MaskMix, mean_std};
 use autoregress::data::toy::toy_dataset;
 use autoregress::host::ints;
+use autoregress::train::LrSchedule;
 use autoregress::{ArModel, GenerateOptions, ModelKind, ModelSpec};
 use crate::report::{self, Eval, PastMetrics, TrainMetrics, TrainingRecord};
 use std::path::{Path, PathBuf};
@@ -78,6 +79,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
         epochs: a.epochs.unwrap_or(defaults.epochs),
         batch_size: a.batch_size.unwrap_or(defaults.batch_size),
         lr: a.lr.unwrap_or(defaults.lr),
+        schedule: LrSchedule {
+            warmup_steps: a.warmup.unwrap_or(defaults.warmup_steps),
+            final_fraction: a.final_lr.unwrap_or(defaults.final_lr_fraction),
+        },
         seed: a.seed,
         train_size: (!kind.is_image()).then_some(a.train_size),
         fresh_data: a.fresh_data,
@@ -182,6 +187,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
         epochs: used.epochs,
         batch_size: used.batch_size,
         lr: used.lr,
+        warmup_steps: Some(used.schedule.warmup_steps),
+        final_lr_fraction: Some(used.schedule.final_fraction),
         seed: Some(used.seed),
         data: Some(data_record),
         recipe: used.recipe.clone(),

@@ -122,7 +122,7 @@ mod tests {
     fn help_names_every_model_that_has_the_option() {
         let help = help_per_model(|k| k.train_defaults().mask_mix);
         assert_eq!(help, "[default: toy-any-order 0.3,0.7,0, mnist-any-order 0.4,0.35,0.25]");
-        assert_eq!(help_per_model(|k| Some(k.train_defaults().epochs)), "[default: toy 20, mnist 100, toy-any-order 40, mnist-any-order 60]");
+        assert_eq!(help_per_model(|k| Some(k.train_defaults().epochs)), "[default: toy 20, mnist 100, toy-any-order 40, mnist-any-order 75]");
     }
 
     #[test]

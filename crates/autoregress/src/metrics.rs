@@ -165,9 +165,8 @@ pub fn region_nll_sum(model: &ArModel, row_skip: &RowSkip, sequences: Tensor<2, 
 /// For a lecture model, which cannot condition on arbitrary sets, and where the device cannot be
 /// read synchronously.
 pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: usize, rng: &mut crate::rng::Rng) -> Vec<f64> {
-    use crate::batch::{random_set_mask, unknown_cross_entropy};
+    use crate::batch::random_set_mask;
     let [k, len] = sequences.dims();
-    let device = sequences.device();
     let mut scores = vec![0.0; k];
     for j in 0..draws {
         let masks: Vec<f32> = (0..k)
@@ -176,14 +175,42 @@ pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: 
                 random_set_mask(rng, len, t)
             })
             .collect();
-        let mask = Tensor::<2>::from_data(TensorData::new(masks, [k, len]), &device);
-        let logits = model.all_logits(sequences.clone(), mask.clone());
-        let per = crate::host::floats(unknown_cross_entropy(logits, sequences.clone(), mask));
+        let per = unknown_mean_cross_entropy(model, sequences.clone(), masks);
         for (total, score) in scores.iter_mut().zip(per) {
             *total += score as f64 / draws as f64;
         }
     }
     scores
+}
+
+/// Each sequence's mean cross-entropy (nats) over its unknown positions, for integer sequences
+/// `[N, L]` known where `masks` (`N * L`, row-major) is 1: [`crate::batch::unknown_cross_entropy`]
+/// of [`ArModel::all_logits`], with the image network's logits computed at the unknown positions
+/// only ([`ArModel::logits_rows`]). A sequence with no unknown position scores 0.
+///
+/// # Panics
+/// For a lecture model, or when `masks` does not hold `N * L` values.
+pub fn unknown_mean_cross_entropy(model: &ArModel, sequences: Tensor<2, Int>, masks: Vec<f32>) -> Vec<f32> {
+    use crate::batch::unknown_cross_entropy;
+    let [k, len] = sequences.dims();
+    assert_eq!(masks.len(), k * len, "one mask per sequence");
+    let device = sequences.device();
+    let unknown: Vec<i64> = (0..k * len).filter(|&i| masks[i] == 0.0).map(|i| i as i64).collect();
+    let mask = Tensor::<2>::from_data(TensorData::new(masks, [k, len]), &device);
+    let rows = Tensor::<1, Int>::from_data(TensorData::new(unknown.clone(), [unknown.len()]), &device);
+    match model.logits_rows(sequences.clone(), mask.clone(), rows.clone()) {
+        Some(logits) if !unknown.is_empty() => {
+            let targets = sequences.reshape([k * len]).select(0, rows);
+            let ce = crate::host::floats(crate::models::row_cross_entropy(logits, targets));
+            let mut sums = vec![(0f64, 0usize); k];
+            for (&at, ce) in unknown.iter().zip(ce) {
+                let s = &mut sums[at as usize / len];
+                *s = (s.0 + ce as f64, s.1 + 1);
+            }
+            sums.into_iter().map(|(sum, count)| (sum / count.max(1) as f64) as f32).collect()
+        }
+        _ => crate::host::floats(unknown_cross_entropy(model.all_logits(sequences.clone(), mask.clone()), sequences, mask)),
+    }
 }
 
 /// The known count of draw `j` of `draws` over `len` positions, `floor((j + u) len / draws)`

@@ -71,6 +71,8 @@ fn the_batch_loss_is_the_unknown_mean(model: &ArModel) {
     let logits = floats(model.all_logits(sequences_tensor(&seqs, n, len, &device()), mask));
     let c = model.spec.num_values;
     let mut total = 0.0f64;
+    // The order-agnostic estimate's per-sequence scores, from the same masks.
+    let scores = autoregress::metrics::unknown_mean_cross_entropy(model, sequences_tensor(&seqs, n, len, &device()), masks.clone());
     for row in 0..n {
         let (mut sum, mut count) = (0.0f64, 0);
         for p in (0..len).filter(|&p| masks[row * len + p] == 0.0) {
@@ -81,6 +83,7 @@ fn the_batch_loss_is_the_unknown_mean(model: &ArModel) {
             count += 1;
         }
         total += sum / count as f64;
+        assert!((scores[row] as f64 - sum / count as f64).abs() < 1e-4, "sequence {row}: {} against {}", scores[row], sum / count as f64);
     }
     assert!((loss as f64 - total / n as f64).abs() < 1e-4, "{loss} against {}", total / n as f64);
 }

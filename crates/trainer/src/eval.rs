@@ -27,7 +27,8 @@ fn nll_with_bar<V: Copy + Into<i64>>(model: &ArModel, seqs: &[V], count: usize, 
 
 /// Toy: exact test cross-entropy on `test_count` fresh sequences and the valid share of
 /// `sample_count` generated ones.
-pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: usize, seed: u64, quiet: bool) -> ToyEval {
+/// `draws`: random known sets per sequence in each set of the order-agnostic estimate.
+pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: usize, seed: u64, draws: usize, quiet: bool) -> ToyEval {
     let len = model.spec.seq_len;
     let test = toy_dataset(TOY_TEST_SEED, test_count, len);
     let nats = nll_with_bar(model, &test, test_count, 4096, device, quiet) / (test_count * len) as f64;
@@ -41,10 +42,11 @@ pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: us
         .count();
     let floor = generator_entropy(len);
     let order_agnostic = model.spec.kind.is_any_order().then(|| {
-        let oa = order_agnostic(model, &test, test_count, TOY_DRAWS, 1000, device);
+        let oa = order_agnostic(model, &test, test_count, draws, 1000, device);
         OrderAgnosticNats {
             order_agnostic_nats_per_position: oa.mean,
             order_agnostic_standard_error: oa.standard_error,
+            order_agnostic_draws: draws,
             order_agnostic_draw_set_spread: oa.spread(),
             order_agnostic_draw_error: oa.draw_error(),
             order_agnostic_draw_sets: oa.sets,
@@ -67,9 +69,9 @@ pub fn toy(model: &ArModel, device: &Device, test_count: usize, sample_count: us
 /// Random known sets per image for the order-agnostic estimate: 64 passes per image, against the
 /// 784 of the exact raster NLL; with stratified counts its standard error is then mostly the
 /// spread between images (the figures for 4 and 64 draws: docs/experiments.md).
-const IMAGE_DRAWS: usize = 64;
+pub const IMAGE_DRAWS: usize = 64;
 /// The same per toy sequence.
-const TOY_DRAWS: usize = 16;
+pub const TOY_DRAWS: usize = 16;
 /// Independent sets of draws: the estimate is their mean, and the spread of their figures
 /// (largest minus smallest) says how much a figure depends on its draws (docs/json.md).
 pub const DRAW_SETS: usize = 4;
@@ -191,8 +193,9 @@ pub fn dead_channels(model: &ArModel, train: &[u8], test: &[u8], images: usize, 
 
 /// Digits: exact bits per pixel in raster order on the first `images` test images, and the
 /// baseline; the in-painting NLL on the first `inpaint_images`; for an any-order model, the
-/// order-agnostic estimate.
-pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images: usize, inpaint_images: usize, quiet: bool) -> MnistEval {
+/// order-agnostic estimate over `draws` random known sets per image in each set of draws.
+#[allow(clippy::too_many_arguments)]
+pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images: usize, inpaint_images: usize, draws: usize, quiet: bool) -> MnistEval {
     let len = model.spec.seq_len;
     let images = images.min(test.len() / len);
     let test = &test[..images * len];
@@ -200,10 +203,11 @@ pub fn mnist(model: &ArModel, device: &Device, train: &[u8], test: &[u8], images
     let nats = nll_with_bar(model, test, images, 16 * len, device, quiet) / (images * len) as f64;
     let baseline = histogram_baseline_nats(train, test, len, model.spec.num_values, 0.1);
     let order_agnostic = model.spec.kind.is_any_order().then(|| {
-        let oa = order_agnostic(model, test, images, IMAGE_DRAWS, 50, device);
+        let oa = order_agnostic(model, test, images, draws, 50, device);
         OrderAgnosticBits {
             order_agnostic_bits_per_dim: bits_per_dim(oa.mean),
             order_agnostic_standard_error: bits_per_dim(oa.standard_error),
+            order_agnostic_draws: draws,
             order_agnostic_draw_set_spread: bits_per_dim(oa.spread()),
             order_agnostic_draw_error: bits_per_dim(oa.draw_error()),
             order_agnostic_draw_sets: oa.sets.iter().map(|&v| bits_per_dim(v)).collect(),

@@ -30,6 +30,8 @@ pub struct ToyEval {
 pub struct OrderAgnosticNats {
     pub order_agnostic_nats_per_position: f64,
     pub order_agnostic_standard_error: f64,
+    /// Random known sets per sequence in each set of draws (`eval --draws`).
+    pub order_agnostic_draws: usize,
     /// Each independent set of draws' estimate; the figure above is their mean.
     pub order_agnostic_draw_sets: Vec<f64>,
     /// The largest of them minus the smallest.
@@ -74,6 +76,8 @@ pub struct LayerChannels {
 pub struct OrderAgnosticBits {
     pub order_agnostic_bits_per_dim: f64,
     pub order_agnostic_standard_error: f64,
+    /// Random known sets per sequence in each set of draws (`eval --draws`).
+    pub order_agnostic_draws: usize,
     /// Each independent set of draws' estimate; the figure above is their mean.
     pub order_agnostic_draw_sets: Vec<f64>,
     /// The largest of them minus the smallest.
@@ -236,6 +240,8 @@ mod tests {
             epochs: 1,
             batch_size: 100,
             lr: 1e-3,
+            warmup_steps: Some(0),
+            final_lr_fraction: Some(0.1),
             seed: Some(3),
             data: Some("toy generator".into()),
             recipe: None,

@@ -18,7 +18,7 @@
 //! Every output sees every input pixel: at 7x7 the dilated convolutions alone span the grid.
 //! Group normalization before every activation, and GELU's gradient for negative inputs, keep
 //! every channel alive (the ReLU U-Net before it lost up to 28 of 64 channels in a layer in its
-//! first steps: docs/experiments.md). About 0.6M parameters and 58M multiply-adds a 28x28 image.
+//! first steps: docs/experiments.md). About 0.6M parameters and 56M multiply-adds a 28x28 image.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -109,7 +109,7 @@ pub(super) fn unfit_size(height: usize, width: usize) -> Option<String> {
 /// learned 2x2 stride-2 down-sampling (space-to-depth, then a 1x1 convolution) and up-sampling
 /// (a 1x1 convolution, then depth-to-space) with additive skip connections; at quarter
 /// resolution three blocks with dilations 1, 2, 3; a GroupNorm-GELU-1x1 head to `C`. Every
-/// output sees every pixel of a 28x28 image. About 0.6M parameters and 58M multiply-adds per
+/// output sees every pixel of a 28x28 image. About 0.6M parameters and 56M multiply-adds per
 /// 28x28 image, a twelfth of them in the head ([`UNet::head_at`] computes it at chosen pixels).
 /// Sides must be multiples of 4, at least 8.
 #[derive(Module, Debug)]

@@ -12,7 +12,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let quiet = a.json;
     let eval = match a.model {
         ModelKind::Toy | ModelKind::ToyAnyOrder => {
-            Eval::Toy(eval::toy(&model, &chosen.device, a.sequences, a.sequences, a.seed, quiet))
+            Eval::Toy(eval::toy(&model, &chosen.device, a.sequences, a.sequences, a.seed, a.draws.unwrap_or(eval::TOY_DRAWS), quiet))
         }
         ModelKind::Mnist | ModelKind::MnistAnyOrder => {
             let m = load_mnist(&a.data_dir)?;
@@ -21,7 +21,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
                 eprintln!("note: {} holds {} test images: evaluating those, not the {} asked for (--images)", m.test.path.display(), te.count, a.images);
             }
             data::check_geometry(te, &m.test.path, &model.spec, &path)?;
-            Eval::Mnist(eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, a.inpaint_images, quiet))
+            Eval::Mnist(eval::mnist(&model, &chosen.device, &tr.pixels, &te.pixels, a.images, a.inpaint_images, a.draws.unwrap_or(eval::IMAGE_DRAWS), quiet))
         }
     };
     let spread = match &eval {

@@ -200,18 +200,11 @@ impl AnyOrderBatch {
     /// For a lecture model (see [`ArModel::forward_all`]).
     ///
     /// The image network computes its logits at the unknown positions only
-    /// ([`ArModel::logits_rows`]): the same loss, with about half the head's and the softmax's work.
+    /// ([`ArModel::rows_cross_entropy`]): the same loss, with about half the head's and the softmax's work.
     pub fn loss(&self, model: &ArModel) -> Tensor<1> {
-        let device = self.mask.device();
-        let m = self.unknown.len();
-        let rows = Tensor::<1, Int>::from_data(TensorData::new(self.unknown.clone(), [m]), &device);
-        if m > 0
-            && let Some(logits) = model.logits_rows(self.sequences.clone(), self.mask.clone(), rows.clone())
-        {
-            let [n, len] = self.sequences.dims();
-            let targets = self.sequences.clone().reshape([n * len]).select(0, rows);
-            let weights = Tensor::<1>::from_data(TensorData::new(self.weights.clone(), [m]), &device);
-            return (crate::models::row_cross_entropy(logits, targets) * weights).sum();
+        if let Some(ce) = model.rows_cross_entropy(self.sequences.clone(), self.mask.clone(), &self.unknown) {
+            let weights = Tensor::<1>::from_data(TensorData::new(self.weights.clone(), [self.weights.len()]), &self.mask.device());
+            return (ce * weights).sum();
         }
         let logits = model.all_logits(self.sequences.clone(), self.mask.clone());
         unknown_cross_entropy(logits, self.sequences.clone(), self.mask.clone()).mean()

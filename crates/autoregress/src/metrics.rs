@@ -151,33 +151,31 @@ pub fn region_nll_sum(model: &ArModel, row_skip: &RowSkip, sequences: Tensor<2, 
 
 /// The order-agnostic estimate of the negative log-likelihood per position (nats) of the `[K, L]`
 /// sequences: for each sequence, `draws` random sets of known positions, each scored by the mean
-/// cross-entropy over the unknown ones. Draw `j` of `D` has a count `t = floor((j + u) L / D)`
-/// with `u` uniform in `[0, 1)`, then a uniformly random set of `t` known positions: stratified,
-/// so the counts spread over `0..L` in every sequence, yet each draw's count, taken at a random
-/// `j`, is uniform in `0..L`. The expectation is therefore the NLL under a uniformly random
-/// visiting order (Uria et al. 2014), with a lower variance than independent counts give.
+/// cross-entropy over the unknown ones. Draw `j` of `D` takes its count `t` from the `j`-th of `D`
+/// strata of a density proportional to `(L - t)^(-large_count_bias)` (0: uniform; 0.5 for images,
+/// whose scores vary most at large counts) and an importance weight that undoes it
+/// ([`weighted_count`]), then a uniformly random set of `t` known positions. The weighted expectation is the mean over uniform counts, that is the NLL under a
+/// uniformly random visiting order (Uria et al. 2014), with a lower variance than uniform or
+/// independent counts give (docs/experiments.md has the figures).
 /// Returns each sequence's mean score over its draws, `K` values: independent, for a mean and a
 /// standard error (the draws of one sequence are not).
 ///
 /// `draws` must be at least 1 (0 gives all-zero scores). Reads back synchronously (native only).
 ///
 /// # Panics
-/// For a lecture model, which cannot condition on arbitrary sets, and where the device cannot be
-/// read synchronously.
-pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: usize, rng: &mut crate::rng::Rng) -> Vec<f64> {
+/// For a lecture model, which cannot condition on arbitrary sets; where the device cannot be
+/// read synchronously; for `large_count_bias` outside `[0, 1)`.
+pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: usize, large_count_bias: f64, rng: &mut crate::rng::Rng) -> Vec<f64> {
+    assert!((0.0..1.0).contains(&large_count_bias), "the bias towards large counts must be in [0, 1), not {large_count_bias}");
     use crate::batch::random_set_mask;
     let [k, len] = sequences.dims();
     let mut scores = vec![0.0; k];
     for j in 0..draws {
-        let masks: Vec<f32> = (0..k)
-            .flat_map(|_| {
-                let t = stratified_count(j, draws, len, rng.uniform());
-                random_set_mask(rng, len, t)
-            })
-            .collect();
+        let (counts, weights): (Vec<usize>, Vec<f64>) = (0..k).map(|_| weighted_count(j, draws, len, large_count_bias, rng.uniform())).unzip();
+        let masks: Vec<f32> = counts.iter().flat_map(|&t| random_set_mask(rng, len, t)).collect();
         let per = unknown_mean_cross_entropy(model, sequences.clone(), masks);
-        for (total, score) in scores.iter_mut().zip(per) {
-            *total += score as f64 / draws as f64;
+        for ((total, score), weight) in scores.iter_mut().zip(per).zip(weights) {
+            *total += weight * score as f64 / draws as f64;
         }
     }
     scores
@@ -186,7 +184,7 @@ pub fn order_agnostic_scores(model: &ArModel, sequences: Tensor<2, Int>, draws: 
 /// Each sequence's mean cross-entropy (nats) over its unknown positions, for integer sequences
 /// `[N, L]` known where `masks` (`N * L`, row-major) is 1: [`crate::batch::unknown_cross_entropy`]
 /// of [`ArModel::all_logits`], with the image network's logits computed at the unknown positions
-/// only ([`ArModel::logits_rows`]). A sequence with no unknown position scores 0.
+/// only ([`ArModel::rows_cross_entropy`]). A sequence with no unknown position scores 0.
 ///
 /// # Panics
 /// For a lecture model, or when `masks` does not hold `N * L` values.
@@ -194,30 +192,39 @@ pub fn unknown_mean_cross_entropy(model: &ArModel, sequences: Tensor<2, Int>, ma
     use crate::batch::unknown_cross_entropy;
     let [k, len] = sequences.dims();
     assert_eq!(masks.len(), k * len, "one mask per sequence");
-    let device = sequences.device();
     let unknown: Vec<i64> = (0..k * len).filter(|&i| masks[i] == 0.0).map(|i| i as i64).collect();
-    let mask = Tensor::<2>::from_data(TensorData::new(masks, [k, len]), &device);
-    let rows = Tensor::<1, Int>::from_data(TensorData::new(unknown.clone(), [unknown.len()]), &device);
-    match model.logits_rows(sequences.clone(), mask.clone(), rows.clone()) {
-        Some(logits) if !unknown.is_empty() => {
-            let targets = sequences.reshape([k * len]).select(0, rows);
-            let ce = crate::host::floats(crate::models::row_cross_entropy(logits, targets));
+    let mask = Tensor::<2>::from_data(TensorData::new(masks, [k, len]), &sequences.device());
+    match model.rows_cross_entropy(sequences.clone(), mask.clone(), &unknown) {
+        Some(ce) => {
             let mut sums = vec![(0f64, 0usize); k];
-            for (&at, ce) in unknown.iter().zip(ce) {
+            for (&at, ce) in unknown.iter().zip(crate::host::floats(ce)) {
                 let s = &mut sums[at as usize / len];
                 *s = (s.0 + ce as f64, s.1 + 1);
             }
             sums.into_iter().map(|(sum, count)| (sum / count.max(1) as f64) as f32).collect()
         }
-        _ => crate::host::floats(unknown_cross_entropy(model.all_logits(sequences.clone(), mask.clone()), sequences, mask)),
+        None => crate::host::floats(unknown_cross_entropy(model.all_logits(sequences.clone(), mask.clone()), sequences, mask)),
     }
 }
 
-/// The known count of draw `j` of `draws` over `len` positions, `floor((j + u) len / draws)`
-/// for `u` in `[0, 1)`: `(j + u) / draws` is uniform in `[0, 1)` when `j` and `u` are, so the
-/// count is uniform in `0..len`.
-fn stratified_count(j: usize, draws: usize, len: usize, u: f64) -> usize {
-    (((j as f64 + u) * len as f64 / draws as f64) as usize).min(len.saturating_sub(1))
+/// The known count of draw `j` of `draws` over `len` positions, and its importance weight.
+///
+/// A draw's score is the mean over its `len - t` unknown positions. For images its variance grows
+/// about as `1 / (len - t)` (the committed MNIST weights: 0.003 nats² at 700 unknown, 0.14 at 16),
+/// so the counts are drawn with a density proportional to `(len - t)^(-bias)` (Neyman's
+/// allocation at `bias` 0.5: more draws where the scores vary most), stratified over the draws:
+/// `v = (j + u) / draws`, uniform in `[0, 1)` when `j` and `u` are, gives
+/// `x = len (1 - (1 - v)^(1 / (1 - bias)))` and `t = floor(x)`, weighted by `(1 / len) / q(t)`,
+/// `q(t) = r(t) - r(t + 1)` with `r(t) = ((len - t) / len)^(1 - bias)` the probability of `t`: the
+/// weighted score's expectation is the mean over uniform counts. `bias` 0: uniform counts, weight 1.
+///
+/// `bias` must be in `[0, 1)`.
+fn weighted_count(j: usize, draws: usize, len: usize, bias: f64, u: f64) -> (usize, f64) {
+    let v = (j as f64 + u) / draws as f64;
+    let power = 1.0 - bias;
+    let t = ((len as f64 * (1.0 - (1.0 - v).powf(1.0 / power))) as usize).min(len.saturating_sub(1));
+    let r = |t: usize| ((len - t) as f64 / len as f64).powf(power);
+    (t, 1.0 / (len as f64 * (r(t) - r(t + 1))))
 }
 
 /// Mean and standard error of the mean (sample standard deviation over `sqrt(n)`); `(0, 0)` for
@@ -231,22 +238,38 @@ pub fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
 
 #[cfg(test)]
 mod tests {
-    use super::stratified_count;
+    use super::weighted_count;
 
     #[test]
-    fn stratified_counts_are_uniform_over_draws_and_cover_each_stratum() {
-        // 784 positions, 64 draws (as `eval` does): with u on a fine grid, every count in 0..784
-        // comes up equally often, and draw j gives only counts that meet its 784/64-wide stratum.
-        let (len, draws, grid) = (784, 64, 784 * 4);
-        let mut hits = vec![0usize; len];
-        for j in 0..draws {
-            for g in 0..grid {
-                let t = stratified_count(j, draws, len, (g as f64 + 0.5) / grid as f64);
-                assert!(t * draws < (j + 1) * len && (t + 1) * draws > j * len, "draw {j} gave count {t}");
-                hits[t] += 1;
+    fn weighted_counts_give_every_count_the_same_weight_and_stay_in_their_strata() {
+        // 784 positions, 64 draws: with u on a fine grid, each count's total weight is 1/784 of
+        // the whole (the weighted estimate is the mean over uniform counts) and draw j's counts
+        // rise with j; at bias 0.5 more draws go to large counts than to small ones, at 0 the
+        // counts are uniform with weight 1.
+        let (len, draws, grid) = (784, 64, 784 * 16);
+        for bias in [0.0, 0.5] {
+            let mut weight = vec![0f64; len];
+            let mut hits = vec![0usize; len];
+            let mut last = 0;
+            for j in 0..draws {
+                for g in 0..grid {
+                    let (t, w) = weighted_count(j, draws, len, bias, (g as f64 + 0.5) / grid as f64);
+                    assert!(t >= last, "draw {j} gave count {t} after {last}");
+                    last = t;
+                    weight[t] += w / (draws * grid) as f64;
+                    hits[t] += 1;
+                }
+            }
+            for (t, w) in weight.iter().enumerate() {
+                assert!((w * len as f64 - 1.0).abs() < 0.02, "bias {bias}, count {t}: weight {w}");
+            }
+            let (first, last) = (hits[0] as f64, hits[len - 1] as f64);
+            if bias == 0.0 {
+                assert!((last / first - 1.0).abs() < 0.01, "{last} draws at {}, {first} at 0", len - 1);
+            } else {
+                assert!(last > 20.0 * first, "{last} draws at {}, {first} at 0", len - 1);
             }
         }
-        assert!(hits.iter().all(|&h| h == hits[0]), "{:?}", &hits[..16]);
     }
 }
 

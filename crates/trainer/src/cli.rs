@@ -322,10 +322,10 @@ pub(crate) struct EvalArgs {
     pub(crate) sequences: usize,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
-    /// Any-order models: random known sets per image (per toy sequence) in each of the 4 sets of
-    /// draws of the order-agnostic estimate; more draws, a smaller spread between the sets
-    /// [default: images 64, toy sequences 16]
-    #[arg(long, value_parser = parse::at_least_one)]
+    #[arg(long, value_parser = parse::at_least_one, help = format!(
+        "Any-order models: random known sets per image (per toy sequence) in each of the {} sets of draws of the \
+         order-agnostic estimate; more draws, a smaller spread between the sets [default: images {}, toy sequences {}]",
+        crate::eval::DRAW_SETS, crate::eval::IMAGE_DRAWS, crate::eval::TOY_DRAWS))]
     pub(crate) draws: Option<usize>,
     /// Print one JSON object on stdout
     #[arg(long)]

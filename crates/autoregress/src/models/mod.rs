@@ -156,16 +156,23 @@ impl ArModel {
         }
     }
 
-    /// Logits `[M, C]` at `rows` `[M]` (flat indices `n L + l` of positions of the sequences
-    /// `[N, L]`) for integer sequences known where `mask` is 1: [`ArModel::all_logits`] read
-    /// there. The image network computes its head at those rows only (the any-order training
-    /// loss needs the unknown positions' logits alone); `None` for the other networks.
-    pub fn logits_rows(&self, sequences: Tensor<2, Int>, mask: Tensor<2>, rows: Tensor<1, Int>) -> Option<Tensor<2>> {
+    /// The cross-entropy (nats) `[M]` at `rows` (flat indices `n L + l`, `M` of them) of the
+    /// integer sequences `[N, L]` known where `mask` is 1: what [`ArModel::all_logits`] and
+    /// [`position_cross_entropy`] give there. The image network computes its head and softmax at
+    /// those rows only (the any-order loss and estimate need the unknown positions alone); `None`
+    /// for the other networks and for no rows, before any work.
+    pub fn rows_cross_entropy(&self, sequences: Tensor<2, Int>, mask: Tensor<2>, rows: &[i64]) -> Option<Tensor<1>> {
         let Net::MnistAnyOrder(net) = &self.net else {
             return None;
         };
+        if rows.is_empty() {
+            return None;
+        }
+        let [n, len] = sequences.dims();
+        let rows = Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(rows.to_vec(), [rows.len()]), &sequences.device());
+        let targets = sequences.clone().reshape([n * len]).select(0, rows.clone());
         let values = self.normalize(sequences, mask.clone());
-        Some(net.head_rows(net.features(self.any_order_image(mask, values)), rows))
+        Some(row_cross_entropy(net.head_rows(net.features(self.any_order_image(mask, values)), rows), targets))
     }
 
     /// Shows `probe` the activations of each layer of the any-order image network (its

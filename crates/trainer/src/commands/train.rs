@@ -177,7 +177,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let device = &chosen.device;
     let eval = match &mnist {
         None => Eval::Toy(eval::toy(&model, device, autoregress::data::toy::TEST_SEQUENCES, autoregress::data::toy::TEST_SEQUENCES, used.seed, eval::TOY_DRAWS, a.quiet)),
-        Some(m) => Eval::Mnist(eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.eval_images.min(100), eval::IMAGE_DRAWS, a.quiet)),
+        Some(m) => Eval::Mnist(eval::mnist(&model, device, &m.train.images.pixels, &m.test.images.pixels, a.eval_images, a.eval_images.min(100), eval::TRAINING_IMAGE_DRAWS, a.quiet)),
     };
     // What the run used: after --resume, the checkpoint's settings, not the command line's.
     let training = TrainingRecord {

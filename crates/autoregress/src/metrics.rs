@@ -153,10 +153,10 @@ pub fn region_nll_sum(model: &ArModel, row_skip: &RowSkip, sequences: Tensor<2, 
 /// sequences: for each sequence, `draws` random sets of known positions, each scored by the mean
 /// cross-entropy over the unknown ones. Draw `j` of `D` takes its count `t` from the `j`-th of `D`
 /// strata of a density proportional to `(L - t)^(-large_count_bias)` (0: uniform; 0.5 for images,
-/// whose scores vary most at large counts) and an importance weight that undoes it
-/// ([`weighted_count`]), then a uniformly random set of `t` known positions. The weighted expectation is the mean over uniform counts, that is the NLL under a
-/// uniformly random visiting order (Uria et al. 2014), with a lower variance than uniform or
-/// independent counts give (docs/experiments.md has the figures).
+/// whose scores vary most at large counts) with an importance weight that undoes it, then a
+/// uniformly random set of `t` known positions. The weighted expectation is the mean over uniform
+/// counts, that is the NLL under a uniformly random visiting order (Uria et al. 2014); the
+/// stratification and the bias lower its variance (docs/experiments.md has the figures).
 /// Returns each sequence's mean score over its draws, `K` values: independent, for a mean and a
 /// standard error (the draws of one sequence are not).
 ///

@@ -13,8 +13,9 @@ over images of the cross-entropy over each image's unknown pixels, Adam at lr 1e
 steps, then the median images/s of 5 repetitions of 20 steps. Random inputs and masks (timing does
 not depend on them). Compare ratios from runs side by side, never absolute times.
 """
-import argparse, json, statistics, time
+import argparse, json
 import torch, torch.nn as nn, torch.nn.functional as F
+from pytorch_lecture_models import train_rate  # the same timing loop as the lecture's models
 
 A, B, C = 24, 48, 128
 
@@ -63,27 +64,15 @@ def loss_of(model, images, mask):
     unknown = 1 - mask
     return ((ce * unknown).sum(1) / unknown.sum(1).clamp(min=1)).mean()
 
-def train_rate(model, batch, steps=20, reps=5):
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    images = torch.randint(0, 256, (batch, 784))
-    mask = (torch.rand(batch, 784) < torch.rand(batch, 1)).float()
-    def step():
-        loss = loss_of(model, images, mask); opt.zero_grad(); loss.backward(); opt.step()
-    for _ in range(5): step()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(steps): step()
-        times.append((time.perf_counter() - t0) / steps)
-    return batch / statistics.median(times), batch / min(times)
-
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--threads', type=int, default=2); ap.add_argument('--batch', type=int, default=64)
     ap.add_argument('--steps', type=int, default=20); ap.add_argument('--json', action='store_true')
     a = ap.parse_args(); torch.set_num_threads(a.threads); torch.manual_seed(0)
     model = UNet()
-    med, best = train_rate(model, a.batch, a.steps)
+    images = torch.randint(0, 256, (a.batch, 784))
+    mask = (torch.rand(a.batch, 784) < torch.rand(a.batch, 1)).float()
+    med, best = train_rate(model, images, mask, a.steps, loss=loss_of)
     out = dict(torch=torch.__version__, threads=a.threads, batch=a.batch,
                parameters=sum(p.numel() for p in model.parameters()),
                any_order_train_images_per_s=med, any_order_train_images_per_s_best=best)

@@ -47,11 +47,11 @@ impl FusedOps for Flex {
     }
 
     fn cross_entropy(logits: FlexTensor, targets: FlexTensor) -> FlexTensor {
-        entropy_forward(&logits, &targets).0
+        Layout::Channels.forward(&logits, &targets).0
     }
 
     fn cross_entropy_rows(logits: FlexTensor, targets: FlexTensor) -> FlexTensor {
-        rows_forward(&logits, &targets).0
+        Layout::Rows.forward(&logits, &targets).0
     }
 }
 
@@ -88,8 +88,34 @@ impl Backward<Flex, 3> for NormBackward {
     }
 }
 
+/// Where the classes lie in the logits of a cross-entropy.
+#[derive(Clone, Copy, Debug)]
+enum Layout {
+    /// `[N, C, L]`, targets `[N, L]`: the network's output.
+    Channels,
+    /// `[M, C]`, targets `[M]`: one row per position.
+    Rows,
+}
+
+impl Layout {
+    /// The cross-entropy and the log-sum-exp the backward pass reuses.
+    fn forward(self, logits: &FlexTensor, targets: &FlexTensor) -> (FlexTensor, FlexTensor) {
+        match self {
+            Layout::Channels => entropy_forward(logits, targets),
+            Layout::Rows => rows_forward(logits, targets),
+        }
+    }
+
+    fn backward(self, logits: &FlexTensor, targets: &FlexTensor, lse: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
+        match self {
+            Layout::Channels => entropy_backward(logits, targets, lse, grad),
+            Layout::Rows => rows_backward(logits, targets, lse, grad),
+        }
+    }
+}
+
 #[derive(Debug)]
-struct EntropyBackward;
+struct EntropyBackward(Layout);
 
 impl Backward<Flex, 1> for EntropyBackward {
     /// The logits, the targets and the log-sum-exp of the forward pass.
@@ -101,26 +127,25 @@ impl Backward<Flex, 1> for EntropyBackward {
         let (logits, targets, lse) = ops.state;
         let logits: FlexTensor = checkpointer.retrieve_node_output(logits);
         if let Some(node) = node_logits {
-            grads.register::<Flex>(node.id, entropy_backward(&logits, &targets, &lse, &grad));
+            grads.register::<Flex>(node.id, self.0.backward(&logits, &targets, &lse, &grad));
         }
     }
 }
 
-#[derive(Debug)]
-struct RowsBackward;
-
-impl Backward<Flex, 1> for RowsBackward {
-    /// The logits, the targets and the log-sum-exp of the forward pass.
-    type State = (NodeId, FlexTensor, FlexTensor);
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
-        let [node_logits] = ops.parents;
-        let grad = grads.consume::<Flex>(&ops.node);
-        let (logits, targets, lse) = ops.state;
-        let logits: FlexTensor = checkpointer.retrieve_node_output(logits);
-        if let Some(node) = node_logits {
-            grads.register::<Flex>(node.id, rows_backward(&logits, &targets, &lse, &grad));
+/// A cross-entropy in either layout under autodiff: the gradient flows to the logits only.
+fn tracked_entropy<C: CheckpointStrategy>(
+    logits: FloatTensor<Autodiff<Flex, C>>,
+    targets: FloatTensor<Autodiff<Flex, C>>,
+    layout: Layout,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    let targets = targets.primitive().clone();
+    match EntropyBackward(layout).prepare::<C>([logits.node()]).compute_bound().stateful() {
+        OpsKind::Tracked(mut prep) => {
+            let (y, lse) = layout.forward(logits.primitive(), &targets);
+            let state = (prep.checkpoint(&logits), targets, lse);
+            prep.finish(state, y)
         }
+        OpsKind::UnTracked(prep) => prep.finish(layout.forward(logits.primitive(), &targets).0),
     }
 }
 
@@ -144,27 +169,11 @@ impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
     }
 
     fn cross_entropy(logits: FloatTensor<Self>, targets: FloatTensor<Self>) -> FloatTensor<Self> {
-        let targets = targets.primitive().clone();
-        match EntropyBackward.prepare::<C>([logits.node()]).compute_bound().stateful() {
-            OpsKind::Tracked(mut prep) => {
-                let (y, lse) = entropy_forward(logits.primitive(), &targets);
-                let state = (prep.checkpoint(&logits), targets, lse);
-                prep.finish(state, y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(entropy_forward(logits.primitive(), &targets).0),
-        }
+        tracked_entropy::<C>(logits, targets, Layout::Channels)
     }
 
     fn cross_entropy_rows(logits: FloatTensor<Self>, targets: FloatTensor<Self>) -> FloatTensor<Self> {
-        let targets = targets.primitive().clone();
-        match RowsBackward.prepare::<C>([logits.node()]).compute_bound().stateful() {
-            OpsKind::Tracked(mut prep) => {
-                let (y, lse) = rows_forward(logits.primitive(), &targets);
-                let state = (prep.checkpoint(&logits), targets, lse);
-                prep.finish(state, y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(rows_forward(logits.primitive(), &targets).0),
-        }
+        tracked_entropy::<C>(logits, targets, Layout::Rows)
     }
 }
 

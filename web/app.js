@@ -951,7 +951,9 @@ function setupInpainting(ready) {
  *  every file the workers fetch is cached as it downloads, once. `?sw=off`: no service worker. */
 async function useServiceWorker() {
   if (!("serviceWorker" in navigator) || params.get("sw") === "off") return;
-  const hadController = Boolean(navigator.serviceWorker.controller);
+  // Whether this page came from the service worker, as the page's first script saw it: a first
+  // install can take over (clients.claim) before this runs, and its page is still to hand over.
+  const hadController = window.swHadController ?? Boolean(navigator.serviceWorker.controller);
   try {
     const registration = await (window.swRegistration || navigator.serviceWorker.register("sw.js"));
     offerUpdates(registration, hadController);

@@ -16,7 +16,7 @@ const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "applic
 /** Serves `dir` (dist/ by default) on a free loopback port; resolves to { server, base }.
  *  `server.requests` lists the paths asked for, in order (a test may empty it); a request whose
  *  path and query are in `server.stalled` is not answered (a stalled link, for tests of bounded
- *  waits) until `server.release()`. */
+ *  waits) until `server.release()`; one in `server.stalledOnce`, only the first time it is asked. */
 export function serve(dir = dist) {
   const send = (res, pathname) => {
     const file = path.join(dir, decodeURIComponent(pathname === "/" ? "/index.html" : pathname));
@@ -30,7 +30,8 @@ export function serve(dir = dist) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://localhost");
     server.requests.push(url.pathname);
-    if (server.stalled.has(url.pathname + url.search)) {
+    const key = url.pathname + url.search;
+    if (server.stalled.has(key) || server.stalledOnce.delete(key)) {
       server.held.push({ res, pathname: url.pathname });
       return;
     }
@@ -38,9 +39,11 @@ export function serve(dir = dist) {
   });
   server.requests = [];
   server.stalled = new Set();
+  server.stalledOnce = new Set();
   server.held = [];
   server.release = () => {
     server.stalled.clear();
+    server.stalledOnce.clear();
     for (const { res, pathname } of server.held.splice(0)) send(res, pathname);
   };
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, base: `http://127.0.0.1:${server.address().port}/` })));
@@ -68,6 +71,16 @@ export async function openPage(browser, base, query = "", { setup = async () => 
   await page.waitForFunction((all) => (document.body.dataset.ready === "true" && (!all || window.__test.allLoaded)) || !document.getElementById("error").hidden, waitFor === "loaded", { timeout: 180_000 });
   page.jsErrors = errors;
   return page;
+}
+
+/** Waits (at most 60 s) until a first visit's page has handed its own HTML to the service worker
+ *  (`window.__test.pageHandedOver`, set once the worker is in control); returns the paths the next
+ *  visit may still fetch: none, or the page itself where the browser did not keep it. */
+export async function pageHandover(page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  const outcome = await (await page.waitForFunction(() => window.__test?.pageHandedOver, null, { timeout: 60_000 })).jsonValue();
+  if (outcome !== "yes") console.log(`   (the page was not handed over: ${outcome})`);
+  return outcome === "yes" ? [] : ["/index.html"];
 }
 
 /** Sets panel `prefix`'s model, order, positions per step, schedule (if given) and seed. */

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { root, dist, serve, launch, openPage as open, generateDigits, fillGenerationFields } from "./harness.mjs";
+import { root, dist, serve, launch, openPage as open, generateDigits, fillGenerationFields, pageHandover } from "./harness.mjs";
 
 const artifacts = path.join(root, "tests/artifacts");
 fs.mkdirSync(artifacts, { recursive: true });
@@ -685,16 +685,11 @@ test("a second visit opens from the service worker's cache, downloading nothing;
   try {
     server.requests.length = 0;
     const first = await openPage("?backend=cpu", { context });
-    await first.evaluate(() => navigator.serviceWorker.ready);
     // The page hands the service worker its own HTML from the browser's HTTP cache once it is in
     // control (at most a wait for the install, which a busy machine slows).
-    await first.waitForFunction(() => window.__test.pageHandedOver !== undefined, null, { timeout: 60_000 });
-    const handedOver = await first.evaluate(() => window.__test.pageHandedOver);
+    const mayFetch = await pageHandover(first);
     const firstVisit = [...server.requests];
     for (const p of new Set(firstVisit)) assert(firstVisit.filter((q) => q === p).length === 1, `${p} downloaded twice in the first visit: ${firstVisit}`);
-    // Where the browser did not keep the page, the second visit fetches it once (then cached).
-    const mayFetch = handedOver === "yes" ? [] : ["/index.html"];
-    if (mayFetch.length) console.log(`   (the page was not handed over: ${handedOver})`);
     await first.close();
     for (const offline of [false, true]) {
       await context.setOffline(offline);
@@ -715,6 +710,36 @@ test("a second visit opens from the service worker's cache, downloading nothing;
   }
 });
 
+test("a first visit whose service worker takes over before app.js runs still keeps the page for offline visits", async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  try {
+    // The page's app.js held back at the server until the worker, registered while the page
+    // parses, is in control (a fast install; its own copy of app.js is not held): app.js must
+    // still see a first visit and hand the page over.
+    const page = await context.newPage();
+    page.jsErrors = [];
+    page.on("pageerror", (e) => page.jsErrors.push(String(e)));
+    server.stalledOnce.add("/app.js");
+    await page.goto(`${base}?backend=cpu`, { waitUntil: "commit" });
+    await page.waitForFunction(() => navigator.serviceWorker?.controller, null, { timeout: 60_000 });
+    assert(server.held.length === 1, `the page's app.js was not held back: ${server.requests}`);
+    server.release();
+    const mayFetch = await pageHandover(page);
+    // Every file in, as a visit that ends before them would not leave them for offline.
+    await page.waitForFunction(() => (document.body.dataset.ready === "true" && window.__test.allLoaded) || !document.getElementById("error").hidden, null, { timeout: 180_000 });
+    await noErrorBox(page);
+    await page.close();
+    if (mayFetch.length) return; // the browser did not keep the page: nothing to hand over
+    await context.setOffline(true);
+    const offline = await openPage("?backend=cpu", { context, waitFor: "ready" });
+    await noErrorBox(offline);
+    await offline.close();
+  } finally {
+    server.release();
+    await context.close();
+  }
+});
+
 test("a new build: the next visit downloads only the changed files, and the page offers to switch to it", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "autoregress-build-"));
   fs.cpSync(dist, dir, { recursive: true });
@@ -722,13 +747,8 @@ test("a new build: the next visit downloads only the changed files, and the page
   const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
   try {
     const first = await open(browser, otherBase, "?backend=cpu", { context });
-    await first.evaluate(() => navigator.serviceWorker.ready);
-    // As on a second visit: the page hands the service worker its HTML once in control; where the
-    // browser did not keep the page, the next visit fetches it once.
-    const handedOver = await first
-      .waitForFunction(() => window.__test.pageHandedOver, null, { timeout: 30_000 })
-      .then((outcome) => outcome.jsonValue(), () => "no outcome within 30 s");
-    if (handedOver !== "yes") console.log(`   (the page was not handed over: ${handedOver})`);
+    // As on a second visit: the page hands the service worker its HTML once in control.
+    const mayFetch = await pageHandover(first);
     await first.close();
     // The new build: one changed file (and the lists of files that name it).
     fs.appendFileSync(path.join(dir, "app.js"), "\n// the next build\n");
@@ -736,7 +756,7 @@ test("a new build: the next visit downloads only the changed files, and the page
     other.requests.length = 0;
     const page = await open(browser, otherBase, "?backend=cpu", { context });
     await page.waitForSelector("#update:not([hidden])", { timeout: 60_000 });
-    const changed = ["/sw.js", "/app.js", "/build.json", ...(handedOver === "yes" ? [] : ["/index.html"])];
+    const changed = ["/sw.js", "/app.js", "/build.json", ...mayFetch];
     assert(other.requests.every((p) => changed.includes(p)), `downloaded more than the changed files: ${other.requests}`);
     assert(other.requests.filter((p) => p === "/app.js").length === 1, `app.js: ${other.requests}`);
     // This page still runs the old build, whole.

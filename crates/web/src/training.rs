@@ -28,6 +28,8 @@ pub(crate) struct LiveTraining {
     snapshot: Option<ArModel>,
     /// Tells this training from a later one (a snapshot read back meanwhile is dropped).
     serial: u32,
+    /// The held-out sequences ([`test_sequences`]), drawn once for every evaluation.
+    held_out: Vec<u16>,
 }
 
 /// `model`'s weights copied to the CPU device `cpu`, read back asynchronously (WebGPU reads
@@ -109,7 +111,8 @@ impl Demo {
         let mix = kind.train_defaults().mask_mix.unwrap_or(MaskMix::UNIFORM);
         s.next_run += 1;
         let serial = s.next_run;
-        s.training = Some(LiveTraining { run: Training::new(model, &device, seed as u64, mix), snapshot: None, serial });
+        let held_out = test_sequences(model.spec.seq_len);
+        s.training = Some(LiveTraining { run: Training::new(model, &device, seed as u64, mix), snapshot: None, serial, held_out });
         Ok(parameters)
     }
 
@@ -191,8 +194,7 @@ impl Demo {
                 if start >= end {
                     return Err(js_err(format!("held-out sequences {start}..{end}: there are {}", toy::TEST_SEQUENCES)));
                 }
-                let test = test_sequences(len);
-                let chunk = sequences_tensor(&test[start * len..end * len], end - start, len, &s.backends.cpu);
+                let chunk = sequences_tensor(&t.held_out[start * len..end * len], end - start, len, &s.backends.cpu);
                 nll_sum(model, &model.row_skip(), chunk)
             };
             Ok(JsValue::from_f64(read_floats(total).await?[0] as f64))

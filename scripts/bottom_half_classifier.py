@@ -26,7 +26,7 @@ for half in ('bottom', 'whole'):
                         nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 49, 256), nn.ReLU(), nn.Dropout(0.3), nn.Linear(256, 10))
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     # The last 1,500 of the training pool held out to pick the epoch (early stopping on NLL).
-    va, trn = slice(len(xs) - 1500, None), slice(0, len(xs) - 1500)
+    va = slice(len(xs) - 1500, None)
     best, state = 1e9, None
     for epoch in range(12):
         net.train(); perm = torch.randperm(len(xs) - 1500)

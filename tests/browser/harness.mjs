@@ -61,16 +61,24 @@ export function launch() {
 
 /** Opens `base + query` and waits until the page is ready or shows an error. */
 export async function openPage(browser, base, query = "", { setup = async () => {}, viewport = { width: 1200, height: 1000 }, context = null, waitFor = "loaded" } = {}) {
-  const page = context ? await context.newPage() : await browser.newPage({ viewport });
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
+  const page = watchErrors(context ? await context.newPage() : await browser.newPage({ viewport }));
   await setup(page);
   await page.goto(base + query);
-  // Ready, and (by default) every model's weights in (they load after the first sample), or an
-  // error shown.
-  await page.waitForFunction((all) => (document.body.dataset.ready === "true" && (!all || window.__test.allLoaded)) || !document.getElementById("error").hidden, waitFor === "loaded", { timeout: 180_000 });
-  page.jsErrors = errors;
+  await waitUntilReady(page, waitFor);
   return page;
+}
+
+/** Collects `page`'s uncaught JavaScript errors in `page.jsErrors`; returns `page`. */
+export function watchErrors(page) {
+  page.jsErrors = [];
+  page.on("pageerror", (e) => page.jsErrors.push(String(e)));
+  return page;
+}
+
+/** Waits until `page` is ready and (`waitFor` "loaded", the default) every model's weights are in
+ *  (they load after the first sample), or an error is shown. */
+export async function waitUntilReady(page, waitFor = "loaded") {
+  await page.waitForFunction((all) => (document.body.dataset.ready === "true" && (!all || window.__test.allLoaded)) || !document.getElementById("error").hidden, waitFor === "loaded", { timeout: 180_000 });
 }
 
 /** Waits (at most 60 s) until a first visit's page has handed its own HTML to the service worker

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { root, dist, serve, launch, openPage as open, generateDigits, fillGenerationFields, pageHandover } from "./harness.mjs";
+import { root, dist, serve, launch, openPage as open, generateDigits, fillGenerationFields, pageHandover, watchErrors, waitUntilReady } from "./harness.mjs";
 
 const artifacts = path.join(root, "tests/artifacts");
 fs.mkdirSync(artifacts, { recursive: true });
@@ -716,9 +716,7 @@ test("a first visit whose service worker takes over before app.js runs still kee
     // The page's app.js held back at the server until the worker, registered while the page
     // parses, is in control (a fast install; its own copy of app.js is not held): app.js must
     // still see a first visit and hand the page over.
-    const page = await context.newPage();
-    page.jsErrors = [];
-    page.on("pageerror", (e) => page.jsErrors.push(String(e)));
+    const page = watchErrors(await context.newPage());
     server.stalledOnce.add("/app.js");
     await page.goto(`${base}?backend=cpu`, { waitUntil: "commit" });
     await page.waitForFunction(() => navigator.serviceWorker?.controller, null, { timeout: 60_000 });
@@ -726,7 +724,7 @@ test("a first visit whose service worker takes over before app.js runs still kee
     server.release();
     const mayFetch = await pageHandover(page);
     // Every file in, as a visit that ends before them would not leave them for offline.
-    await page.waitForFunction(() => (document.body.dataset.ready === "true" && window.__test.allLoaded) || !document.getElementById("error").hidden, null, { timeout: 180_000 });
+    await waitUntilReady(page);
     await noErrorBox(page);
     await page.close();
     if (mayFetch.length) return; // the browser did not keep the page: nothing to hand over

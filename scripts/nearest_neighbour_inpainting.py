@@ -20,10 +20,16 @@ ap.add_argument("--images", type=int, default=500)
 ap.add_argument("--completions", type=int, default=2)
 ap.add_argument("--out", required=True, help="PREFIX: writes PREFIX.idx3-ubyte and PREFIX.json")
 a = ap.parse_args()
+if not 1 <= a.images <= 10_000:
+    ap.error(f"--images {a.images}: give 1 to 10000 (the test images completed)")
+if not 1 <= a.completions <= 50:
+    ap.error(f"--completions {a.completions}: give 1 to 50 (the nearest training images used)")
 
 def read(name, offset):
     path = Path(a.data_dir) / name
-    raw = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+    if not path.is_file():
+        ap.error(f"{path} is not there: --data-dir takes a folder of the four MNIST files (gzip)")
+    raw = gzip.open(path).read()
     return np.frombuffer(raw[offset:], np.uint8)
 
 test_name = "t10k-images-idx3-ubyte.gz"

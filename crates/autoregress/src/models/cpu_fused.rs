@@ -220,11 +220,15 @@ pub fn cross_entropy_rows(logits: Tensor<2>, targets: Tensor<1>) -> Tensor<1> {
 fn exp(x: f32) -> f32 {
     const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer.
     let x = x.clamp(-87.0, 88.0);
-    let k = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let k = shifted - ROUND;
     // x - k ln 2 in two parts (Cody and Waite), |r| <= ln(2) / 2.
     let r = (x - k * 0.693_145_75) - k * 1.428_606_8e-6;
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    p * f32::from_bits(((k as i32 + 127) as u32) << 23)
+    // 2^k from the integer k in `shifted`'s low mantissa bits: integer operations, which
+    // vectorize, where `k as i32` (a saturating cast in Rust) is done lane by lane.
+    let k_bits = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
+    p * f32::from_bits(((k_bits + 127) as u32) << 23)
 }
 
 /// `(Φ(z), φ(z))`, the standard normal distribution function and density at `z`: `Φ` from

@@ -251,8 +251,12 @@ fn im2col(s: &Sizes, image: &[f32], patches: &mut [f32]) {
                         to.fill(0.0);
                         continue;
                     };
-                    to[..j0].fill(0.0);
-                    to[j1..].fill(0.0);
+                    // Most rows have no padding to clear, the rest a position or two: no call
+                    // to memset for them (it was 2% of a training step).
+                    let (left, rest) = to.split_at_mut(j0);
+                    for v in left.iter_mut().chain(&mut rest[j1 - j0..]) {
+                        *v = 0.0;
+                    }
                     let x0 = j0 + dx * s.dil - s.pad[1];
                     to[j0..j1].copy_from_slice(&image[(c * s.h + y) * s.w + x0..][..j1 - j0]);
                 }

@@ -414,7 +414,7 @@ pub(crate) struct BenchArgs {
     /// Backends to measure [default: every one available]
     #[arg(long, value_enum, value_delimiter = ',')]
     pub(crate) backends: Vec<Backend>,
-    /// Timed training steps at batch 100
+    /// Timed training steps of each model (the lecture's at batch 100, the any-order U-Net at 64)
     #[arg(long, value_parser = parse::at_least_one, default_value_t = 20)]
     pub(crate) train_steps: usize,
     /// Timed forward passes at batch 100

@@ -3,21 +3,27 @@
 held out to pick the epoch by their cross-entropy), then scored on the first 500 test images, the
 ones `trainer inpaint --images 500` completes: its accuracy, and the mean probability it gives the
 true label, which is how often completions drawn from its posterior would keep the digit, before
-the judge's own errors. The same network on whole images, for scale.
+the judge's own errors. The same network on whole images, for scale. `--pool train` trains it on
+the 10,000 training images alone, the only images the any-order network learns from.
 
     pip install torch numpy
-    OMP_WAIT_POLICY=PASSIVE python3 scripts/bottom_half_classifier.py [THREADS]
+    OMP_WAIT_POLICY=PASSIVE python3 scripts/bottom_half_classifier.py [--threads N] [--pool all|train]
 """
-import gzip, sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1); torch.manual_seed(0)
+import argparse, gzip, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+ap = argparse.ArgumentParser()
+ap.add_argument('--threads', type=int, default=1)
+ap.add_argument('--pool', choices=['all', 'train'], default='all',
+                help='all: the training images and test images 1,000-9,999; train: the 10,000 training images only')
+a = ap.parse_args()
+torch.set_num_threads(a.threads); torch.manual_seed(0)
 from pathlib import Path
 d = str(Path(__file__).resolve().parent.parent / 'data/mnist') + '/'
 def imgs(p): b = gzip.open(d + p).read(); return np.frombuffer(b[16:], np.uint8).reshape(-1, 1, 28, 28)
 def labs(p): b = gzip.open(d + p).read(); return np.frombuffer(b[8:], np.uint8)
 tr, trl = imgs('train-images-idx3-ubyte.gz'), labs('train-labels-idx1-ubyte.gz')
 te, tel = imgs('t10k-images-idx3-ubyte.gz'), labs('t10k-labels-idx1-ubyte.gz')
-x = torch.tensor(np.concatenate([tr, te[1000:]]), dtype=torch.float32) / 255
-y = torch.tensor(np.concatenate([trl, tel[1000:]]), dtype=torch.long)
+pool, pool_labels = (tr, trl) if a.pool == 'train' else (np.concatenate([tr, te[1000:]]), np.concatenate([trl, tel[1000:]]))
+x, y = torch.tensor(pool, dtype=torch.float32) / 255, torch.tensor(pool_labels, dtype=torch.long)
 xt, yt = torch.tensor(te[:500], dtype=torch.float32) / 255, torch.tensor(tel[:500], dtype=torch.long)
 for half in ('bottom', 'whole'):
     def view(v): v = v.clone(); v[:, :, :14] = 0; return v

@@ -163,7 +163,7 @@ pub fn run_any_order(backend: &Chosen, opts: &BenchOptions) -> AnyOrderRow {
     let mut rng = Rng::new(2);
     let mix = ModelKind::MnistAnyOrder.train_defaults().mask_mix.expect("an any-order model has a mask mix");
     // As many timed steps as the lecture's model: 5 repetitions of 20 at side_by_side.py's 100,
-    // as scripts/pytorch_any_order.py times PyTorch's (fewer left our rate at the mercy of a few masks).
+    // as scripts/pytorch_any_order.py times PyTorch's: one protocol on both sides.
     let train_ips = training_images_per_s(&spec, device, opts.train_steps, batch, &mut rng, optim::adam(), |model, data, rng| {
         train::batch_loss(model, data, &mix, rng)
     });

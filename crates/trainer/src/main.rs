@@ -23,7 +23,15 @@ use clap::Parser;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc's `mimalloc.h` (v2 and v3; the Rust bindings do not name it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() {
+    // mimalloc hands freed memory back to the OS after its purge delay; a training step frees and
+    // takes again the same large buffers, which then came back as fresh pages for the kernel to
+    // zero (7% of a step in the kernel, against 3% without; 3% more images/s). -1: never purge.
+    // SAFETY: sets a plain option, before any thread is started.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     // A bad option is bad input like any other: exit code 1 (clap's own would be 2); --help and
     // --version print and exit 0.
     let cli = cli::Cli::try_parse().unwrap_or_else(|e| {

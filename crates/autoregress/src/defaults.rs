@@ -35,8 +35,12 @@ pub struct GenerateDefaults {
     pub per_step: usize,
     /// How the positions to draw are spread over the steps.
     pub schedule: Schedule,
+    /// Guidance toward the known values ([`crate::GenerateOptions::guidance`]; 0: none).
+    pub guidance: f64,
 }
 
+/// The any-order image model's in-painting guidance (the best of 0, 0.5, 1, 1.5 and 2 measured).
+const MNIST_INPAINT_GUIDANCE: f64 = 1.0;
 /// The any-order image model's passes over its 10,000 training images and peak learning rate.
 const MNIST_ANY_ORDER_EPOCHS: usize = 75;
 const MNIST_ANY_ORDER_LR: f64 = 2e-3;
@@ -79,19 +83,23 @@ impl ModelKind {
             ModelKind::MnistAnyOrder => (VisitingOrder::Random, 16, Schedule::Cosine),
             _ => (VisitingOrder::Raster, 1, Schedule::Constant),
         };
-        GenerateDefaults { count, order, per_step, schedule }
+        GenerateDefaults { count, order, per_step, schedule, guidance: 0.0 }
     }
 
     /// What `inpaint`, the in-painting pictures and the page's in-painting panel use: as
     /// [`ModelKind::generate_defaults`], except that the any-order MNIST model completes in the
     /// adaptive order, 16 positions a step (it kept the original digit more often than the
-    /// random order with the cosine schedule: docs/judge.md).
+    /// random order with the cosine schedule: docs/judge.md), guided toward the kept pixels with
+    /// weight 1 (an erased top half's completions kept the digit 83% of the time against 79%
+    /// unguided, and came closer to real digits: docs/judge.md). The toy's pins are not guided
+    /// (not measured).
     pub fn inpaint_defaults(self) -> GenerateDefaults {
         match self {
             ModelKind::MnistAnyOrder => GenerateDefaults {
                 order: VisitingOrder::Adaptive { noise: ADAPTIVE_NOISE, window: ADAPTIVE_WINDOW },
                 per_step: 16,
                 schedule: Schedule::Constant,
+                guidance: MNIST_INPAINT_GUIDANCE,
                 ..self.generate_defaults()
             },
             _ => self.generate_defaults(),
@@ -129,7 +137,7 @@ mod tests {
     fn lecture_models_default_to_what_they_can_do() {
         for kind in ModelKind::ALL.into_iter().filter(|k| !k.is_any_order()) {
             for d in [kind.generate_defaults(), kind.inpaint_defaults()] {
-                assert_eq!((d.order, d.per_step, d.schedule), (VisitingOrder::Raster, 1, Schedule::Constant), "{}", kind.name());
+                assert_eq!((d.order, d.per_step, d.schedule, d.guidance), (VisitingOrder::Raster, 1, Schedule::Constant, 0.0), "{}", kind.name());
             }
             assert!(kind.train_defaults().mask_mix.is_none());
         }

@@ -213,15 +213,22 @@ pub struct GenerateOptions {
     /// Sampling temperature; 1 samples the model, 0 (or below) takes the most likely value (see
     /// [`sample_rows`]).
     pub temperature: f64,
+    /// Guidance toward the known values, `w >= 0` (any-order models in-painting; ignored without
+    /// known values and by the lecture's models): each step draws from the logits
+    /// `l + w (l - l_free)`, `l_free` the model's logits with the known values hidden and only the
+    /// generated ones seen: classifier-free guidance (Ho and Salimans 2022), the any-order model
+    /// being its own unconditional model. 0: the model's conditional as it is. Above 0, each
+    /// step costs a second forward pass.
+    pub guidance: f64,
     /// Seeds the device's generator at each step and the random order: the same seed, model
     /// and options give the same samples on the same backend.
     pub seed: u64,
 }
 
 impl GenerateOptions {
-    /// `count` sequences in raster order, one position a step, temperature 1, seed 0.
+    /// `count` sequences in raster order, one position a step, temperature 1, no guidance, seed 0.
     pub fn new(count: usize) -> Self {
-        GenerateOptions { count, order: VisitingOrder::Raster, per_step: 1, schedule: Schedule::Constant, known: None, temperature: 1.0, seed: 0 }
+        GenerateOptions { count, order: VisitingOrder::Raster, per_step: 1, schedule: Schedule::Constant, known: None, temperature: 1.0, guidance: 0.0, seed: 0 }
     }
 }
 
@@ -285,6 +292,9 @@ pub enum GenerateError {
     /// Negative or non-finite noise in the adaptive order.
     #[error("the adaptive order's noise must be 0 or more, not {0}")]
     AdaptiveNoise(f64),
+    /// Negative or non-finite guidance.
+    #[error("the guidance must be 0 or more, not {0}")]
+    Guidance(f64),
 }
 
 /// Which positions each step fills.
@@ -314,6 +324,8 @@ pub struct Generation {
     next: usize,
     count: usize,
     temperature: f64,
+    /// [`GenerateOptions::guidance`], 0 where nothing is known.
+    guidance: f64,
     /// Each step seeds the device's generator from this and its index (see [`Generation::step`]).
     seed: u64,
     /// `[N, L]` values so far: known values, generated ones, 0 elsewhere.
@@ -361,6 +373,9 @@ impl Generation {
         }
         if options.per_step == 0 {
             return Err(GenerateError::NoPositionsPerStep);
+        }
+        if !(options.guidance.is_finite() && options.guidance >= 0.0) {
+            return Err(GenerateError::Guidance(options.guidance));
         }
         let next_value_only = !model.spec.kind.is_any_order();
         if next_value_only && (options.order != VisitingOrder::Raster || options.per_step != 1) {
@@ -460,6 +475,7 @@ impl Generation {
             next: 0,
             count: n,
             temperature: options.temperature,
+            guidance: if known_mask.is_some() { options.guidance } else { 0.0 },
             seed: options.seed,
             values,
             visited,
@@ -566,7 +582,10 @@ impl Generation {
         let n = self.count;
         let device = self.visited.device();
         let (c, len) = (model.spec.num_values, model.spec.seq_len);
-        let logits_at = |positions: Tensor<2, Int>| model.logits_at(self.values.clone(), self.visited.clone(), positions);
+        let logits_at = |positions: Tensor<2, Int>| {
+            let logits = model.logits_at(self.values.clone(), self.visited.clone(), positions.clone());
+            self.guide(logits, self.visited.clone(), self.known_mask.clone(), |free| model.logits_at(self.values.clone(), free, positions))
+        };
         let (positions, logits) = match &self.plan {
             Plan::Fixed(steps) => {
                 let step = &steps[self.next];
@@ -611,6 +630,19 @@ impl Generation {
         self.visit_steps = self.visit_steps.clone().mask_fill(write, self.next as f32);
     }
 
+    /// `logits`, computed with the conditioning mask `visited`, guided toward the values known
+    /// where `known` is true ([`GenerateOptions::guidance`]); `free_logits` gives the same logits
+    /// for another mask (`visited` with the known values hidden).
+    fn guide(&self, logits: Tensor<3>, visited: Tensor<2>, known: Option<Tensor<2, Bool>>, free_logits: impl FnOnce(Tensor<2>) -> Tensor<3>) -> Tensor<3> {
+        match known {
+            Some(known) if self.guidance > 0.0 => {
+                let free = free_logits(visited.mask_fill(known, 0.0));
+                logits.clone() + (logits - free).mul_scalar(self.guidance)
+            }
+            _ => logits,
+        }
+    }
+
     /// What the model predicts next for sample `sample` (the posterior view); `None` when the
     /// generation is done. The next position: the lecture's next raster position; the first of
     /// the next step in a fixed order; in the adaptive order, the most certain open position
@@ -634,7 +666,10 @@ impl Generation {
             return Some(NextDistribution { known, position: at(p), log_probs });
         }
         let known = self.visited.clone().slice([sample..sample + 1, 0..len]);
-        let log_probs = log_softmax(model.all_logits(values, known.clone()), 1).reshape([c, len]);
+        let logits = model.all_logits(values.clone(), known.clone());
+        let given = self.known_mask.as_ref().map(|m| m.clone().slice([sample..sample + 1, 0..len]));
+        let logits = self.guide(logits, known.clone(), given, |free| model.all_logits(values, free));
+        let log_probs = log_softmax(logits, 1).reshape([c, len]);
         let position = match self.position() {
             Some(p) => at(p),
             None => {

@@ -494,3 +494,68 @@ fn the_halton_order_visits_every_position_once_and_spreads_each_step() {
     }
     assert_eq!(VisitingOrder::from_name("halton"), Some(VisitingOrder::Halton));
 }
+
+/// `[C, L]` logits of sequence 0 of `values` (`[1, L]`) seen where `mask` (L flags) is 1.
+fn logits_of(model: &ArModel, values: &[u16], mask: &[f32]) -> Vec<f32> {
+    let len = model.spec.seq_len;
+    let mask = Tensor::<2>::from_data(TensorData::new(mask.to_vec(), [1, len]), &device());
+    floats(model.all_logits(sequences_tensor(values, 1, len, &device()), mask))
+}
+
+#[test]
+fn guidance_draws_from_the_conditional_pushed_away_from_the_model_without_the_known_values() {
+    let model = toy_any_order_model(32);
+    let (len, c, w) = (32, model.spec.num_values, 3.0);
+    let known: Vec<i32> = (0..len).map(|p| if p < 12 { ((p * 5) % c) as i32 } else { -1 }).collect();
+    let values: Vec<u16> = known.iter().map(|&v| v.max(0) as u16).collect();
+    let given: Vec<f32> = known.iter().map(|&v| (v >= 0) as u8 as f32).collect();
+    let (l, free) = (logits_of(&model, &values, &given), logits_of(&model, &values, &[0.0; 32]));
+    let argmax = |score: &dyn Fn(usize) -> f32| (0..c).max_by(|&a, &b| score(a).total_cmp(&score(b))).unwrap() as i64;
+    // One greedy step fills every unknown position from the guided logits l + w (l - l_free).
+    let run = |guidance: f64| {
+        let options = GenerateOptions { known: Some(known.clone()), per_step: len, temperature: 0.0, guidance, ..GenerateOptions::new(1) };
+        run_all(&model, &options).0
+    };
+    let (guided, plain) = (run(w), run(0.0));
+    for p in 12..len {
+        let at = |v: usize| v * len + p;
+        assert_eq!(guided[p], argmax(&|v| l[at(v)] + w as f32 * (l[at(v)] - free[at(v)])), "position {p}");
+        assert_eq!(plain[p], argmax(&|v| l[at(v)]), "position {p}");
+    }
+    assert_ne!(guided, plain, "guidance changed nothing: the check above cannot tell it from none");
+}
+
+#[test]
+fn the_posterior_view_shows_the_guided_distribution_and_hides_only_the_known_values() {
+    let model = toy_any_order_model(32);
+    let (len, c, w) = (32, model.spec.num_values, 1.5);
+    let known: Vec<i32> = (0..len).map(|p| if p % 3 == 0 { ((p * 7) % c) as i32 } else { -1 }).collect();
+    let options = GenerateOptions { known: Some(known.clone()), per_step: 4, guidance: w, seed: 3, ..GenerateOptions::new(1) };
+    let mut g = Generation::new(&model, &options, &device()).unwrap();
+    g.step(&model);
+    let next = g.next_distribution(&model, 0).unwrap();
+    let p = ints(next.position)[0] as usize;
+    let values: Vec<u16> = ints(g.values()).iter().map(|&v| v as u16).collect();
+    let visited = floats(g.visited());
+    // The generated positions stay visible without the known ones.
+    let free: Vec<f32> = (0..len).map(|q| if known[q] >= 0 { 0.0 } else { visited[q] }).collect();
+    assert!(free.iter().any(|&v| v == 1.0), "the first step generated nothing");
+    let (l, lf) = (logits_of(&model, &values, &visited), logits_of(&model, &values, &free));
+    let guided: Vec<f64> = (0..c).map(|v| (l[v * len + p] + w as f32 * (l[v * len + p] - lf[v * len + p])) as f64).collect();
+    let log_z = guided.iter().map(|x| x.exp()).sum::<f64>().ln();
+    for (v, got) in floats(next.log_probs).into_iter().enumerate() {
+        assert!((got as f64 - (guided[v] - log_z)).abs() < 1e-4, "value {v}: {got} against {}", guided[v] - log_z);
+    }
+}
+
+#[test]
+fn negative_or_non_finite_guidance_is_refused() {
+    let model = toy_any_order_model(32);
+    for w in [-0.5, f64::NAN, f64::INFINITY] {
+        let options = GenerateOptions { guidance: w, ..GenerateOptions::new(1) };
+        match Generation::new(&model, &options, &device()).err() {
+            Some(GenerateError::Guidance(got)) => assert!(got.is_nan() && w.is_nan() || got == w),
+            other => panic!("guidance {w}: {other:?}"),
+        }
+    }
+}

@@ -202,6 +202,11 @@ pub(crate) struct InpaintArgs {
     pub(crate) order: OrderArgs,
     #[arg(long, value_parser = parse::non_negative, default_value_t = 1.0)]
     pub(crate) temperature: f64,
+    #[arg(long, value_parser = parse::non_negative, help = format!(
+        "Any-order models: guidance toward the kept pixels, W >= 0: each step draws from the logits l + W (l - l_hidden), \
+         l_hidden the model's own with the kept pixels hidden (classifier-free guidance; 0: none; above 0, two forward \
+         passes a step) {}", defaults::help_per_model(|k| k.is_image().then(|| k.inpaint_defaults().guidance))))]
+    pub(crate) guidance: Option<f64>,
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
     /// Output prefix: writes PREFIX.idx3-ubyte (completions, image-major), PREFIX.png and PREFIX.json (what was in-painted, for `judge`) [default: runs/<model>/inpainting]

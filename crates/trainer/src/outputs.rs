@@ -81,6 +81,7 @@ pub fn generate_blocks(model: &ArModel, options: &GenerateOptions, device: &Devi
             per_step: options.per_step,
             schedule: options.schedule,
             temperature: options.temperature,
+            guidance: options.guidance,
         };
         values.extend(ints(run(model, &block, device, quiet || blocks > 1)?.values()));
         bar.set_position(end as u64);
@@ -183,6 +184,8 @@ pub struct InpaintSettings {
     pub per_step: usize,
     pub schedule: autoregress::Schedule,
     pub temperature: f64,
+    /// [`GenerateOptions::guidance`].
+    pub guidance: f64,
     pub seed: u64,
 }
 
@@ -204,6 +207,7 @@ pub fn inpaint(model: &ArModel, images: &Images, erased: &[Vec<bool>], settings:
         per_step: settings.per_step,
         schedule: settings.schedule,
         temperature: settings.temperature,
+        guidance: settings.guidance,
         ..GenerateOptions::new(images.count * per)
     };
     let values = generate_blocks(model, &options, device, quiet)?;
@@ -258,7 +262,7 @@ pub fn mnist_pictures(model: &ArModel, m: &Mnist, device: &Device, seed: u64, di
     for region in [Region::BottomHalf, Region::TopHalf, Region::RightHalf, Region::Centre] {
         let erased: Vec<Vec<bool>> = vec![region.erased(test.rows, test.cols, &mut Rng::new(0)); test.count];
         let d = model.spec.kind.inpaint_defaults();
-        let settings = InpaintSettings { completions: 2, order: d.order, per_step: d.per_step, schedule: d.schedule, temperature: 1.0, seed };
+        let settings = InpaintSettings { completions: 2, order: d.order, per_step: d.per_step, schedule: d.schedule, temperature: 1.0, guidance: d.guidance, seed };
         let completions = inpaint(model, &test, &erased, &settings, device, false)?;
         let name = if region == Region::BottomHalf { "inpainting.png".to_string() } else { format!("inpainting-{}.png", region.name()) };
         files::write(&dir.join(name), &inpainting_png(&test, &erased, &completions))?;

@@ -621,9 +621,9 @@ function offerModels(select) {
 const panelDefaults = (prefix, ready) => (prefix === "inpaint" ? ready.inpaintDefaults : ready.defaults);
 
 /**
- * Panel `prefix`'s order, positions-per-step and schedule fields, set to the any-order model's
- * defaults for the panel and enabled only for that model; a change of model stops the panel's
- * run (its picture would no longer match the controls).
+ * Panel `prefix`'s order, positions-per-step, schedule (and in-painting's guidance) fields, set to
+ * the any-order model's defaults for the panel and enabled only for that model; a change of model
+ * stops the panel's run (its picture would no longer match the controls).
  */
 function linkOrderFields(prefix, ready) {
   const model = $(`${prefix}-model`);
@@ -632,10 +632,12 @@ function linkOrderFields(prefix, ready) {
     $(`${prefix}-order`).value = defaults.order;
     $(`${prefix}-per-step`).value = String(defaults.perStep);
     $(`${prefix}-schedule`).value = defaults.schedule;
+    if (prefix === "inpaint") $("inpaint-guidance").value = String(defaults.guidance);
   }
+  const fields = prefix === "inpaint" ? ["order", "per-step", "schedule", "guidance"] : ["order", "per-step", "schedule"];
   const sync = () => {
     const anyOrder = model.value.endsWith("any-order");
-    for (const field of ["order", "per-step", "schedule"]) $(`${prefix}-${field}`).disabled = !anyOrder;
+    for (const field of fields) $(`${prefix}-${field}`).disabled = !anyOrder;
   };
   model.addEventListener("change", () => {
     sync();
@@ -657,6 +659,10 @@ async function generationOptions(prefix, notes, ready) {
     order: anyOrder ? $(`${prefix}-order`).value : "raster",
     perStep: anyOrder ? readNumber(`${prefix}-per-step`, 1, len, notes, { fallback: panelDefaults(prefix, ready)[kind].perStep }) : 1,
     schedule: anyOrder ? $(`${prefix}-schedule`).value : "constant",
+    // Guidance needs kept pixels to hide: in-painting with an any-order model only.
+    guidance: anyOrder && prefix === "inpaint"
+      ? readNumber("inpaint-guidance", 0, 10, notes, { integer: false, fallback: panelDefaults(prefix, ready)[kind].guidance })
+      : 0,
   };
 }
 

@@ -7,7 +7,7 @@
 //         digits: url|null, helperTimeout?: ms, helperStartTimeout?: ms, regions?: [name]}
 //        -> {backend, gpu, gpuAvailable, note, adapterLabel, loaded: {kind: {description, shape}},
 //            failed: {kind: why its weights did not load} (of the first models),
-//            defaults, inpaintDefaults: {kind: {order, perStep, schedule}}, errors: [message],
+//            defaults, inpaintDefaults: {kind: {order, perStep, schedule, guidance}}, errors: [message],
 //            testDigits, side, toyGrid,
 //            erased: {name: Uint8Array}}
 //        Only the `first` models' weights are fetched before the reply (their downloads overlap
@@ -15,8 +15,8 @@
 //   load {kind} -> {description, shape} once its weights are in (fetched at most once; a
 //        helper is handed the bytes: {kind, url, what, bytes})
 //   start {panel, id, kind, count, seed, temperature, order, perStep, schedule, known: Int32Array|null,
-//          image, and for images width, height, columns, scale, watch}
-//        (helpers: {panel, kind, count, seed, temperature, order, perStep, schedule, known} -> total steps)
+//          guidance (default 0), image, and for images width, height, columns, scale, watch}
+//        (helpers: {panel, kind, count, seed, temperature, order, perStep, schedule, known, guidance} -> total steps)
 //   advance {panel, steps} (helpers only) -> {done, step, values}
 //   stop {panel}
 //   backend {gpu} -> {backend, gpu, gpuAvailable, note}
@@ -250,7 +250,7 @@ async function initialize({ backend, weights, first = [], digits, helperTimeout,
 
 // wasm-bindgen objects cannot be posted (structured clone): their fields as plain objects.
 function plainDefaults(defaults) {
-  const plain = { order: defaults.order, perStep: defaults.per_step, schedule: defaults.schedule };
+  const plain = { order: defaults.order, perStep: defaults.per_step, schedule: defaults.schedule, guidance: defaults.guidance };
   defaults.free();
   return plain;
 }
@@ -410,7 +410,7 @@ async function failed(panel, run, e) {
 }
 
 async function start(request) {
-  const { panel, id, kind, count, seed, temperature, order, perStep, schedule = "constant", known } = request;
+  const { panel, id, kind, count, seed, temperature, order, perStep, schedule = "constant", known, guidance = 0 } = request;
   dropRun(panel);
   starting.set(panel, id);
   try {
@@ -432,13 +432,13 @@ async function start(request) {
     const watch = request.watch || 0;
     const mine = blocks.find((b) => watch >= b.start && watch < b.start + b.count);
     const others = blocks.filter((b) => b !== mine);
-    const total = demo.start(panel, kind, mine.count, blockSeed(seed, mine.index), temperature, order, perStep, schedule, slice(known, mine, count) || undefined);
+    const total = demo.start(panel, kind, mine.count, blockSeed(seed, mine.index), temperature, order, perStep, schedule, slice(known, mine, count) || undefined, guidance);
     // The first chunk: WebGPU runs one step (a software adapter may take seconds a step, and
     // a GPU chunk cannot be interrupted); the CPU a few. Later chunks aim at 100 ms.
     const firstSteps = demo.uses_gpu() ? 1 : request.image ? 8 : 4;
     const run = { id, request, steps: firstSteps, mine, team: others.map((block, i) => ({ block, helper: team[i] })) };
     run.ready = Promise.all(run.team.map(({ block, helper }) =>
-      withTimeout(helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, schedule, known: slice(known, block, count) }), helperTimeoutMs, helper)));
+      withTimeout(helper.call("start", { panel, kind, count: block.count, seed: blockSeed(seed, block.index), temperature, order, perStep, schedule, known: slice(known, block, count), guidance }), helperTimeoutMs, helper)));
     run.ready.catch(() => {}); // chunk awaits it and handles the failure
     runs.set(panel, run);
     post({ type: "started", panel, id, total });
@@ -532,8 +532,8 @@ function shareWithHelpers(kind, bytes) {
 }
 
 /** A helper's block: started here, advanced only when the main worker asks. */
-function helperStart({ panel, kind, count, seed, temperature, order, perStep, schedule = "constant", known }) {
-  return demo.start(panel, kind, count, seed, temperature, order, perStep, schedule, known || undefined);
+function helperStart({ panel, kind, count, seed, temperature, order, perStep, schedule = "constant", known, guidance = 0 }) {
+  return demo.start(panel, kind, count, seed, temperature, order, perStep, schedule, known || undefined, guidance);
 }
 
 async function helperAdvance({ panel, steps }) {

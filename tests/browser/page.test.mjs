@@ -336,6 +336,29 @@ test("in-painting: strokes in the bottom half shape the completed top half; know
   await page.close();
 });
 
+test("in-painting guidance: the library's default shown, used and changeable; a bad value said and replaced; off for the lecture model", async () => {
+  const page = await openPage("?backend=cpu");
+  assert((await page.inputValue("#inpaint-guidance")) === "1", `guidance field: ${await page.inputValue("#inpaint-guidance")}`);
+  const loads = await page.evaluate(() => window.__test.digitsLoaded);
+  await page.click("#editor-test");
+  await page.waitForFunction((n) => window.__test.digitsLoaded > n, loads);
+  await page.click("#erase-top");
+  const guided = checkKept(await complete(page, { count: 2, seed: 4 }));
+  await page.fill("#inpaint-guidance", "0");
+  const plain = checkKept(await complete(page, { count: 2, seed: 4 }));
+  const differ = guided.filter((im, a) => im.some((v, i) => v !== plain[a][i])).length;
+  assert(differ === 2, `guidance 1 and 0 gave ${2 - differ} of 2 completions the same: the field does not reach the model`);
+  await page.fill("#inpaint-guidance", "-3");
+  await complete(page, { count: 1, seed: 4 });
+  const status = await page.textContent("#inpaint-status");
+  assert(status.includes("Guidance") && status.includes("outside 0..10"), `no note for guidance -3: ${status}`);
+  assert((await page.inputValue("#inpaint-guidance")) === "0", "the field does not show the value used");
+  await page.selectOption("#inpaint-model", "mnist");
+  assert(await page.isDisabled("#inpaint-guidance"), "guidance offered for the lecture model");
+  await noErrorBox(page);
+  await page.close();
+});
+
 test("in-painting: an erased centre square is filled and nothing else changes; the lecture model too", async () => {
   const page = await openPage("?backend=cpu");
   const loads = await page.evaluate(() => window.__test.digitsLoaded);

@@ -34,11 +34,13 @@ pub struct Defaults {
     pub per_step: u32,
     /// "constant" or "cosine".
     pub schedule: String,
+    /// Guidance toward the known values (in-painting; 0: none).
+    pub guidance: f64,
 }
 
 impl From<autoregress::defaults::GenerateDefaults> for Defaults {
     fn from(d: autoregress::defaults::GenerateDefaults) -> Self {
-        Defaults { order: d.order.name().into(), per_step: d.per_step as u32, schedule: d.schedule.name().into() }
+        Defaults { order: d.order.name().into(), per_step: d.per_step as u32, schedule: d.schedule.name().into(), guidance: d.guidance }
     }
 }
 
@@ -216,7 +218,8 @@ impl Demo {
 
     /// Starts generating `count` sequences with model `kind` in `panel`, replacing that panel's
     /// run: visiting `order` ("raster", "random", "halton", "adaptive"), `per_step` positions a step on
-    /// average, spread by `schedule` ("constant", "cosine"); `known` (`count x L`, -1 where unknown) in-paints. Returns the number of steps.
+    /// average, spread by `schedule` ("constant", "cosine"); `known` (`count x L`, -1 where unknown) in-paints, guided toward
+    /// the known values by `guidance` (`GenerateOptions::guidance`; 0: none). Returns the number of steps.
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         &self,
@@ -229,6 +232,7 @@ impl Demo {
         per_step: usize,
         schedule: &str,
         known: Option<Vec<i32>>,
+        guidance: f64,
     ) -> Result<u32, JsError> {
         let kind = kind_of(kind)?;
         let order = order_of(order)?;
@@ -237,7 +241,7 @@ impl Demo {
         let mut s = self.state.borrow_mut();
         s.runs.remove(panel);
         let model = s.model(kind).map_err(|e| JsError::new(&e))?;
-        let options = GenerateOptions { count, order, per_step, schedule, known, temperature, seed: seed as u64 };
+        let options = GenerateOptions { count, order, per_step, schedule, known, temperature, guidance, seed: seed as u64 };
         let generation = Generation::new(&model, &options, &s.device()).map_err(|e| JsError::new(&e.to_string()))?;
         let total = generation.steps_total() as u32;
         s.next_run += 1;

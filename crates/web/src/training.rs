@@ -209,7 +209,7 @@ impl Demo {
         let t = s.training.as_ref().ok_or_else(|| JsError::new("no training in progress"))?;
         let model = t.snapshot.clone().ok_or_else(|| JsError::new("no snapshot taken"))?;
         let d = model.spec.kind.generate_defaults();
-        let options = GenerateOptions { count, order: d.order, per_step: d.per_step, schedule: d.schedule, known: None, temperature: 1.0, seed: seed as u64 };
+        let options = GenerateOptions { count, order: d.order, per_step: d.per_step, schedule: d.schedule, known: None, temperature: 1.0, guidance: 0.0, seed: seed as u64 };
         let generation = Generation::new(&model, &options, &s.backends.cpu).map_err(|e| JsError::new(&e.to_string()))?;
         let total = generation.steps_total() as u32;
         s.next_run += 1;

@@ -25,6 +25,10 @@ pub const ADAPTIVE_NOISE: f64 = 1.0;
 /// The default window of the adaptive order: two rows of an MNIST image.
 pub const ADAPTIVE_WINDOW: usize = 2 * crate::data::MNIST_SIDE;
 
+/// With guidance, a value is drawn only if the model's own conditional gives it at least this
+/// share of its most likely value's probability.
+pub const GUIDANCE_PLAUSIBLE: f64 = 0.001;
+
 /// In which order the unknown positions are filled.
 #[derive(Clone, Debug, PartialEq)]
 pub enum VisitingOrder {
@@ -217,8 +221,9 @@ pub struct GenerateOptions {
     /// known values and by the lecture's models): each step draws from the logits
     /// `l + w (l - l_free)`, `l_free` the model's logits with the known values hidden and only the
     /// generated ones seen: classifier-free guidance (Ho and Salimans 2022), the any-order model
-    /// being its own unconditional model. 0: the model's conditional as it is. Above 0, each
-    /// step costs a second forward pass.
+    /// being its own unconditional model, among the values whose conditional probability is at
+    /// least [`GUIDANCE_PLAUSIBLE`] of the most likely one's. 0: the model's conditional as it
+    /// is. Above 0, each step costs a second forward pass.
     pub guidance: f64,
     /// Seeds the device's generator at each step and the random order: the same seed, model
     /// and options give the same samples on the same backend.
@@ -637,7 +642,12 @@ impl Generation {
         match known {
             Some(known) if self.guidance > 0.0 => {
                 let free = free_logits(visited.mask_fill(known, 0.0));
-                logits.clone() + (logits - free).mul_scalar(self.guidance)
+                let guided = logits.clone() + (logits.clone() - free).mul_scalar(self.guidance);
+                // Only the values the conditional itself finds plausible: guidance would
+                // otherwise turn the ratio of two tiny probabilities into a visible speck.
+                let [n, c, k] = logits.dims();
+                let floor = logits.clone().max_dim(1).add_scalar(GUIDANCE_PLAUSIBLE.ln()).expand([n, c, k]);
+                guided.mask_fill(logits.lower(floor), -1e30)
             }
             _ => logits,
         }

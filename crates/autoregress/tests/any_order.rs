@@ -511,6 +511,11 @@ fn guidance_draws_from_the_conditional_pushed_away_from_the_model_without_the_kn
     let given: Vec<f32> = known.iter().map(|&v| (v >= 0) as u8 as f32).collect();
     let (l, free) = (logits_of(&model, &values, &given), logits_of(&model, &values, &[0.0; 32]));
     let argmax = |score: &dyn Fn(usize) -> f32| (0..c).max_by(|&a, &b| score(a).total_cmp(&score(b))).unwrap() as i64;
+    // Among the values the conditional gives at least GUIDANCE_PLAUSIBLE of its top probability.
+    let plausible = |p: usize, v: usize| {
+        let top = (0..c).map(|u| l[u * len + p]).fold(f32::MIN, f32::max);
+        l[v * len + p] >= top + (autoregress::generate::GUIDANCE_PLAUSIBLE as f32).ln()
+    };
     // One greedy step fills every unknown position from the guided logits l + w (l - l_free).
     let run = |guidance: f64| {
         let options = GenerateOptions { known: Some(known.clone()), per_step: len, temperature: 0.0, guidance, ..GenerateOptions::new(1) };
@@ -519,15 +524,36 @@ fn guidance_draws_from_the_conditional_pushed_away_from_the_model_without_the_kn
     let (guided, plain) = (run(w), run(0.0));
     for p in 12..len {
         let at = |v: usize| v * len + p;
-        assert_eq!(guided[p], argmax(&|v| l[at(v)] + w as f32 * (l[at(v)] - free[at(v)])), "position {p}");
+        let guided_logit = |v: usize| if plausible(p, v) { l[at(v)] + w as f32 * (l[at(v)] - free[at(v)]) } else { f32::MIN };
+        assert_eq!(guided[p], argmax(&guided_logit), "position {p}");
         assert_eq!(plain[p], argmax(&|v| l[at(v)]), "position {p}");
     }
     assert_ne!(guided, plain, "guidance changed nothing: the check above cannot tell it from none");
 }
 
+/// The head's bias (the only 64-value vector) replaced by values in -12..12: logits far apart,
+/// so that some values are implausible to the conditional.
+fn spread_head_bias(model: ArModel) -> ArModel {
+    struct Spread;
+    impl ModuleMapper for Spread {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| {
+                let dims = t.dims();
+                if D != 1 || dims[0] != 64 {
+                    return t;
+                }
+                let mut rng = Rng::new(9);
+                let v: Vec<f32> = (0..64).map(|_| rng.uniform_in(-12.0, 12.0) as f32).collect();
+                Tensor::<1>::from_data(TensorData::new(v, [64]), &t.device()).reshape(dims)
+            })
+        }
+    }
+    model.map(&mut Spread)
+}
+
 #[test]
 fn the_posterior_view_shows_the_guided_distribution_and_hides_only_the_known_values() {
-    let model = toy_any_order_model(32);
+    let model = spread_head_bias(toy_any_order_model(32));
     let (len, c, w) = (32, model.spec.num_values, 1.5);
     let known: Vec<i32> = (0..len).map(|p| if p % 3 == 0 { ((p * 7) % c) as i32 } else { -1 }).collect();
     let options = GenerateOptions { known: Some(known.clone()), per_step: 4, guidance: w, seed: 3, ..GenerateOptions::new(1) };
@@ -541,10 +567,19 @@ fn the_posterior_view_shows_the_guided_distribution_and_hides_only_the_known_val
     let free: Vec<f32> = (0..len).map(|q| if known[q] >= 0 { 0.0 } else { visited[q] }).collect();
     assert!(free.iter().any(|&v| v == 1.0), "the first step generated nothing");
     let (l, lf) = (logits_of(&model, &values, &visited), logits_of(&model, &values, &free));
-    let guided: Vec<f64> = (0..c).map(|v| (l[v * len + p] + w as f32 * (l[v * len + p] - lf[v * len + p])) as f64).collect();
-    let log_z = guided.iter().map(|x| x.exp()).sum::<f64>().ln();
+    let top = (0..c).map(|v| l[v * len + p]).fold(f32::MIN, f32::max) as f64;
+    let floor = top + autoregress::generate::GUIDANCE_PLAUSIBLE.ln();
+    let guided: Vec<Option<f64>> = (0..c)
+        .map(|v| ((l[v * len + p] as f64) >= floor).then(|| (l[v * len + p] + w as f32 * (l[v * len + p] - lf[v * len + p])) as f64))
+        .collect();
+    let kept = guided.iter().flatten().count();
+    assert!(kept >= 2 && kept < c, "{kept} plausible values of {c}: the check below cannot fail");
+    let log_z = guided.iter().flatten().map(|x| x.exp()).sum::<f64>().ln();
     for (v, got) in floats(next.log_probs).into_iter().enumerate() {
-        assert!((got as f64 - (guided[v] - log_z)).abs() < 1e-4, "value {v}: {got} against {}", guided[v] - log_z);
+        match guided[v] {
+            Some(g) => assert!((got as f64 - (g - log_z)).abs() < 1e-4, "value {v}: {got} against {}", g - log_z),
+            None => assert!(got < -1e20, "value {v}, implausible to the conditional, kept: {got}"),
+        }
     }
 }
 

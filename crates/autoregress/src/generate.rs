@@ -217,8 +217,8 @@ pub struct GenerateOptions {
     /// Sampling temperature; 1 samples the model, 0 (or below) takes the most likely value (see
     /// [`sample_rows`]).
     pub temperature: f64,
-    /// Guidance toward the known values, `w >= 0` (any-order models in-painting; ignored without
-    /// known values and by the lecture's models): each step draws from the logits
+    /// Guidance toward the known values, `w >= 0` (any-order models; ignored without known
+    /// values; a lecture model refuses any above 0): each step draws from the logits
     /// `l + w (l - l_free)`, `l_free` the model's logits with the known values hidden and only the
     /// generated ones seen: classifier-free guidance (Ho and Salimans 2022), the any-order model
     /// being its own unconditional model, among the values whose conditional probability is at
@@ -300,6 +300,18 @@ pub enum GenerateError {
     /// Negative or non-finite guidance.
     #[error("the guidance must be 0 or more, not {0}")]
     Guidance(f64),
+    /// A lecture model asked for guidance.
+    #[error(
+        "the {} model sees only the values before each one in raster order, so there are no known values to hide \
+         and nothing to guide by (asked: guidance {guidance}); use an any-order model, or guidance 0",
+        kind.name()
+    )]
+    Unguidable {
+        /// The lecture model.
+        kind: ModelKind,
+        /// The guidance asked for.
+        guidance: f64,
+    },
 }
 
 /// Which positions each step fills.
@@ -329,7 +341,7 @@ pub struct Generation {
     next: usize,
     count: usize,
     temperature: f64,
-    /// [`GenerateOptions::guidance`], 0 where nothing is known.
+    /// [`GenerateOptions::guidance`].
     guidance: f64,
     /// Each step seeds the device's generator from this and its index (see [`Generation::step`]).
     seed: u64,
@@ -389,6 +401,9 @@ impl Generation {
                 order: options.order.name(),
                 per_step: options.per_step,
             });
+        }
+        if next_value_only && options.guidance > 0.0 {
+            return Err(GenerateError::Unguidable { kind: model.spec.kind, guidance: options.guidance });
         }
         let mut known_everywhere = vec![false; len];
         let mut known_somewhere = vec![false; len];
@@ -480,7 +495,7 @@ impl Generation {
             next: 0,
             count: n,
             temperature: options.temperature,
-            guidance: if known_mask.is_some() { options.guidance } else { 0.0 },
+            guidance: options.guidance,
             seed: options.seed,
             values,
             visited,

@@ -249,7 +249,7 @@ fn positions_known_everywhere_cost_no_step() {
 }
 
 #[test]
-fn lecture_models_refuse_other_orders_and_several_positions_a_step() {
+fn lecture_models_refuse_other_orders_several_positions_a_step_and_guidance() {
     let model = toy_model(16);
     for (order, k) in [(VisitingOrder::Random, 1), (VisitingOrder::ADAPTIVE, 1), (VisitingOrder::Raster, 2)] {
         let name = order.name();
@@ -257,6 +257,11 @@ fn lecture_models_refuse_other_orders_and_several_positions_a_step() {
         let err = Generation::new(&model, &options, &device()).err().expect("refused");
         assert_eq!(err, GenerateError::NextValueOnly { kind: ModelKind::Toy, order: name, per_step: k });
     }
+    // Nor can they be guided: they never see the known values to hide.
+    let known = Some((0..16).map(|p| if p < 8 { 3 } else { -1 }).collect());
+    let options = GenerateOptions { known, guidance: 1.0, ..GenerateOptions::new(1) };
+    let err = Generation::new(&model, &options, &device()).err().expect("refused");
+    assert_eq!(err, GenerateError::Unguidable { kind: ModelKind::Toy, guidance: 1.0 });
 }
 
 /// Every parameter 0 but the head's bias: a context-free distribution, the same at every position.

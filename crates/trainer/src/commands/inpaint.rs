@@ -9,13 +9,6 @@ use super::runs_dir;
 pub fn run(a: InpaintArgs) -> Result<()> {
     let (order, per_step, schedule) = a.order.resolve(a.model.inpaint_defaults());
     let guidance = a.guidance.unwrap_or(a.model.inpaint_defaults().guidance);
-    if guidance > 0.0 && !a.model.is_any_order() {
-        bail!(
-            "--guidance {guidance}: the {} model sees only the pixels before each one in raster order, so there are no \
-             kept pixels to hide and nothing to guide by; use mnist-any-order, or --guidance 0",
-            a.model.name()
-        );
-    }
     let (chosen, path, model) = super::load(a.model, &a.weights)?;
     let input = match &a.input {
         Some(input) => input.clone(),

@@ -2,15 +2,13 @@
 // a test digit's erased top half, guided (the default) and unguided, on the CPU in headless
 // Chromium, alternating three times each. Usage: node scripts/measure-inpainting.mjs [COMPLETIONS]
 // (build dist/ first; default 6 completions, the panel's own).
-import { serve, launch, openPage } from "../tests/browser/harness.mjs";
+import { serve, launch, openPage, loadTestDigit } from "../tests/browser/harness.mjs";
 
 const completions = Number(process.argv[2] || 6);
 const { server, base } = await serve();
 const browser = await launch();
 const page = await openPage(browser, base, "?backend=cpu");
-const loads = await page.evaluate(() => window.__test.digitsLoaded);
-await page.click("#editor-test");
-await page.waitForFunction((n) => window.__test.digitsLoaded > n, loads);
+await loadTestDigit(page);
 await page.click("#erase-top");
 await page.fill("#alternatives", String(completions));
 const time = async (guidance) => {

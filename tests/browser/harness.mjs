@@ -91,6 +91,13 @@ export async function pageHandover(page) {
   return outcome === "yes" ? [] : ["/index.html"];
 }
 
+/** Puts the next test digit in the in-painting editor (its Load button) and waits until it is in. */
+export async function loadTestDigit(page) {
+  const loads = await page.evaluate(() => window.__test.digitsLoaded);
+  await page.click("#editor-test");
+  await page.waitForFunction((n) => window.__test.digitsLoaded > n, loads);
+}
+
 /** Sets panel `prefix`'s model, order, positions per step, schedule (if given) and seed. */
 export async function fillGenerationFields(page, prefix, { model, order, perStep, schedule, seed }) {
   await page.selectOption(`#${prefix}-model`, model);

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { root, dist, serve, launch, openPage as open, generateDigits, fillGenerationFields, pageHandover, watchErrors, waitUntilReady } from "./harness.mjs";
+import { root, dist, serve, launch, openPage as open, generateDigits, fillGenerationFields, loadTestDigit, pageHandover, watchErrors, waitUntilReady } from "./harness.mjs";
 
 const artifacts = path.join(root, "tests/artifacts");
 fs.mkdirSync(artifacts, { recursive: true });
@@ -339,9 +339,7 @@ test("in-painting: strokes in the bottom half shape the completed top half; know
 test("in-painting guidance: the library's default shown, used and changeable; a bad value said and replaced; off for the lecture model", async () => {
   const page = await openPage("?backend=cpu");
   assert((await page.inputValue("#inpaint-guidance")) === "1", `guidance field: ${await page.inputValue("#inpaint-guidance")}`);
-  const loads = await page.evaluate(() => window.__test.digitsLoaded);
-  await page.click("#editor-test");
-  await page.waitForFunction((n) => window.__test.digitsLoaded > n, loads);
+  await loadTestDigit(page);
   await page.click("#erase-top");
   const guided = checkKept(await complete(page, { count: 2, seed: 4 }));
   await page.fill("#inpaint-guidance", "0");
@@ -361,9 +359,7 @@ test("in-painting guidance: the library's default shown, used and changeable; a 
 
 test("in-painting: an erased centre square is filled and nothing else changes; the lecture model too", async () => {
   const page = await openPage("?backend=cpu");
-  const loads = await page.evaluate(() => window.__test.digitsLoaded);
-  await page.click("#editor-test");
-  await page.waitForFunction((n) => window.__test.digitsLoaded > n, loads);
+  await loadTestDigit(page);
   const original = await editorState(page);
   await page.click("#erase-centre");
   const state = await editorState(page);
